@@ -1,0 +1,47 @@
+# The two commands a newcomer needs are `make run` and `make test`; `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= ./var/booking.db
+
+.DEFAULT_GOAL := help
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps re-run the install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+.PHONY: help run test lint fmt bench clean
+
+help: ## Show this help.
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: $(VENV)/.installed ## Create the venv, install, and serve on http://127.0.0.1:8080 (prints an admin key on first start).
+	$(BIN)/booking serve --db $(DB) --demo
+
+# pytest exits 5 when it collected no tests; that must fail, not pass silently.
+test: $(VENV)/.installed-test lint ## Install test dependencies, lint, and run every test suite.
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
+	exit $$rc
+
+lint: $(VENV)/.installed-test ## ruff check, ruff format --check, and cog --check on the README.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cog --check README.md
+
+fmt: $(VENV)/.installed-test ## Format the code and regenerate the README's generated parts.
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/cog -r README.md
+
+clean: ## Remove the virtualenv and caches (keeps ./var).
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

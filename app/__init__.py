@@ -1,0 +1,49 @@
+"""The Flask application factory. It starts nothing: no threads, sockets or schedulers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app import storage
+from app.settings import setting
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """An app serving the database at config["DB"] (migrated here if needed)."""
+    app = Flask(__name__)
+    app.config.update(
+        DB=setting("DB"),
+        MAX_CONTENT_LENGTH=setting("MAX_BODY_BYTES"),
+        HUB_URL=setting("HUB_URL"),
+        HUB_KEY=setting("HUB_KEY"),
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    _prepare_database(app)
+
+    from app.api import add_limit_headers
+    from app.auth import RateLimiter
+    from app.errors import register_error_handlers
+    from app.routes import customers, health, resources
+
+    app.extensions["booking.rate_limiter"] = RateLimiter()
+    for blueprint in (health.bp, customers.bp, resources.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(add_limit_headers)
+    register_error_handlers(app)
+    logging.getLogger("app").setLevel(logging.INFO)
+    return app
+
+
+def _prepare_database(app: Flask) -> None:
+    storage.init_database(app.config["DB"])
+    db = storage.open_db(app.config["DB"])
+    try:
+        app.extensions["booking.node_id"] = storage.node_id(db)
+        app.extensions["booking.cursor_secret"] = storage.meta(db, "cursor_secret")
+    finally:
+        db.close()

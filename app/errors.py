@@ -1,0 +1,186 @@
+"""The API's error envelope and the one place exceptions become HTTP responses.
+
+Every error response has the shape
+`{"status": "error", "error": {"code", "message", "details": [{"field", "message"}]}}`.
+
+| status | code                 | raised when |
+|--------|----------------------|-------------|
+| 400    | bad_request          | the body is not valid JSON or not a JSON object |
+| 401    | unauthorized         | the bearer key is missing, malformed, unknown or revoked |
+| 402    | insufficient_tokens  | the key's token balance is spent |
+| 403    | forbidden            | the key lacks the route's scope |
+| 404    | not_found            | no such route or no record with that id |
+| 405    | method_not_allowed   | the route exists but not with this method |
+| 409    | sequence_gap         | a sync push starts past the hub's next expected sequence |
+| 409    | protocol_mismatch    | a sync push names an unknown protocol version |
+| 413    | payload_too_large    | the body is over 1 MiB |
+| 422    | validation_error     | a field, query parameter or cursor is invalid or unknown |
+| 422    | unknown_resource     | a booking or blocker names a resource that does not exist |
+| 422    | unknown_customer     | a booking names a customer that does not exist |
+| 422    | slot_conflict        | the slot overlaps an active booking or a blocker |
+| 422    | invalid_state        | the record's state forbids this change |
+| 422    | invalid_transition   | the status move is not allowed from the booking's status |
+| 422    | idempotency_mismatch | an Idempotency-Key is reused with a different body |
+| 429    | rate_limited         | the key is over its rate limit |
+| 500    | internal_error       | a bug; logged server-side, never described to the client |
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client caused or can act on; carries its HTTP status and stable code."""
+
+    status: int = 400
+    code: str = "bad_request"
+    message: str = "The request could not be understood."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.details = details or []
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        error.update(self.extra)
+        return {"status": "error", "error": error}
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+    message = "Send a valid API key as 'Authorization: Bearer <key>'."
+
+
+class InsufficientTokens(ApiError):
+    status, code = 402, "insufficient_tokens"
+    message = "This API key has no tokens left; ask an admin to top it up."
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+    message = "Nothing exists at this address."
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "method_not_allowed"
+
+
+class SequenceGap(ApiError):
+    status, code = 409, "sequence_gap"
+
+
+class ProtocolMismatch(ApiError):
+    status, code = 409, "protocol_mismatch"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+    message = "The request body is larger than 1 MiB."
+
+
+class ValidationFailed(ApiError):
+    status, code = 422, "validation_error"
+    message = "Some fields are invalid."
+
+
+class UnknownResource(ApiError):
+    status, code = 422, "unknown_resource"
+
+
+class UnknownCustomer(ApiError):
+    status, code = 422, "unknown_customer"
+
+
+class SlotConflict(ApiError):
+    status, code = 422, "slot_conflict"
+
+
+class InvalidState(ApiError):
+    status, code = 422, "invalid_state"
+
+
+class InvalidTransition(ApiError):
+    status, code = 422, "invalid_transition"
+
+
+class IdempotencyMismatch(ApiError):
+    status, code = 422, "idempotency_mismatch"
+
+
+class RateLimited(ApiError):
+    status, code = 429, "rate_limited"
+    message = "Too many requests for this API key; wait and retry."
+
+
+class InternalError(ApiError):
+    status, code = 500, "internal_error"
+    message = "Something went wrong on our side; it has been logged."
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+_HTTP_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Translate every exception, ours or werkzeug's, into the spec's envelope."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException) -> Response:
+        cls = _HTTP_ERRORS.get(error.code or 500)
+        if cls is None:
+            log.warning("Unmapped HTTP error %s", error.code)
+            cls = InternalError if (error.code or 500) >= 500 else BadRequest
+        api_error = cls()
+        if cls is MethodNotAllowed:
+            api_error.message = "This route does not accept that method."
+        response = error_response(api_error)
+        if cls is MethodNotAllowed and error.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        log.exception("Unhandled error while serving a request")
+        return error_response(InternalError())

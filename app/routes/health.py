@@ -1,0 +1,30 @@
+"""/healthz and /openapi.json: public, no key needed."""
+
+from importlib.metadata import version
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from app import openapi, storage
+from app.api import db, endpoint, ok
+from app.schemas import Health
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@endpoint(scope=None, response=Health)
+def healthz() -> Response:
+    """Liveness: version, node id, and whether the database answers."""
+    database = db()
+    database.execute("SELECT 1").fetchone()
+    data = {"version": version("booking-service"), "node_id": storage.node_id(database), "db": "ok"}
+    return ok(data)
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    """The OpenAPI 3.1 document, generated from the models that validate requests."""
+    document = current_app.extensions.get("booking.openapi")
+    if document is None:
+        document = current_app.extensions["booking.openapi"] = openapi.build(current_app)
+    return jsonify(document)

@@ -1,0 +1,50 @@
+"""Instants: the seed's exact ISO 8601 input pattern, stored as integer milliseconds, output with Z.
+
+Storing milliseconds makes range queries index-friendly and keeps output in one canonical form:
+`2030-01-07T10:00:00Z`, or `2030-01-07T10:00:00.250Z` when there is a fraction. Input fractions
+finer than a millisecond are truncated to the millisecond.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+
+# Copied verbatim from the seeds (saasignal-booking-*.txt): UTC only, calendar-valid, leap years.
+INSTANT_PATTERN = (
+    r"^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|"
+    r"\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|"
+    r"(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z))$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN)
+
+
+def is_instant(text: str) -> bool:
+    return bool(_INSTANT.match(text))
+
+
+def parse_instant(text: str) -> int:
+    """Milliseconds since the epoch for a string matching INSTANT_PATTERN (caller validated)."""
+    date_part, time_part = text[:-1].split("T")
+    clock, _, fraction = time_part.partition(".")
+    if clock.count(":") == 1:
+        clock += ":00"
+    moment = datetime.fromisoformat(f"{date_part}T{clock}+00:00")
+    millis = int((fraction + "000")[:3]) if fraction else 0
+    return int(moment.timestamp()) * 1000 + millis
+
+
+def format_instant(millis: int) -> str:
+    seconds, rest = divmod(millis, 1000)
+    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{rest:03d}Z" if rest else f"{base}Z"
+
+
+def format_optional(millis: int | None) -> str | None:
+    return None if millis is None else format_instant(millis)
+
+
+def wall_ms() -> int:
+    """The wall clock in milliseconds; used for created_at stamps, never for event order."""
+    return time.time_ns() // 1_000_000

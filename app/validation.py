@@ -1,0 +1,227 @@
+"""Request models: they validate every body and query, and they generate /openapi.json.
+
+Every field error is reported at once, each naming its field. Unknown body fields are errors
+(a typo must not be dropped silently); unknown query parameters are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from typing import Annotated, Any, TypeVar
+
+from flask import request
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from app.errors import BadRequest, ValidationFailed
+from app.times import INSTANT_PATTERN, is_instant
+
+M = TypeVar("M", bound=BaseModel)
+
+METADATA_MAX_BYTES = 16 * 1024
+# Copied verbatim from the customers seed.
+EMAIL_PATTERN = (
+    r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+"
+    r"[A-Za-z]{2,}$"
+)
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are ignored."""
+
+    model_config = ConfigDict(extra="ignore", regex_engine="python-re")
+
+
+def _exact_instant(value: str) -> str:
+    # isascii(): the pattern's \d would also accept other scripts' digits.
+    if not (value.isascii() and is_instant(value)):
+        raise PydanticCustomError(
+            "instant", "Use a UTC ISO 8601 time such as 2030-01-07T10:00:00Z."
+        )
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "Must not be blank.")
+    return value
+
+
+def _small_json(value: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+        raise PydanticCustomError("too_large", "Must be at most 16 KiB as JSON.")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "Use an IANA time zone name such as Europe/Berlin."
+        ) from None
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+Instant = Annotated[
+    str,
+    Field(pattern=INSTANT_PATTERN, examples=["2030-01-07T10:00:00Z"]),
+    AfterValidator(_exact_instant),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
+Metadata = Annotated[dict[str, Any], AfterValidator(_small_json)]
+Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
+Timezone = Annotated[
+    str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_timezone)
+]
+Limit = Annotated[int, Field(ge=1, le=100)]
+
+# --- customers (API.md §3) ---------------------------------------------------------------------
+
+
+class CustomerCreate(Body):
+    name: Name
+    external_id: Annotated[str, Field(max_length=256)] | None = None
+    phone: Annotated[str, Field(max_length=64)] = None  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    tags: Tags = []
+    metadata: Metadata = {}
+
+
+class CustomerPatch(Body):
+    """Every field optional; only `external_id` may be null (to clear it)."""
+
+    name: Name = None  # type: ignore[assignment]
+    external_id: Annotated[str, Field(max_length=256)] | None = None
+    phone: Annotated[str, Field(max_length=64)] = None  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    tags: Tags = None  # type: ignore[assignment]
+    metadata: Metadata = None  # type: ignore[assignment]
+
+
+class CustomerListQuery(Query):
+    email: str | None = None
+    q: str | None = None
+    tags: str | None = Field(None, description="Comma-separated; customers having all of them.")
+    limit: Limit = 25
+    cursor: str | None = None
+
+
+# --- resources (API.md §2) ---------------------------------------------------------------------
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HhMm = Annotated[str, Field(pattern=r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$", examples=["09:00"])]
+Span = Annotated[list[HhMm], Field(min_length=2, max_length=2)]
+
+
+def _valid_business_hours(value: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    for day, spans in value.items():
+        if day not in DAYS:
+            raise PydanticCustomError("day", "Days are mon, tue, wed, thu, fri, sat, sun.")
+        ordered = sorted(spans)
+        for start, end in ordered:
+            if start >= end:
+                raise PydanticCustomError("span", "Each opening must end after it starts.")
+        for (_, end), (next_start, _) in zip(ordered, ordered[1:], strict=False):
+            if next_start < end:
+                raise PydanticCustomError("span", "Openings on one day must not overlap.")
+        value[day] = ordered
+    return value
+
+
+BusinessHours = Annotated[
+    dict[str, Annotated[list[Span], Field(max_length=24)]],
+    AfterValidator(_valid_business_hours),
+    Field(
+        description="Opening hours per weekday in the resource's time zone; absent days are "
+        "closed, an absent object means always open.",
+        examples=[{"mon": [["09:00", "17:00"]], "sat": [["10:00", "14:00"]]}],
+    ),
+]
+
+
+class ResourceCreate(Body):
+    name: Name
+    timezone: Timezone = "UTC"
+    default_duration_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    buffer_minutes: Annotated[int, Field(ge=0, le=240)] = 0
+    business_hours: BusinessHours | None = None
+    metadata: Metadata = {}
+
+
+class ResourcePatch(Body):
+    """Every create field, all optional; `business_hours: null` makes the resource always open."""
+
+    name: Name = None  # type: ignore[assignment]
+    timezone: Timezone = None  # type: ignore[assignment]
+    default_duration_minutes: Annotated[int, Field(ge=1, le=1440)] = None  # type: ignore[assignment]
+    buffer_minutes: Annotated[int, Field(ge=0, le=240)] = None  # type: ignore[assignment]
+    business_hours: BusinessHours | None = None
+    metadata: Metadata = None  # type: ignore[assignment]
+
+
+class ResourceListQuery(Query):
+    q: str | None = None
+    limit: Limit = 25
+    cursor: str | None = None
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+PATTERN_HINTS = {
+    "email": "Must be an email address such as ada@example.com.",
+}
+
+
+def _details(error: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = f"Unknown field {item['loc'][-1]!r}."
+        elif item["type"] == "string_pattern_mismatch":
+            message = PATTERN_HINTS.get(str(item["loc"][-1]), "Does not have the expected format.")
+        details.append({"field": field, "message": message})
+    return details
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate `data` against `model`, or raise 422 naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(details=_details(error)) from None
+
+
+def parse_body(model: type[M]) -> M:
+    """The JSON object body as `model`: 400 unless it is a JSON object, 422 on bad fields."""
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return validate(model, body)
+
+
+def parse_query(model: type[M]) -> M:
+    return validate(model, request.args.to_dict())

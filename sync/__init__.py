@@ -1,0 +1,1 @@
+"""Sync: change log, hybrid logical clock, push/pull client, hub endpoints and worker."""

@@ -1,0 +1,126 @@
+"""Shared fixtures: a fresh file database per test, keys by scope, factories, error assertions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from app import create_app, storage
+from app.auth import create_key
+
+
+@pytest.fixture
+def db_path(tmp_path) -> str:
+    return str(tmp_path / "test.db")
+
+
+@pytest.fixture
+def app(db_path):
+    application = create_app({"TESTING": True, "DB": db_path})
+    yield application
+    storage.close_thread_connections()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app, db_path):
+    database = storage.open_db(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def make_key(db):
+    """Factory: an API key's bearer headers for the given scopes and limits."""
+
+    def make(*scopes: str, rate_limit: str = "600/minute", tokens: int | None = None) -> dict:
+        _, key = create_key(
+            db, name="test", scopes=list(scopes), rate_limit=rate_limit, tokens=tokens
+        )
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def admin_headers(make_key) -> dict[str, str]:
+    return make_key("booking:admin")
+
+
+@pytest.fixture
+def write_headers(make_key) -> dict[str, str]:
+    return make_key("booking:write")
+
+
+@pytest.fixture
+def read_headers(make_key) -> dict[str, str]:
+    return make_key("booking:read")
+
+
+@pytest.fixture
+def make_customer(client, admin_headers):
+    """Factory: a customer made through the real API, with keyword overrides."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        body = {"name": "Ada Lovelace", **overrides}
+        response = client.post("/modules/booking/customers", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.json
+        return response.json["data"]
+
+    return make
+
+
+@pytest.fixture
+def make_resource(client, admin_headers):
+    """Factory: a resource made through the real API, with keyword overrides."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        body = {"name": "Chair 1", **overrides}
+        response = client.post("/modules/booking/resources", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.json
+        return response.json["data"]
+
+    return make
+
+
+def assert_error(response, status: int, code: str) -> dict[str, Any]:
+    """The response is the spec's error envelope with this status and code; returns `error`."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert body["status"] == "error", body
+    error = body["error"]
+    assert error["code"] == code, body
+    assert error["message"], body
+    return error
+
+
+def snapshot(db) -> dict[str, Any]:
+    """Row counts of every table, the newest change-log row, and a digest of record contents."""
+    tables = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    state: dict[str, Any] = {}
+    for table in tables:
+        if table == "api_keys":  # token balances legitimately move on every request
+            state[table] = db.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0]
+            continue
+        state[table] = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+    return state
+
+
+@contextmanager
+def unchanged(db) -> Iterator[None]:
+    """Assert the block changes no record and appends no change-log row."""
+    before = snapshot(db)
+    yield
+    assert snapshot(db) == before

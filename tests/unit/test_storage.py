@@ -1,0 +1,92 @@
+"""Storage guarantees: pragmas, migrations, and that a write and its change commit together."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app import storage
+from app.ids import new_id
+from sync import changelog
+
+SCHEMA = Path(__file__).parent.parent / "schema.sql"
+
+
+def _customer(name="Ada"):
+    return {
+        "id": new_id("cus"),
+        "name": name,
+        "external_id": None,
+        "phone": None,
+        "email": None,
+        "tags": [],
+        "metadata": {},
+        "created_at": 1,
+        "updated_at": 1,
+    }
+
+
+def test_database_is_wal_with_foreign_keys_and_busy_timeout(db):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == storage.BUSY_TIMEOUT_MS
+
+
+def test_migrating_twice_is_harmless_and_keeps_the_node_id(db_path):
+    first = storage.init_database(db_path)
+    assert storage.init_database(db_path) == first
+
+
+def test_schema_matches_tests_schema_sql(db):
+    """An insert that auto-created a table, or an edited migration, shows up here."""
+    actual = "\n".join(
+        row[0] + ";"
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name"
+        )
+    )
+    assert actual.strip() == SCHEMA.read_text().strip()
+
+
+def test_a_failed_write_leaves_neither_row_nor_change(db):
+    with pytest.raises(sqlite3.IntegrityError), storage.transaction(db):
+        storage.insert_customer(db, _customer())
+        storage.insert_customer(db, {**_customer(), "name": None})  # NOT NULL fails
+    assert storage.count_rows(db, "customers") == 0
+    assert changelog.count(db) == 0
+
+
+def test_an_exception_after_the_write_rolls_back_both(db):
+    with pytest.raises(RuntimeError), storage.transaction(db):
+        storage.insert_customer(db, _customer())
+        raise RuntimeError("crash before commit")
+    assert storage.count_rows(db, "customers") == 0 and changelog.count(db) == 0
+
+
+def test_origin_seq_is_gapless_even_after_a_rollback(db):
+    with storage.transaction(db):
+        storage.insert_customer(db, _customer())
+    with pytest.raises(RuntimeError), storage.transaction(db):
+        storage.insert_customer(db, _customer())
+        raise RuntimeError
+    with storage.transaction(db):
+        storage.insert_customer(db, _customer())
+    seqs = [row[0] for row in db.execute("SELECT origin_seq FROM change_log ORDER BY seq")]
+    assert seqs == [1, 2]
+
+
+def test_change_rows_carry_increasing_hlc_stamps_of_this_node(db):
+    for _ in range(3):
+        with storage.transaction(db):
+            storage.insert_customer(db, _customer())
+    rows = db.execute("SELECT origin_node, hlc FROM change_log ORDER BY seq").fetchall()
+    stamps = [hlc for _, hlc in rows]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 3
+    assert {node for node, _ in rows} == {storage.node_id(db)}
+    assert all(stamp.endswith(storage.node_id(db)) for stamp in stamps)
+
+
+def test_writes_outside_a_transaction_are_refused(db):
+    with pytest.raises(AssertionError):
+        storage.insert_customer(db, _customer())

@@ -1,0 +1,48 @@
+"""Instants follow the seed's exact ISO 8601 pattern (API.md §1 times)."""
+
+import pytest
+
+from app.times import format_instant, is_instant, parse_instant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2030-01-07T10:00:00Z",
+        "2030-01-07T10:00Z",
+        "2024-02-29T00:00:00Z",
+        "2000-02-29T23:59:59.5Z",
+        "2030-12-31T23:59:59.123456Z",
+    ],
+)
+def test_valid_instants(text):
+    assert is_instant(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-02-29T10:00:00Z",
+        "1900-02-29T10:00:00Z",
+        "2026-01-01T10:00:00+01:00",
+        "2026-01-01 10:00",
+        "2026-04-31T10:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T10:00:00",
+        "2026-01-01",
+        "",
+    ],
+)
+def test_invalid_instants(text):
+    assert not is_instant(text)
+
+
+def test_round_trip_to_milliseconds_and_back():
+    assert format_instant(parse_instant("2030-01-07T10:00Z")) == "2030-01-07T10:00:00Z"
+    assert format_instant(parse_instant("2030-01-07T10:00:00.25Z")) == "2030-01-07T10:00:00.250Z"
+
+
+def test_fractions_finer_than_a_millisecond_are_truncated():
+    assert (
+        format_instant(parse_instant("2030-01-07T10:00:00.123999Z")) == "2030-01-07T10:00:00.123Z"
+    )
