@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-.PHONY: help run test lint fmt bench clean
+.PHONY: help run test lint fmt bench schema clean
 
 help: ## Show this help.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ fmt: $(VENV)/.installed-test ## Format the code and regenerate the README's gene
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/cog -r README.md
+
+schema: $(VENV)/.installed-test ## Rewrite tests/schema.sql after adding a migration.
+	$(BIN)/python -m tests.tools.dump_schema > tests/schema.sql
 
 clean: ## Remove the virtualenv and caches (keeps ./var).
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

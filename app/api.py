@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app, g, jsonify
+from flask import Response, current_app, g, jsonify, request
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from app import storage
+from app import idempotency, storage
 from app.auth import authorize
 from app.validation import parse_body, parse_query
 
@@ -36,6 +36,7 @@ class EndpointDoc:
     status: int
     is_list: bool
     errors: tuple[str, ...] = field(default_factory=tuple)
+    meta: dict[str, Any] | None = None  # JSON Schema of a non-list `meta` object
 
 
 def endpoint(
@@ -47,16 +48,14 @@ def endpoint(
     status: int = 200,
     is_list: bool = False,
     errors: tuple[str, ...] = (),
+    meta: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare a route's scope, models and business errors; see the module docstring."""
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         summary = (view.__doc__ or view.__name__).strip().splitlines()[0]
 
-        @functools.wraps(view)
-        def run(**path: Any) -> Response:
-            if scope is not None:
-                authorize(scope)
+        def parse_and_call(path: dict[str, Any]) -> Response:
             extra: dict[str, Any] = {}
             if body is not None:
                 extra["body"] = parse_body(body)
@@ -64,12 +63,27 @@ def endpoint(
                 extra["query"] = parse_query(query)
             return view(**path, **extra)
 
+        @functools.wraps(view)
+        def run(**path: Any) -> Response:
+            if scope is None:
+                return parse_and_call(path)
+            key = authorize(scope)
+            if request.method == "POST":
+                return idempotency.run(key.id, lambda: parse_and_call(path))
+            return parse_and_call(path)
+
         run.api_doc = EndpointDoc(  # type: ignore[attr-defined]
-            summary, scope, body, query, response, status, is_list, tuple(errors)
+            summary, scope, body, query, response, status, is_list, tuple(errors), meta
         )
         return run
 
     return decorate
+
+
+def actor() -> str | None:
+    """Who is acting: the API key's name."""
+    key = getattr(g, "api_key", None)
+    return key.name if key is not None else None
 
 
 def db() -> Database:

@@ -79,8 +79,9 @@ def _success(doc: EndpointDoc) -> dict[str, Any]:
         "required": ["status", "data"],
         "properties": {"status": {"const": "ok"}, "data": data},
     }
-    if doc.is_list:
-        schema["properties"]["meta"] = _list_meta()
+    meta = _list_meta() if doc.is_list else doc.meta
+    if meta is not None:
+        schema["properties"]["meta"] = meta
         schema["required"].append("meta")
     return schema
 
@@ -100,7 +101,7 @@ def _statuses(doc: EndpointDoc, has_path_id: bool) -> list[int]:
         statuses += [401, 402, 403, 429]
     if doc.body is not None:
         statuses += [400, 413, 422]
-    if doc.query is not None or doc.errors:
+    if doc.query is not None or doc.errors or doc.body is not None:
         statuses.append(422)
     if has_path_id:
         statuses.append(404)

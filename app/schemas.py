@@ -6,9 +6,9 @@ that real responses conform to these models.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Out(BaseModel):
@@ -43,3 +43,58 @@ class Health(Out):
     version: str
     node_id: str
     db: str
+
+
+class Booking(Out):
+    id: str
+    resource_id: str
+    customer_id: str | None
+    start_time: str
+    end_time: str
+    duration_minutes: int
+    title: str | None
+    notes: str | None
+    metadata: dict[str, Any]
+    status: Literal["pending", "confirmed", "checked_in", "completed", "cancelled", "no_show"]
+    cancel_reason: str | None
+    created_at: str
+    updated_at: str
+
+
+class BookingEvent(Out):
+    id: str
+    booking_id: str
+    type: Literal["created", "updated", "status_changed"]
+    from_status: str | None
+    to_status: str | None
+    actor: str | None
+    data: dict[str, Any]
+    occurred_at: str
+    node_id: str
+    applied: bool = Field(description="False when the event was invalid at its place in order.")
+    anomaly: str | None = Field(description="Why the event could not take effect.")
+
+
+class BookingWithEvents(Booking):
+    events: list[BookingEvent] = Field(description="The 20 most recent events, oldest first.")
+
+
+class Slot(Out):
+    start_time: str
+    end_time: str
+
+
+class Blocker(Out):
+    id: str
+    resource_id: str
+    title: str | None
+    start_time: str
+    end_time: str
+    all_day: bool
+    recurrence: dict[str, Any] | None
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+    occurrences: list[Slot] | None = Field(
+        None, description="Only in lists filtered by from/to: occurrences in the window (≤100)."
+    )

@@ -349,3 +349,232 @@ def list_resources(
 def count_rows(db: Database, table: str) -> int:
     assert table.isidentifier()
     return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+# --- bookings and their events -----------------------------------------------------------------
+
+BOOKING_JSON_COLUMNS = ("metadata",)
+EVENT_JSON_COLUMNS = ("data",)
+ACTIVE_STATUSES = ("pending", "confirmed", "checked_in")
+# Bookings last at most a day, so an overlap query only looks this far back from its window:
+# that keeps every window query on the (resource_id, start_time) / (start_time, id) indexes.
+MAX_BOOKING_MS = 1440 * 60_000
+_ACTIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in')"
+
+
+def _event_row(event: dict[str, Any], node: str, hlc: str) -> dict[str, Any]:
+    row = {**event, "node_id": node, "hlc": hlc, "applied": int(event["applied"])}
+    return _encode(row, EVENT_JSON_COLUMNS)
+
+
+def _record_event(db: Database, event: dict[str, Any]) -> None:
+    """Stamp the event with this node's clock, store it and its change row."""
+    hlc = changelog.next_hlc(db)
+    event["hlc"], event["node_id"] = hlc, node_id(db)
+    row = _event_row(event, event["node_id"], hlc)
+    columns = ", ".join(row)
+    db.execute(
+        f"INSERT INTO booking_events ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
+    )
+    payload = {k: v for k, v in event.items() if k not in ("hlc", "applied", "anomaly")}
+    changelog.append(db, "booking_event", event["id"], "event", payload, hlc=hlc)
+
+
+def insert_booking(db: Database, booking: dict[str, Any], event: dict[str, Any]) -> None:
+    """Insert a booking (the state its `created` event leads to), the event and its change."""
+    _require_transaction(db)
+    _insert(db, "bookings", booking, BOOKING_JSON_COLUMNS)
+    _record_event(db, event)
+
+
+def append_booking_event(db: Database, booking: dict[str, Any], event: dict[str, Any]) -> None:
+    """Store a new event of an existing booking and the state it leads to."""
+    _require_transaction(db)
+    _record_event(db, event)
+    changes = {k: v for k, v in booking.items() if k != "id"}
+    _update(db, "bookings", booking["id"], changes, BOOKING_JSON_COLUMNS)
+
+
+def get_booking(db: Database, booking_id: str, missing: type[ApiError] = NotFound) -> dict:
+    return _get(db, "bookings", booking_id, BOOKING_JSON_COLUMNS, missing)
+
+
+def delete_booking(db: Database, booking_id: str) -> None:
+    """Remove a booking and its events; the change is a tombstone for both."""
+    _require_transaction(db)
+    db.execute("DELETE FROM booking_events WHERE booking_id = ?", [booking_id])
+    db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
+    changelog.append(db, "booking", booking_id, "delete", {})
+
+
+def _event_record(row: dict[str, Any]) -> dict[str, Any]:
+    row = _decode(row, EVENT_JSON_COLUMNS)
+    row["applied"] = bool(row["applied"])
+    return row
+
+
+def booking_events(
+    db: Database, booking_id: str, *, after_hlc: str | None = None, limit: int = -1
+) -> list[dict[str, Any]]:
+    """A booking's events in event (HLC) order, after `after_hlc`."""
+    rows = _rows(
+        db,
+        "SELECT * FROM booking_events WHERE booking_id = ? AND hlc > ? ORDER BY hlc LIMIT ?",
+        [booking_id, after_hlc or "", limit],
+    )
+    return [_event_record(row) for row in rows]
+
+
+def recent_booking_events(db: Database, booking_id: str, count: int) -> list[dict[str, Any]]:
+    """The `count` most recent events, oldest first."""
+    rows = _rows(
+        db,
+        "SELECT * FROM booking_events WHERE booking_id = ? ORDER BY hlc DESC LIMIT ?",
+        [booking_id, count],
+    )
+    return [_event_record(row) for row in reversed(rows)]
+
+
+def active_bookings_between(
+    db: Database, resource_id: str, start: int, end: int
+) -> list[dict[str, Any]]:
+    """Active bookings of a resource overlapping [start, end)."""
+    return _rows(
+        db,
+        f"SELECT id, start_time, end_time FROM bookings WHERE resource_id = ? "
+        f"AND start_time >= ? AND start_time < ? AND end_time > ? AND {_ACTIVE_SQL}",
+        [resource_id, start - MAX_BOOKING_MS, end, start],
+    )
+
+
+def active_bookings_from(db: Database, resource_id: str, start: int) -> list[dict[str, Any]]:
+    """Active bookings of a resource that end after `start`."""
+    return _rows(
+        db,
+        f"SELECT id, start_time, end_time FROM bookings WHERE resource_id = ? "
+        f"AND start_time >= ? AND end_time > ? AND {_ACTIVE_SQL} ORDER BY start_time",
+        [resource_id, start - MAX_BOOKING_MS, start],
+    )
+
+
+def has_future_active_bookings(db: Database, resource_id: str, now_ms: int) -> bool:
+    row = db.execute(
+        f"SELECT 1 FROM bookings WHERE resource_id = ? AND start_time >= ? AND end_time > ? "
+        f"AND {_ACTIVE_SQL} LIMIT 1",
+        [resource_id, now_ms - MAX_BOOKING_MS, now_ms],
+    ).fetchone()
+    return row is not None
+
+
+def list_bookings(
+    db: Database,
+    *,
+    after: tuple[int, str] | None,
+    limit: int,
+    statuses: list[str] | None = None,
+    resource_id: str | None = None,
+    customer_id: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[dict[str, Any]]:
+    """Bookings ordered by (start_time, id) after `after`, overlapping [start, end) if given."""
+    where, params = ["1 = 1"], []
+    if after is not None:
+        where.append("(start_time, id) > (?, ?)")
+        params.extend(after)
+    if statuses:
+        where.append(f"status IN ({', '.join('?' for _ in statuses)})")
+        params.extend(statuses)
+    for column, value in (("resource_id", resource_id), ("customer_id", customer_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if start is not None:
+        where.append("start_time >= ? AND end_time > ?")
+        params.extend([start - MAX_BOOKING_MS, start])
+    if end is not None:
+        where.append("start_time < ?")
+        params.append(end)
+    sql = f"SELECT * FROM bookings WHERE {' AND '.join(where)} ORDER BY start_time, id LIMIT ?"
+    return [_decode(row, BOOKING_JSON_COLUMNS) for row in _rows(db, sql, [*params, limit])]
+
+
+# --- blockers -----------------------------------------------------------------------------------
+
+BLOCKER_JSON_COLUMNS = ("recurrence", "metadata")
+
+
+def insert_blocker(db: Database, blocker: dict[str, Any]) -> None:
+    _require_transaction(db)
+    _insert(db, "blockers", {**blocker, "all_day": int(blocker["all_day"])}, BLOCKER_JSON_COLUMNS)
+    changelog.append(db, "blocker", blocker["id"], "upsert", blocker)
+
+
+def get_blocker(db: Database, blocker_id: str, missing: type[ApiError] = NotFound) -> dict:
+    return _get(db, "blockers", blocker_id, BLOCKER_JSON_COLUMNS, missing)
+
+
+def delete_blocker(db: Database, blocker_id: str) -> None:
+    _require_transaction(db)
+    db.execute("DELETE FROM blockers WHERE id = ?", [blocker_id])
+    changelog.append(db, "blocker", blocker_id, "delete", {})
+
+
+def blockers_for_resource(db: Database, resource_id: str, *, before: int) -> list[dict]:
+    """The resource's blockers whose first occurrence starts before `before`."""
+    rows = _rows(
+        db,
+        "SELECT * FROM blockers WHERE resource_id = ? AND start_time < ? ORDER BY start_time",
+        [resource_id, before],
+    )
+    return [_decode(row, BLOCKER_JSON_COLUMNS) for row in rows]
+
+
+def iter_blockers(
+    db: Database, *, after_id: str | None, resource_id: str | None, batch: int = 200
+) -> Iterator[dict[str, Any]]:
+    """Blockers in id order after `after_id`, fetched a batch at a time."""
+    last = after_id or ""
+    while True:
+        where, params = ["id > ?"], [last]
+        if resource_id is not None:
+            where.append("resource_id = ?")
+            params.append(resource_id)
+        sql = f"SELECT * FROM blockers WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+        rows = _rows(db, sql, [*params, batch])
+        for row in rows:
+            yield _decode(row, BLOCKER_JSON_COLUMNS)
+        if len(rows) < batch:
+            return
+        last = rows[-1]["id"]
+
+
+def resource_timezone(db: Database, resource_id: str) -> str:
+    """The resource's time zone; UTC if it has been deleted (its blockers may outlive it)."""
+    row = db.execute("SELECT timezone FROM resources WHERE id = ?", [resource_id]).fetchone()
+    return row[0] if row else "UTC"
+
+
+# --- idempotency (node-local: never synced) ------------------------------------------------------
+
+
+def get_idempotent(db: Database, api_key_id: str, key: str, since: int) -> dict | None:
+    rows = _rows(
+        db,
+        "SELECT fingerprint, status, body FROM idempotency_keys "
+        "WHERE api_key_id = ? AND key = ? AND created_at >= ?",
+        [api_key_id, key, since],
+    )
+    return rows[0] if rows else None
+
+
+def save_idempotent(db: Database, record: dict[str, Any], expired_before: int) -> None:
+    """Remember a response for its Idempotency-Key, replacing an expired one."""
+    with transaction(db):
+        db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [expired_before])
+        db.execute(
+            "INSERT OR REPLACE INTO idempotency_keys "
+            "(api_key_id, key, fingerprint, status, body, created_at) "
+            "VALUES (:api_key_id, :key, :fingerprint, :status, :body, :created_at)",
+            record,
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zoneinfo
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
 from pydantic import (
@@ -18,11 +18,13 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from app.errors import BadRequest, ValidationFailed
-from app.times import INSTANT_PATTERN, is_instant
+from app.times import INSTANT_PATTERN, is_instant, parse_instant
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,7 +39,8 @@ EMAIL_PATTERN = (
 class Body(BaseModel):
     """A request body: unknown fields are errors."""
 
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    # strict: JSON's own types only, so "true" is not a boolean and "5" is not a number.
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
 class Query(BaseModel):
@@ -194,11 +197,19 @@ PATTERN_HINTS = {
 }
 
 
+def rule_error(field: str, message: str) -> PydanticCustomError:
+    """A model-level rule's error that still names the field it is about."""
+    return PydanticCustomError("field_rule", message, {"rule_field": field})
+
+
 def _details(error: ValidationError) -> list[dict[str, str]]:
     details = []
     for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "body"
-        message = item["msg"]
+        location = [str(part) for part in item["loc"]]
+        if item["type"] == "field_rule":
+            location.append(item["ctx"]["rule_field"])
+        field = ".".join(location) or "body"
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"Unknown field {item['loc'][-1]!r}."
         elif item["type"] == "string_pattern_mismatch":
@@ -225,3 +236,193 @@ def parse_body(model: type[M]) -> M:
 
 def parse_query(model: type[M]) -> M:
     return validate(model, request.args.to_dict())
+
+
+# --- bookings (API.md §4) ----------------------------------------------------------------------
+
+STATUS_NAMES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
+TargetStatus = Literal["confirmed", "checked_in", "completed", "cancelled", "no_show"]
+Minutes = Annotated[int, Field(ge=1, le=1440)]
+MAX_BOOKING_MINUTES = 1440
+
+
+class BookingCreate(Body):
+    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
+    customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    start_time: Instant
+    end_time: Instant | None = None
+    duration_minutes: Minutes | None = None
+    title: Annotated[str, Field(max_length=256)] | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+    metadata: Metadata = {}
+
+    @model_validator(mode="after")
+    def _interval_is_consistent(self) -> BookingCreate:
+        if self.end_time is None:
+            return self
+        length = parse_instant(self.end_time) - parse_instant(self.start_time)
+        if length <= 0:
+            raise rule_error("end_time", "Must be after start_time.")
+        if length % 60_000 or length > MAX_BOOKING_MINUTES * 60_000:
+            raise rule_error("end_time", "A booking lasts a whole number of minutes, at most 1440.")
+        if self.duration_minutes is not None and self.duration_minutes * 60_000 != length:
+            raise rule_error(
+                "duration_minutes", "Disagrees with end_time; send one, or make them match."
+            )
+        return self
+
+
+class BookingPatch(Body):
+    """Only while pending or confirmed; `metadata` replaces the old object."""
+
+    title: Annotated[str, Field(max_length=256)] | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+    metadata: Metadata = None  # type: ignore[assignment]
+
+
+class BookingTransition(Body):
+    status: TargetStatus
+    cancel_reason: Annotated[str, Field(max_length=1000)] | None = None
+    actor: Annotated[str, Field(max_length=256)] | None = None
+
+    @model_validator(mode="after")
+    def _reason_only_when_cancelling(self) -> BookingTransition:
+        if self.cancel_reason is not None and self.status != "cancelled":
+            raise rule_error("cancel_reason", "Only allowed with status cancelled.")
+        return self
+
+
+class BookingListQuery(Query):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    status: str | None = Field(None, description="One status or a comma-separated list.")
+    resource_id: str | None = None
+    customer_id: str | None = None
+    from_: Instant | None = Field(None, alias="from")
+    to: Instant | None = None
+    limit: Limit = 25
+    cursor: str | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _known_statuses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = [s for s in value.split(",") if s.strip() not in STATUS_NAMES]
+        if unknown:
+            raise ValueError(f"Unknown status {unknown[0]!r}; use {', '.join(STATUS_NAMES)}.")
+        return value
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> BookingListQuery:
+        if self.from_ and self.to and parse_instant(self.to) <= parse_instant(self.from_):
+            raise rule_error("to", "Must be after from.")
+        return self
+
+    def statuses(self) -> list[str] | None:
+        return [s.strip() for s in self.status.split(",")] if self.status else None
+
+
+class EventListQuery(Query):
+    limit: Limit = 25
+    cursor: str | None = None
+
+
+# --- availability (API.md §2) ------------------------------------------------------------------
+
+MAX_WINDOW_DAYS = 31
+
+
+class AvailabilityQuery(Query):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    from_: Instant = Field(alias="from")
+    to: Instant
+    duration_minutes: Minutes | None = None
+    step_minutes: Minutes = 15
+
+    @model_validator(mode="after")
+    def _window_is_bounded(self) -> AvailabilityQuery:
+        length = parse_instant(self.to) - parse_instant(self.from_)
+        if length <= 0:
+            raise rule_error("to", "Must be after from.")
+        if length > MAX_WINDOW_DAYS * 86_400_000:
+            raise rule_error("to", "The window is at most 31 days after from.")
+        return self
+
+
+# --- blockers (API.md §5) ----------------------------------------------------------------------
+
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+class Recurrence(Body):
+    """Either the structured form (freq, interval, count or until, by_weekday) or {"rrule"}."""
+
+    freq: Literal["daily", "weekly", "monthly", "yearly"] | None = None
+    interval: Annotated[int, Field(ge=1, le=365)] | None = None
+    count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    until: Instant | None = None
+    by_weekday: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
+    rrule: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=1000,
+                examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
+                description="An RFC 5545 RRULE, alone; start_time is its DTSTART.",
+            ),
+        ]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Recurrence:
+        others = self.model_fields_set - {"rrule"}
+        if self.rrule is not None:
+            if others:
+                raise rule_error("rrule", "Give either rrule alone or the structured fields.")
+            return self
+        if self.freq is None:
+            raise rule_error("freq", "Give freq (daily, weekly, monthly or yearly), or an rrule.")
+        if self.count is not None and self.until is not None:
+            raise rule_error("count", "Give count or until, not both.")
+        return self
+
+
+class BlockerCreate(Body):
+    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(max_length=500)] | None = None
+    start_time: Instant
+    end_time: Instant
+    all_day: bool = False
+    recurrence: Recurrence | None = None
+    metadata: Metadata = {}
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BlockerCreate:
+        if parse_instant(self.end_time) <= parse_instant(self.start_time):
+            raise rule_error("end_time", "Must be after start_time.")
+        return self
+
+    def recurrence_json(self) -> dict[str, Any] | None:
+        if self.recurrence is None:
+            return None
+        return self.recurrence.model_dump(exclude_none=True)
+
+
+class BlockerListQuery(Query):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    resource_id: str | None = None
+    from_: Instant | None = Field(None, alias="from")
+    to: Instant | None = None
+    limit: Limit = 25
+    cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> BlockerListQuery:
+        if self.from_ and self.to and parse_instant(self.to) <= parse_instant(self.from_):
+            raise rule_error("to", "Must be after from.")
+        return self

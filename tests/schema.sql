@@ -15,6 +15,46 @@ CREATE TABLE api_keys (
             created_at INTEGER NOT NULL,
             revoked_at INTEGER
         ) STRICT;
+CREATE TABLE blockers (
+            id TEXT PRIMARY KEY,
+            resource_id TEXT NOT NULL,
+            title TEXT,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER NOT NULL,
+            all_day INTEGER NOT NULL DEFAULT 0,
+            recurrence TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+CREATE TABLE booking_events (
+            id TEXT PRIMARY KEY,
+            booking_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            actor TEXT,
+            data TEXT NOT NULL DEFAULT '{}',
+            occurred_at INTEGER NOT NULL,
+            node_id TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            applied INTEGER NOT NULL DEFAULT 1,
+            anomaly TEXT
+        ) STRICT;
+CREATE TABLE bookings (
+            id TEXT PRIMARY KEY,
+            resource_id TEXT NOT NULL,
+            customer_id TEXT,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER NOT NULL,
+            title TEXT,
+            notes TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL,
+            cancel_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
 CREATE TABLE change_log (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             origin_node TEXT NOT NULL,
@@ -38,6 +78,15 @@ CREATE TABLE customers (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         ) STRICT;
+CREATE TABLE idempotency_keys (
+            api_key_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (api_key_id, key)
+        ) STRICT;
 CREATE TABLE node_meta (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -53,7 +102,13 @@ CREATE TABLE resources (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         ) STRICT;
+CREATE INDEX blockers_resource ON blockers (resource_id, start_time);
+CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
+CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
+CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
+CREATE INDEX bookings_start ON bookings (start_time, id);
 CREATE INDEX change_log_entity ON change_log (entity, entity_id, hlc);
 CREATE INDEX customers_email ON customers (lower(email));
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");

@@ -7,9 +7,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from app import pagination, storage
+from app.domain import blockers
+from app.domain.availability import MINUTE, Interval, free_slots, open_intervals
+from app.errors import InvalidState
 from app.ids import new_id
-from app.times import format_instant, wall_ms
-from app.validation import ResourceCreate, ResourceListQuery, ResourcePatch
+from app.times import format_instant, parse_instant, wall_ms
+from app.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
 FIELDS = (
     "id",
@@ -56,11 +59,45 @@ def update(db: Database, resource_id: str, payload: ResourcePatch) -> dict[str, 
 
 
 def delete(db: Database, resource_id: str) -> dict[str, Any]:
-    """Remove the resource for good. Raises NotFound."""
+    """Remove the resource for good. Raises NotFound, or InvalidState while it has pending,
+    confirmed or checked-in bookings that end in the future."""
     with storage.transaction(db):
         resource = storage.get_resource(db, resource_id)
+        if storage.has_future_active_bookings(db, resource_id, wall_ms()):
+            raise InvalidState(
+                f"{resource['name']} still has upcoming bookings; cancel or complete them first."
+            )
         storage.delete_resource(db, resource_id)
     return to_json(resource)
+
+
+def availability(db: Database, resource_id: str, query: AvailabilityQuery) -> list[dict]:
+    """Free slots of `query.duration_minutes` in [from, to), every `step_minutes`, that a
+    booking could take right now. Raises NotFound."""
+    resource = storage.get_resource(db, resource_id)
+    window = Interval(parse_instant(query.from_), parse_instant(query.to), "")
+    duration = (query.duration_minutes or resource["default_duration_minutes"]) * MINUTE
+    buffer = resource["buffer_minutes"] * MINUTE
+    bookings = storage.active_bookings_between(
+        db, resource_id, window.start - buffer, window.end + duration + buffer
+    )
+    busy = [Interval(b["start_time"], b["end_time"] + buffer, b["id"]) for b in bookings]
+    busy += blockers.occurrences_for_resource(
+        db, resource, window.start, window.end + duration + buffer
+    )
+    slots = free_slots(
+        window=window,
+        duration=duration,
+        step=query.step_minutes * MINUTE,
+        buffer=buffer,
+        open_spans=open_intervals(
+            resource["business_hours"], resource["timezone"], window.start, window.end
+        ),
+        busy=busy,
+    )
+    return [
+        {"start_time": format_instant(s.start), "end_time": format_instant(s.end)} for s in slots
+    ]
 
 
 def list_page(

@@ -4,8 +4,8 @@ from flask import Blueprint, Response
 
 from app.api import cursor_secret, db, endpoint, ok
 from app.domain import resources
-from app.schemas import Resource
-from app.validation import ResourceCreate, ResourceListQuery, ResourcePatch
+from app.schemas import Resource, Slot
+from app.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
 bp = Blueprint("resources", __name__, url_prefix="/modules/booking")
 
@@ -40,7 +40,15 @@ def update_resource(resource_id: str, body: ResourcePatch) -> Response:
 
 
 @bp.delete("/resources/<resource_id>")
-@endpoint(scope="booking:admin", response=Resource)
+@endpoint(scope="booking:admin", response=Resource, errors=("invalid_state",))
 def delete_resource(resource_id: str) -> Response:
     """Delete a resource permanently; returns what was deleted."""
     return ok(resources.delete(db(), resource_id))
+
+
+@bp.get("/resources/<resource_id>/availability")
+@endpoint(scope="booking:read", query=AvailabilityQuery, response=Slot, is_list=True)
+def resource_availability(resource_id: str, query: AvailabilityQuery) -> Response:
+    """Free slots in [from, to) inside business hours, clear of bookings and blockers."""
+    slots = resources.availability(db(), resource_id, query)
+    return ok(slots, meta={"limit": len(slots), "next_cursor": None, "has_more": False})

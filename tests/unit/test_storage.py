@@ -8,6 +8,7 @@ import pytest
 from app import storage
 from app.ids import new_id
 from sync import changelog
+from tests.tools.dump_schema import schema_sql
 
 SCHEMA = Path(__file__).parent.parent / "schema.sql"
 
@@ -39,14 +40,7 @@ def test_migrating_twice_is_harmless_and_keeps_the_node_id(db_path):
 
 def test_schema_matches_tests_schema_sql(db):
     """An insert that auto-created a table, or an edited migration, shows up here."""
-    actual = "\n".join(
-        row[0] + ";"
-        for row in db.execute(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name"
-        )
-    )
-    assert actual.strip() == SCHEMA.read_text().strip()
+    assert schema_sql(db).strip() == SCHEMA.read_text().strip(), "run `make schema`"
 
 
 def test_a_failed_write_leaves_neither_row_nor_change(db):
