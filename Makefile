@@ -43,6 +43,9 @@ fmt: $(VENV)/.installed-test ## Format the code and regenerate the README's gene
 	$(BIN)/ruff check --fix .
 	$(BIN)/cog -r README.md
 
+bench: $(VENV)/.installed-test ## Benchmarks against the real server, as ratios to the bare stack.
+	$(BIN)/python -m tests.bench.run
+
 schema: $(VENV)/.installed-test ## Rewrite tests/schema.sql after adding a migration.
 	$(BIN)/python -m tests.tools.dump_schema > tests/schema.sql
 

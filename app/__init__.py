@@ -28,10 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.api import add_limit_headers
     from app.auth import RateLimiter
     from app.errors import register_error_handlers
-    from app.routes import blockers, bookings, customers, health, resources
+    from app.routes import blockers, bookings, customers, health, resources, v1_customers
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
-    for blueprint in (health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp):
+    blueprints = (health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
     register_error_handlers(app)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response, current_app, g, jsonify, request
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from app import idempotency, storage
 from app.auth import authorize
-from app.validation import parse_body, parse_query
+from app.validation import json_object, parse_body, parse_query
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class EndpointDoc:
     is_list: bool
     errors: tuple[str, ...] = field(default_factory=tuple)
     meta: dict[str, Any] | None = None  # JSON Schema of a non-list `meta` object
+    # "shingleai": ShingleAI's {"data": ...} success shape (see shingleai_ok), not ok()'s.
+    envelope: Literal["booking", "shingleai"] = "booking"
 
 
 def endpoint(
@@ -49,6 +51,7 @@ def endpoint(
     is_list: bool = False,
     errors: tuple[str, ...] = (),
     meta: dict[str, Any] | None = None,
+    envelope: Literal["booking", "shingleai"] = "booking",
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare a route's scope, models and business errors; see the module docstring."""
 
@@ -69,11 +72,13 @@ def endpoint(
                 return parse_and_call(path)
             key = authorize(scope)
             if request.method == "POST":
+                if body is not None:
+                    json_object()  # 400/413 before the Idempotency-Key's 422 (API.md §1 order)
                 return idempotency.run(key.id, lambda: parse_and_call(path))
             return parse_and_call(path)
 
         run.api_doc = EndpointDoc(  # type: ignore[attr-defined]
-            summary, scope, body, query, response, status, is_list, tuple(errors), meta
+            summary, scope, body, query, response, status, is_list, tuple(errors), meta, envelope
         )
         return run
 
@@ -98,6 +103,16 @@ def cursor_secret() -> str:
 def ok(data: Any, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
     """The success envelope: {"status": "ok", "data": ..., "meta"?: ...}."""
     payload: dict[str, Any] = {"status": "ok", "data": data}
+    if meta is not None:
+        payload["meta"] = meta
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+def shingleai_ok(data: Any, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
+    """ShingleAI's success shape, for /v1 routes: {"data": ..., "meta"?: ...} (errors stay ours)."""
+    payload: dict[str, Any] = {"data": data}
     if meta is not None:
         payload["meta"] = meta
     response = jsonify(payload)

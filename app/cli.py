@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -69,7 +70,7 @@ def init(db_path: str) -> None:
     "--port",
     envvar="BOOKING_PORT",
     default=_default("PORT"),
-    type=int,
+    type=click.IntRange(0, 65535),
     show_default=True,
     help=SETTINGS["PORT"][1],
 )
@@ -138,14 +139,19 @@ def serve(
         )
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None
+    except ValueError:  # waitress: the host does not resolve to an address
+        raise click.ClickException(
+            f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
+        ) from None
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        server.run()
+        server.run()  # returns when waitress handles Ctrl-C or SIGTERM
     except KeyboardInterrupt:
-        click.echo("Stopped.")
+        pass
     finally:
         server.close()
+    click.echo("Stopped.")
 
 
 def _listen_error(error: OSError, host: str, port: int) -> str:
@@ -241,13 +247,24 @@ def backup(db_path: str, path: str) -> None:
         raise click.ClickException(f"No database at {db_path}; pass --db.")
     if os.path.exists(path):
         raise click.ClickException(f"{path} already exists; choose a new file name.")
-    source = storage.open_db(db_path)
+    try:
+        source = storage.open_db(db_path)
+    except sqlite3.Error as error:
+        raise click.ClickException(f"Cannot read the database at {db_path}: {error}.") from None
     try:
         target = sqlite3.connect(path)
     except sqlite3.Error as error:
+        source.close()
         raise click.ClickException(f"Cannot write {path}: {error}.") from None
-    with target:
-        source.conn.backup(target)
+    try:
+        with target:
+            source.conn.backup(target)
+    except sqlite3.Error as error:
+        target.close()
+        Path(path).unlink(missing_ok=True)
+        raise click.ClickException(f"Cannot back up {db_path}: {error}.") from None
+    finally:
+        source.close()
     target.close()
     click.echo(f"Backed up {db_path} to {path}.")
 

@@ -68,12 +68,32 @@ def _list_meta() -> dict[str, Any]:
     }
 
 
+def _shingleai_list_meta() -> dict[str, Any]:
+    names = {"limit": "integer", "offset": "integer", "hasMore": "boolean", "total": "integer"}
+    pagination = {
+        "type": "object",
+        "required": list(names),
+        "properties": {name: {"type": kind} for name, kind in names.items()},
+    }
+    return {"type": "object", "required": ["pagination"], "properties": {"pagination": pagination}}
+
+
 def _success(doc: EndpointDoc) -> dict[str, Any]:
     data: dict[str, Any] = {"type": "object"}
     if doc.response is not None:
         data = {"$ref": f"#/components/schemas/{doc.response.__name__}"}
     if doc.is_list:
         data = {"type": "array", "items": data}
+    if doc.envelope == "shingleai":  # ShingleAI's shape: no "status", offset pagination
+        shape: dict[str, Any] = {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": data},
+        }
+        if doc.is_list:
+            shape["properties"]["meta"] = _shingleai_list_meta()
+            shape["required"].append("meta")
+        return shape
     schema: dict[str, Any] = {
         "type": "object",
         "required": ["status", "data"],

@@ -98,3 +98,28 @@ class Blocker(Out):
     occurrences: list[Slot] | None = Field(
         None, description="Only in lists filtered by from/to: occurrences in the window (≤100)."
     )
+
+
+# --- ShingleAI customers (API.md §6) -----------------------------------------------------------
+
+_UUID = {"format": "uuid"}
+
+
+class ShingleCustomer(Out):
+    """A customer in the ShingleAI shape; the same record as a booking-module Customer."""
+
+    id: str = Field(json_schema_extra=_UUID, description="The UUID form of the cus_ ULID.")
+    createdAt: str
+    updatedAt: str
+    deletedAt: str | None = Field(description="Set by DELETE /v1/customers/{id} (soft delete).")
+    organizationId: str = Field(json_schema_extra=_UUID)
+    businessId: str | None = Field(json_schema_extra=_UUID)
+    contactId: str | None = Field(json_schema_extra=_UUID)
+    type: str | None
+    name: str
+    email: str | None
+    phone: str | None
+    notes: str | None
+    status: str | None
+    customerSince: str | None
+    data: dict[str, Any] = Field(description="The same store as the booking API's `metadata`.")

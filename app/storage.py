@@ -11,6 +11,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,12 +65,16 @@ def _reason(error: BaseException) -> str:
 
 
 def migrate(db: Database) -> None:
-    """Apply pending migrations and give a new database its node id and cursor secret."""
+    """Apply pending migrations; give a new database its node id, secrets and organization id."""
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.enable_wal()  # persistent, and cannot run inside a transaction
     migrations.apply(db)
     with db.atomic():
-        for key, make in (("node_id", new_node_id), ("cursor_secret", _new_secret)):
+        for key, make in (
+            ("node_id", new_node_id),
+            ("cursor_secret", _new_secret),
+            ("organization_id", _new_uuid),
+        ):
             db.execute(
                 "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 [key, make()],
@@ -80,15 +85,17 @@ def _new_secret() -> str:
     return secrets.token_hex(32)
 
 
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
 def meta(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
 def node_id(db: Database) -> str:
-    value = meta(db, "node_id")
-    assert value, "database not migrated"
-    return value
+    return changelog.local_node(db)
 
 
 # One connection per (thread, database): waitress keeps its threads, so connections are reused.
@@ -276,17 +283,33 @@ def delete_customer(db: Database, customer_id: str) -> None:
     changelog.append(db, "customer", customer_id, "delete", {})
 
 
+def organization_id(db: Database) -> str:
+    """This database's ShingleAI organization id (a UUID made once by migrate())."""
+    value = meta(db, "organization_id")
+    assert value, "database not migrated"
+    return value
+
+
+def count_customers(db: Database) -> int:
+    """How many customers are not soft-deleted."""
+    return db.execute("SELECT COUNT(*) FROM customers WHERE deleted_at IS NULL").fetchone()[0]
+
+
 def list_customers(
     db: Database,
     *,
     after_id: str | None,
     limit: int,
+    offset: int = 0,
     email: str | None = None,
     q: str | None = None,
     tags: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Customers in id (creation) order after `after_id`; up to `limit` rows."""
-    where, params = ["1 = 1"], []
+    """Customers in id (creation) order after `after_id`, skipping `offset`; up to `limit` rows.
+
+    Soft-deleted customers (ShingleAI DELETE) are left out of every list.
+    """
+    where, params = ["deleted_at IS NULL"], []
     if after_id is not None:
         where.append("id > ?")
         params.append(after_id)
@@ -300,8 +323,8 @@ def list_customers(
     for tag in tags or []:
         where.append("EXISTS (SELECT 1 FROM json_each(customers.tags) WHERE value = ?)")
         params.append(tag)
-    sql = f"SELECT * FROM customers WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
-    rows = _rows(db, sql, [*params, limit])
+    sql = f"SELECT * FROM customers WHERE {' AND '.join(where)} ORDER BY id LIMIT ? OFFSET ?"
+    rows = _rows(db, sql, [*params, limit, offset])
     return [_decode(row, CUSTOMER_JSON_COLUMNS) for row in rows]
 
 

@@ -21,7 +21,8 @@ _INSTANT = re.compile(INSTANT_PATTERN)
 
 
 def is_instant(text: str) -> bool:
-    return bool(_INSTANT.match(text))
+    # fullmatch: the pattern's `$` would also accept a trailing newline.
+    return bool(_INSTANT.fullmatch(text))
 
 
 def parse_instant(text: str) -> int:

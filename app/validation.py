@@ -6,6 +6,8 @@ Every field error is reported at once, each naming its field. Unknown body field
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import json
 import zoneinfo
 from typing import Annotated, Any, Literal, TypeVar
@@ -70,8 +72,17 @@ def _small_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """The zone names tzdata ships: the same list on every machine, unlike the system folder
+    (which also holds `localtime`, `posixrules`, `right/...`)."""
+    return frozenset(importlib.resources.files("tzdata").joinpath("zones").read_text().split())
+
+
 def _timezone(value: str) -> str:
     try:
+        if value not in _iana_zones():
+            raise ValueError(value)
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise PydanticCustomError(
@@ -226,12 +237,17 @@ def validate(model: type[M], data: Any) -> M:
         raise ValidationFailed(details=_details(error)) from None
 
 
-def parse_body(model: type[M]) -> M:
-    """The JSON object body as `model`: 400 unless it is a JSON object, 422 on bad fields."""
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object: 413 when over the limit, 400 unless it is a JSON object."""
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
-    return validate(model, body)
+    return body
+
+
+def parse_body(model: type[M]) -> M:
+    """The JSON object body as `model`: 400 unless it is a JSON object, 422 on bad fields."""
+    return validate(model, json_object())
 
 
 def parse_query(model: type[M]) -> M:
@@ -426,3 +442,78 @@ class BlockerListQuery(Query):
         if self.from_ and self.to and parse_instant(self.to) <= parse_instant(self.from_):
             raise rule_error("to", "Must be after from.")
         return self
+
+
+# --- ShingleAI customers (API.md §6) -----------------------------------------------------------
+
+# The canonical 8-4-4-4-12 form only: Body models are strict, so pydantic's UUID type would
+# refuse JSON strings, and uuid.UUID() would also take braces, URNs and bare hex.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+UUID_EXAMPLE = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+UUID_HINT = f"Must be a UUID such as {UUID_EXAMPLE}."
+SINCE_HINT = "Use a UTC ISO 8601 time such as 2023-11-07T05:31:56Z."
+PATTERN_HINTS.update(businessId=UUID_HINT, contactId=UUID_HINT, customerSince=SINCE_HINT)
+
+
+def _uuid(value: str) -> str:
+    # Python's `$` also matches before a final newline, which the pattern alone would let in.
+    if "\n" in value:
+        raise PydanticCustomError("uuid", UUID_HINT)
+    return value.lower()  # so a UUID reads back the same however a client spelled it
+
+
+def _one_line_instant(value: str) -> str:
+    # The shared pattern's `$` lets "…Z\n" through, and parse_instant() cannot read that.
+    if "\n" in value:
+        raise PydanticCustomError("instant", SINCE_HINT)
+    return value
+
+
+Uuid = Annotated[
+    str,
+    Field(pattern=UUID_PATTERN, examples=[UUID_EXAMPLE], json_schema_extra={"format": "uuid"}),
+    AfterValidator(_uuid),
+]
+Since = Annotated[Instant, AfterValidator(_one_line_instant)]
+ShortText = Annotated[str, Field(max_length=64)]
+Notes = Annotated[str, Field(max_length=2000)]
+Phone = Annotated[str, Field(max_length=64)]
+# ShingleAI documents email as a plain string, and its own example sends "<string>", which must
+# work verbatim; so /v1 bounds the length but does not apply the booking seed's EMAIL_PATTERN.
+ShingleEmail = Annotated[str, Field(max_length=320)]
+
+
+class ShingleCustomerCreate(Body):
+    """A ShingleAI customer; every field but `name` may be left out or null (`data`: not null)."""
+
+    business_id: Uuid | None = Field(None, alias="businessId")
+    type: ShortText | None = None
+    contact_id: Uuid | None = Field(None, alias="contactId")
+    name: Name
+    email: ShingleEmail | None = None
+    phone: Phone | None = None
+    notes: Notes | None = None
+    status: ShortText | None = None
+    customer_since: Since | None = Field(None, alias="customerSince")
+    metadata: Metadata = Field({}, alias="data", description="The same store as `metadata`.")
+
+
+class ShingleCustomerPatch(Body):
+    """Every field optional; null clears a field, except `name` and `data` (never null)."""
+
+    business_id: Uuid | None = Field(None, alias="businessId")
+    type: ShortText | None = None
+    contact_id: Uuid | None = Field(None, alias="contactId")
+    name: Name = None  # type: ignore[assignment]
+    email: ShingleEmail | None = None
+    phone: Phone | None = None
+    notes: Notes | None = None
+    status: ShortText | None = None
+    customer_since: Since | None = Field(None, alias="customerSince")
+    metadata: Metadata = Field(None, alias="data")  # type: ignore[assignment]
+
+
+class ShingleCustomerListQuery(Query):
+    limit: Limit = 20
+    # Bounded so that SQLite can bind it; no shop has a billion customers.
+    offset: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0

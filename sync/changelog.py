@@ -31,11 +31,20 @@ def _set_meta(db: Database, key: str, value: str) -> None:
     )
 
 
+def local_node(db: Database) -> str:
+    """This database's node id, read once per connection (it never changes)."""
+    cached = getattr(db, "booking_node_id", None)
+    if cached is None:
+        cached = _meta(db, "node_id")
+        assert cached, "the database has no node_id; run storage.migrate() first"
+        db.booking_node_id = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def next_hlc(db: Database, now_ms: int | None = None) -> str:
     """A new stamp from this node's clock, persisted in the caller's transaction."""
     assert db.conn.in_transaction, "next_hlc() must run inside storage.transaction()"
-    node_id = _meta(db, "node_id")
-    assert node_id, "the database has no node_id; run storage.migrate() first"
+    node_id = local_node(db)
     stamp = clock.tick(_meta(db, "hlc"), node_id, wall_ms() if now_ms is None else now_ms)
     _set_meta(db, "hlc", stamp)
     return stamp
@@ -56,7 +65,7 @@ def append(
     """
     assert db.conn.in_transaction, "changelog.append() must run inside storage.transaction()"
     assert entity in ENTITIES and op in OPS, (entity, op)
-    node_id = _meta(db, "node_id")
+    node_id = local_node(db)
     stamp = hlc or next_hlc(db)
     # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
     (origin_seq,) = db.execute(

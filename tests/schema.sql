@@ -77,7 +77,7 @@ CREATE TABLE customers (
             metadata TEXT NOT NULL DEFAULT '{}',
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        ) STRICT;
+        , business_id TEXT, contact_id TEXT, type TEXT, notes TEXT, status TEXT, customer_since INTEGER, deleted_at INTEGER, organization_id TEXT) STRICT;
 CREATE TABLE idempotency_keys (
             api_key_id TEXT NOT NULL,
             key TEXT NOT NULL,

@@ -38,6 +38,7 @@ WEEKDAYS = {
     "SU": rrule.SU,
 }
 MAX_OCCURRENCES_LISTED = 100
+RULE_HORIZON = timedelta(days=3653)
 
 
 def _local(millis: int, zone: ZoneInfo) -> datetime:
@@ -74,6 +75,14 @@ def build_rule(recurrence: dict[str, Any], first_start: datetime) -> rrule.rrule
             raise ValueError("Give only the RRULE part; start_time is the rule's start.")
         if any(f"FREQ={fine}" in text.upper() for fine in ("HOURLY", "MINUTELY", "SECONDLY")):
             raise ValueError("Blockers repeat at most daily (FREQ=DAILY, WEEKLY, MONTHLY, YEARLY).")
+        # dateutil accepts parts RFC 5545 forbids (INTERVAL=0 repeats one instant forever).
+        parts = dict(part.partition("=")[::2] for part in text.upper().split(";"))
+        if "COUNT" in parts and "UNTIL" in parts:
+            raise ValueError("Give COUNT or UNTIL, not both.")
+        for name, top in (("INTERVAL", 365), ("COUNT", 1000)):
+            value = parts.get(name)
+            if value is not None and not (value.isdigit() and 1 <= int(value) <= top):
+                raise ValueError(f"{name} must be a whole number from 1 to {top}.")
         rule = rrule.rrulestr(text, dtstart=first_start)
         if not isinstance(rule, rrule.rrule):
             raise ValueError("Give a single RRULE.")
@@ -157,35 +166,52 @@ def create(db: Database, payload: BlockerCreate) -> tuple[dict[str, Any], list[s
     Bookings in the way do not stop a blocker: staff close for a holiday, then call customers.
     Raises UnknownResource, or ValidationFailed for an RRULE dateutil cannot use.
     """
-    now = wall_ms()
+    # Validate and shape the blocker before taking the write lock: a pathological rule can
+    # take dateutil seconds to refuse, and other writers must not wait on that.
+    resource = storage.get_resource(db, payload.resource_id, missing=UnknownResource)
+    blocker = _new_blocker(payload, resource["timezone"])
     with storage.transaction(db):
         resource = storage.get_resource(db, payload.resource_id, missing=UnknownResource)
-        start, end = parse_instant(payload.start_time), parse_instant(payload.end_time)
-        if payload.all_day:
-            start, end = widen_all_day(start, end, resource["timezone"])
-        blocker = {
-            "id": new_id("blk"),
-            "resource_id": resource["id"],
-            "title": payload.title,
-            "start_time": start,
-            "end_time": end,
-            "all_day": payload.all_day,
-            "recurrence": payload.recurrence_json(),
-            "metadata": payload.metadata,
-            "created_at": now,
-            "updated_at": now,
-        }
-        _check_rule(blocker, resource["timezone"])
         conflicting = _covered_bookings(db, blocker, resource)
         storage.insert_blocker(db, blocker)
     return to_json(blocker), conflicting
 
 
+def _new_blocker(payload: BlockerCreate, timezone: str) -> dict[str, Any]:
+    start, end = parse_instant(payload.start_time), parse_instant(payload.end_time)
+    if payload.all_day:
+        start, end = widen_all_day(start, end, timezone)
+    now = wall_ms()
+    blocker = {
+        "id": new_id("blk"),
+        "resource_id": payload.resource_id,
+        "title": payload.title,
+        "start_time": start,
+        "end_time": end,
+        "all_day": payload.all_day,
+        "recurrence": payload.recurrence_json(),
+        "metadata": payload.metadata,
+        "created_at": now,
+        "updated_at": now,
+    }
+    _check_rule(blocker, timezone)
+    return blocker
+
+
 def _check_rule(blocker: dict[str, Any], timezone: str) -> None:
+    """422 unless dateutil can use the rule and it occurs within RULE_HORIZON of its start.
+
+    A rule that never matches (say, February 30th) would make dateutil walk to year 9999 on
+    every expansion, so it is refused here rather than slowing every booking later.
+    """
     if not blocker["recurrence"]:
         return
     try:
-        next(occurrences(blocker, timezone, blocker["start_time"], blocker["end_time"]), None)
+        first_start = _local(blocker["start_time"], ZoneInfo(timezone))
+        rule = build_rule(blocker["recurrence"], first_start)
+        bounded = rule.replace(until=first_start + RULE_HORIZON, count=None)
+        if next(iter(bounded), None) is None:
+            raise ValueError("The rule has no occurrence in the ten years after start_time.")
     except (ValueError, TypeError) as error:
         raise ValidationFailed(
             "The recurrence rule cannot be used.",

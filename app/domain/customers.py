@@ -27,6 +27,8 @@ def create(db: Database, payload: CustomerCreate) -> dict[str, Any]:
     now = wall_ms()
     customer = {"id": new_id("cus"), **payload.model_dump(), "created_at": now, "updated_at": now}
     with storage.transaction(db):
+        # Stamped as a column so /v1 shows it and it syncs with the customer (API.md §6).
+        customer["organization_id"] = storage.organization_id(db)
         storage.insert_customer(db, customer)
     return to_json(customer)
 

@@ -31,6 +31,8 @@ def test_valid_instants(text):
         "2026-01-01T10:00:00",
         "2026-01-01",
         "",
+        "2030-01-07T10:00:00Z\n",
+        " 2030-01-07T10:00:00Z",
     ],
 )
 def test_invalid_instants(text):
@@ -46,3 +48,14 @@ def test_fractions_finer_than_a_millisecond_are_truncated():
     assert (
         format_instant(parse_instant("2030-01-07T10:00:00.123999Z")) == "2030-01-07T10:00:00.123Z"
     )
+
+
+def test_non_ascii_digits_are_refused_by_validation():
+    from app.errors import ValidationFailed
+    from app.validation import BookingCreate, validate
+
+    with pytest.raises(ValidationFailed):
+        validate(
+            BookingCreate,
+            {"resource_id": "r", "start_time": "\uff12\uff10\uff13\uff10-01-07T10:00:00Z"},
+        )

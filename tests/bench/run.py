@@ -1,0 +1,184 @@
+"""`make bench`: throughput and latency of the real server, printed beside the stack's ceiling.
+
+Everything is measured in one run on this machine, so the ratios are what to compare; the
+absolute numbers move with the machine's load. Set BENCH_SECONDS to change each load phase.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from app import storage
+from app.auth import create_key
+from app.ids import new_id
+from tests.bench import load
+from tests.live.server import LiveServer, find_free_port
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = 8
+RESOURCES = 20
+BOOKINGS_PER_DAY = 8  # per resource: one hour every three hours
+
+
+def _start_bare(mode: str, folder: Path) -> tuple[subprocess.Popen, int]:
+    port = find_free_port()
+    args = [sys.executable, "-m", "tests.bench.bare_server", mode, str(port)]
+    if mode == "insert":
+        args.append(str(folder / "bare.db"))
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+            return process, port
+        except requests.RequestException:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"bare {mode} server did not start")
+
+
+def _bench_key(db_path: str) -> dict[str, str]:
+    storage.init_database(db_path)
+    db = storage.open_db(db_path)
+    _, key = create_key(db, name="bench", scopes=["booking:admin"], rate_limit="10000000/minute")
+    db.close()
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _seed_bookings(db_path: str, total: int, resource_ids: list[str]) -> int:
+    """Insert bookings directly (the API path is measured separately); return days covered."""
+    db = storage.open_db(db_path)
+    per_resource = total // len(resource_ids)
+    now = load.BASE_MS
+    batch: list[tuple] = []
+    with storage.transaction(db):
+        for index in range(per_resource):
+            day, slot = divmod(index, BOOKINGS_PER_DAY)
+            start = load.BASE_MS + day * 86_400_000 + slot * 3 * 3_600_000
+            for resource_id in resource_ids:
+                batch.append((new_id("bk"), resource_id, start, start + 3_600_000, now, now))
+            if len(batch) >= 50_000:
+                _insert_rows(db, batch)
+                batch = []
+        _insert_rows(db, batch)
+    db.execute("ANALYZE")
+    db.close()
+    return max(1, per_resource // BOOKINGS_PER_DAY)
+
+
+def _insert_rows(db, rows: list[tuple]) -> None:
+    db.conn.executemany(
+        "INSERT INTO bookings (id, resource_id, start_time, end_time, status, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, 'confirmed', ?, ?)",
+        rows,
+    )
+
+
+def _resources(server: LiveServer, count: int) -> list[str]:
+    return [
+        server.request("POST", "/modules/booking/resources", json={"name": f"R{i}"}).json()["data"][
+            "id"
+        ]
+        for i in range(count)
+    ]
+
+
+def _list_latency(db_path: str, headers: dict, days: int, resources: list[str]) -> tuple:
+    with LiveServer(db_path) as server:
+        params = {"days": days, "resources": resources}
+        load.run("list", server.port, connections=1, seconds=1, headers=headers, params=params)
+        result = load.run(
+            "list", server.port, connections=1, seconds=SECONDS, headers=headers, params=params
+        )
+        assert set(result.statuses) == {200}, result.statuses
+        rss = _peak_rss_mb(server.process.pid)
+    return result, rss
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="booking-bench-"))
+    print(f"Benchmark: {CONNECTIONS} connections, {SECONDS:.0f} s per phase, 127.0.0.1\n")
+
+    process, port = _start_bare("json", folder)
+    bare_json = load.run("json", port, connections=CONNECTIONS, seconds=SECONDS)
+    process.terminate()
+    process, port = _start_bare("insert", folder)
+    bare_insert = load.run("insert", port, connections=CONNECTIONS, seconds=SECONDS)
+    process.terminate()
+
+    create_db = str(folder / "create.db")
+    headers = _bench_key(create_db)
+    with LiveServer(create_db) as server:
+        server.admin_key = headers["Authorization"].removeprefix("Bearer ")
+        resources = _resources(server, CONNECTIONS)
+        creates = load.run(
+            "booking",
+            server.port,
+            connections=CONNECTIONS,
+            seconds=SECONDS,
+            headers=headers,
+            params={"resources": resources, "start_ms": load.BASE_MS},
+        )
+        create_rss = _peak_rss_mb(server.process.pid)
+    assert set(creates.statuses) == {201}, creates.statuses
+
+    list_db = str(folder / "list.db")
+    list_headers = _bench_key(list_db)
+    with LiveServer(list_db) as server:
+        server.admin_key = list_headers["Authorization"].removeprefix("Bearer ")
+        list_resources = _resources(server, RESOURCES)
+    days_100k = _seed_bookings(list_db, 100_000, list_resources)
+    list_100k, _ = _list_latency(list_db, list_headers, days_100k, list_resources)
+    days_1m = _seed_bookings(list_db, 900_000, list_resources) + days_100k
+    list_1m, rss_1m = _list_latency(list_db, list_headers, days_1m, list_resources)
+
+    rows = [
+        ("bare Flask+waitress JSON endpoint", f"{bare_json.rate:8.0f} req/s", ""),
+        (
+            "bare one-row INSERT + COMMIT endpoint",
+            f"{bare_insert.rate:8.0f} req/s",
+            f"{bare_insert.rate / bare_json.rate:6.0%} of bare JSON",
+        ),
+        (
+            "booking creates (auth, overlap check, event, change log)",
+            f"{creates.rate:8.0f} req/s",
+            f"{creates.rate / bare_insert.rate:6.0%} of bare insert (target >= 50%)",
+        ),
+        (
+            "booking create latency p50 / p99",
+            f"{creates.percentile(50):5.1f} / {creates.percentile(99):5.1f} ms",
+            "target p99 <= 25 ms",
+        ),
+        (
+            "list by window p50 / p99 at 100k bookings",
+            f"{list_100k.percentile(50):5.1f} / {list_100k.percentile(99):5.1f} ms",
+            "",
+        ),
+        (
+            "list by window p50 / p99 at 1M bookings",
+            f"{list_1m.percentile(50):5.1f} / {list_1m.percentile(99):5.1f} ms",
+            f"p99 {list_1m.percentile(99) / list_100k.percentile(99):4.2f}x of 100k (target <= 2x)",
+        ),
+        ("server peak RSS after creates", f"{create_rss:8.1f} MB", ""),
+        ("server peak RSS serving 1M bookings", f"{rss_1m:8.1f} MB", "target < 150 MB"),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>20}  {note}")
+
+
+if __name__ == "__main__":
+    main()
