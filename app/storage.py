@@ -144,6 +144,10 @@ def transaction(db: Database) -> Iterator[Database]:
             db.commit()
 
 
+# Below, statements go straight to sqlite3: they run inside transaction() (or are reads),
+# so sqlite-utils' per-call autocommit bookkeeping is only overhead on the hot path.
+
+
 def _require_transaction(db: Database) -> None:
     assert db.conn.in_transaction, "storage writes must run inside storage.transaction()"
 
@@ -153,7 +157,7 @@ def _dumps(value: Any) -> str:
 
 
 def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
+    cursor = db.conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -169,7 +173,7 @@ def _like(text: str) -> str:
 
 def insert_api_key(db: Database, key: dict[str, Any]) -> None:
     _require_transaction(db)
-    db.execute(
+    db.conn.execute(
         "INSERT INTO api_keys (id, name, secret_hash, scopes, rate_limit, tokens_remaining, "
         "created_at) VALUES (:id, :name, :secret_hash, :scopes, :rate_limit, "
         ":tokens_remaining, :created_at)",
@@ -191,12 +195,12 @@ def list_api_keys(db: Database) -> list[dict[str, Any]]:
 
 
 def count_api_keys(db: Database) -> int:
-    return db.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0]
+    return db.conn.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0]
 
 
 def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
     _require_transaction(db)
-    cursor = db.execute(
+    cursor = db.conn.execute(
         "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_ms, key_id]
     )
     return cursor.rowcount == 1
@@ -205,7 +209,7 @@ def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
 def spend_token(db: Database, key_id: str) -> int | None:
     """Take one token from a limited key; the balance left, or None when it was already 0."""
     with transaction(db):
-        row = db.execute(
+        row = db.conn.execute(
             "UPDATE api_keys SET tokens_remaining = tokens_remaining - 1 "
             "WHERE id = ? AND tokens_remaining > 0 RETURNING tokens_remaining",
             [key_id],
@@ -238,7 +242,7 @@ def _insert(
     row = _encode(record, json_columns)
     columns = ", ".join(row)
     marks = ", ".join(f":{name}" for name in row)
-    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)
+    db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)
 
 
 def _update(
@@ -246,7 +250,7 @@ def _update(
 ) -> None:
     row = _encode(changes, json_columns)
     assignments = ", ".join(f"{name} = :{name}" for name in row)
-    db.execute(f"UPDATE {table} SET {assignments} WHERE id = :_id", {**row, "_id": record_id})
+    db.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = :_id", {**row, "_id": record_id})
 
 
 def _get(
@@ -279,7 +283,7 @@ def update_customer(db: Database, customer_id: str, changes: dict[str, Any]) -> 
 def delete_customer(db: Database, customer_id: str) -> None:
     """Remove a customer for good and record the tombstone."""
     _require_transaction(db)
-    db.execute("DELETE FROM customers WHERE id = ?", [customer_id])
+    db.conn.execute("DELETE FROM customers WHERE id = ?", [customer_id])
     changelog.append(db, "customer", customer_id, "delete", {})
 
 
@@ -292,7 +296,7 @@ def organization_id(db: Database) -> str:
 
 def count_customers(db: Database) -> int:
     """How many customers are not soft-deleted."""
-    return db.execute("SELECT COUNT(*) FROM customers WHERE deleted_at IS NULL").fetchone()[0]
+    return db.conn.execute("SELECT COUNT(*) FROM customers WHERE deleted_at IS NULL").fetchone()[0]
 
 
 def list_customers(
@@ -351,7 +355,7 @@ def update_resource(db: Database, resource_id: str, changes: dict[str, Any]) -> 
 
 def delete_resource(db: Database, resource_id: str) -> None:
     _require_transaction(db)
-    db.execute("DELETE FROM resources WHERE id = ?", [resource_id])
+    db.conn.execute("DELETE FROM resources WHERE id = ?", [resource_id])
     changelog.append(db, "resource", resource_id, "delete", {})
 
 
@@ -371,7 +375,7 @@ def list_resources(
 
 def count_rows(db: Database, table: str) -> int:
     assert table.isidentifier()
-    return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return db.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
 # --- bookings and their events -----------------------------------------------------------------
@@ -396,7 +400,7 @@ def _record_event(db: Database, event: dict[str, Any]) -> None:
     event["hlc"], event["node_id"] = hlc, node_id(db)
     row = _event_row(event, event["node_id"], hlc)
     columns = ", ".join(row)
-    db.execute(
+    db.conn.execute(
         f"INSERT INTO booking_events ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
     )
     payload = {k: v for k, v in event.items() if k not in ("hlc", "applied", "anomaly")}
@@ -425,8 +429,8 @@ def get_booking(db: Database, booking_id: str, missing: type[ApiError] = NotFoun
 def delete_booking(db: Database, booking_id: str) -> None:
     """Remove a booking and its events; the change is a tombstone for both."""
     _require_transaction(db)
-    db.execute("DELETE FROM booking_events WHERE booking_id = ?", [booking_id])
-    db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
+    db.conn.execute("DELETE FROM booking_events WHERE booking_id = ?", [booking_id])
+    db.conn.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
     changelog.append(db, "booking", booking_id, "delete", {})
 
 
@@ -481,7 +485,7 @@ def active_bookings_from(db: Database, resource_id: str, start: int) -> list[dic
 
 
 def has_future_active_bookings(db: Database, resource_id: str, now_ms: int) -> bool:
-    row = db.execute(
+    row = db.conn.execute(
         f"SELECT 1 FROM bookings WHERE resource_id = ? AND start_time >= ? AND end_time > ? "
         f"AND {_ACTIVE_SQL} LIMIT 1",
         [resource_id, now_ms - MAX_BOOKING_MS, now_ms],
@@ -539,7 +543,7 @@ def get_blocker(db: Database, blocker_id: str, missing: type[ApiError] = NotFoun
 
 def delete_blocker(db: Database, blocker_id: str) -> None:
     _require_transaction(db)
-    db.execute("DELETE FROM blockers WHERE id = ?", [blocker_id])
+    db.conn.execute("DELETE FROM blockers WHERE id = ?", [blocker_id])
     changelog.append(db, "blocker", blocker_id, "delete", {})
 
 
@@ -574,7 +578,7 @@ def iter_blockers(
 
 def resource_timezone(db: Database, resource_id: str) -> str:
     """The resource's time zone; UTC if it has been deleted (its blockers may outlive it)."""
-    row = db.execute("SELECT timezone FROM resources WHERE id = ?", [resource_id]).fetchone()
+    row = db.conn.execute("SELECT timezone FROM resources WHERE id = ?", [resource_id]).fetchone()
     return row[0] if row else "UTC"
 
 
@@ -594,8 +598,8 @@ def get_idempotent(db: Database, api_key_id: str, key: str, since: int) -> dict 
 def save_idempotent(db: Database, record: dict[str, Any], expired_before: int) -> None:
     """Remember a response for its Idempotency-Key, replacing an expired one."""
     with transaction(db):
-        db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [expired_before])
-        db.execute(
+        db.conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [expired_before])
+        db.conn.execute(
             "INSERT OR REPLACE INTO idempotency_keys "
             "(api_key_id, key, fingerprint, status, body, created_at) "
             "VALUES (:api_key_id, :key, :fingerprint, :status, :body, :created_at)",

@@ -19,12 +19,12 @@ OPS = ("upsert", "delete", "event")
 
 
 def _meta(db: Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
+    row = db.conn.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
 def _set_meta(db: Database, key: str, value: str) -> None:
-    db.execute(
+    db.conn.execute(
         "INSERT INTO node_meta (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
@@ -67,17 +67,21 @@ def append(
     assert entity in ENTITIES and op in OPS, (entity, op)
     node_id = local_node(db)
     stamp = hlc or next_hlc(db)
-    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
-    (origin_seq,) = db.execute(
-        "SELECT COALESCE(MAX(origin_seq), 0) + 1 FROM change_log WHERE origin_node = ?",
-        [node_id],
-    ).fetchone()
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
-    db.execute(
+    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
+    (origin_seq,) = db.conn.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [node_id, origin_seq, stamp, entity, entity_id, op, body],
-    )
+        "SELECT :node, COALESCE(MAX(origin_seq), 0) + 1, :hlc, :entity, :entity_id, :op, :body "
+        "FROM change_log WHERE origin_node = :node RETURNING origin_seq",
+        {
+            "node": node_id,
+            "hlc": stamp,
+            "entity": entity,
+            "entity_id": entity_id,
+            "op": op,
+            "body": body,
+        },
+    ).fetchone()
     return {
         "change_id": f"{node_id}:{origin_seq}",
         "origin_node": node_id,
@@ -91,4 +95,4 @@ def append(
 
 
 def count(db: Database) -> int:
-    return db.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
+    return db.conn.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
