@@ -7,7 +7,6 @@ import logging
 import os
 import sqlite3
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ import click
 from app import storage
 from app.auth import KeyRequestError, create_key, parse_rate_limit, parse_scopes, revoke_key
 from app.settings import SETTINGS, setting
+from app.times import to_datetime
 
 ADMIN_SCOPES = ["booking:admin"]
 
@@ -221,7 +221,7 @@ def keys_list(db_path: str) -> None:
 
 
 def _day(millis: int) -> str:
-    return datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return to_datetime(millis).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @keys.command("revoke")

@@ -264,9 +264,7 @@ def _get(
 
 def insert_customer(db: Database, customer: dict[str, Any]) -> None:
     """Insert a customer and its `upsert` change (all fields). Call inside transaction()."""
-    _require_transaction(db)
-    _insert(db, "customers", customer, CUSTOMER_JSON_COLUMNS)
-    changelog.append(db, "customer", customer["id"], "upsert", customer)
+    upsert_local(db, "customer", customer["id"], customer)
 
 
 def get_customer(db: Database, customer_id: str, missing: type[ApiError] = NotFound) -> dict:
@@ -275,16 +273,12 @@ def get_customer(db: Database, customer_id: str, missing: type[ApiError] = NotFo
 
 def update_customer(db: Database, customer_id: str, changes: dict[str, Any]) -> None:
     """Write the changed fields and an `upsert` change carrying only them."""
-    _require_transaction(db)
-    _update(db, "customers", customer_id, changes, CUSTOMER_JSON_COLUMNS)
-    changelog.append(db, "customer", customer_id, "upsert", changes)
+    upsert_local(db, "customer", customer_id, changes)
 
 
 def delete_customer(db: Database, customer_id: str) -> None:
     """Remove a customer for good and record the tombstone."""
-    _require_transaction(db)
-    db.conn.execute("DELETE FROM customers WHERE id = ?", [customer_id])
-    changelog.append(db, "customer", customer_id, "delete", {})
+    delete_local(db, "customer", customer_id)
 
 
 def organization_id(db: Database) -> str:
@@ -338,9 +332,7 @@ RESOURCE_JSON_COLUMNS = ("business_hours", "metadata")
 
 
 def insert_resource(db: Database, resource: dict[str, Any]) -> None:
-    _require_transaction(db)
-    _insert(db, "resources", resource, RESOURCE_JSON_COLUMNS)
-    changelog.append(db, "resource", resource["id"], "upsert", resource)
+    upsert_local(db, "resource", resource["id"], resource)
 
 
 def get_resource(db: Database, resource_id: str, missing: type[ApiError] = NotFound) -> dict:
@@ -348,15 +340,11 @@ def get_resource(db: Database, resource_id: str, missing: type[ApiError] = NotFo
 
 
 def update_resource(db: Database, resource_id: str, changes: dict[str, Any]) -> None:
-    _require_transaction(db)
-    _update(db, "resources", resource_id, changes, RESOURCE_JSON_COLUMNS)
-    changelog.append(db, "resource", resource_id, "upsert", changes)
+    upsert_local(db, "resource", resource_id, changes)
 
 
 def delete_resource(db: Database, resource_id: str) -> None:
-    _require_transaction(db)
-    db.conn.execute("DELETE FROM resources WHERE id = ?", [resource_id])
-    changelog.append(db, "resource", resource_id, "delete", {})
+    delete_local(db, "resource", resource_id)
 
 
 def list_resources(
@@ -428,10 +416,7 @@ def get_booking(db: Database, booking_id: str, missing: type[ApiError] = NotFoun
 
 def delete_booking(db: Database, booking_id: str) -> None:
     """Remove a booking and its events; the change is a tombstone for both."""
-    _require_transaction(db)
-    db.conn.execute("DELETE FROM booking_events WHERE booking_id = ?", [booking_id])
-    db.conn.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
-    changelog.append(db, "booking", booking_id, "delete", {})
+    delete_local(db, "booking", booking_id)
 
 
 def _event_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -532,9 +517,7 @@ BLOCKER_JSON_COLUMNS = ("recurrence", "metadata")
 
 
 def insert_blocker(db: Database, blocker: dict[str, Any]) -> None:
-    _require_transaction(db)
-    _insert(db, "blockers", {**blocker, "all_day": int(blocker["all_day"])}, BLOCKER_JSON_COLUMNS)
-    changelog.append(db, "blocker", blocker["id"], "upsert", blocker)
+    upsert_local(db, "blocker", blocker["id"], blocker)
 
 
 def get_blocker(db: Database, blocker_id: str, missing: type[ApiError] = NotFound) -> dict:
@@ -542,9 +525,7 @@ def get_blocker(db: Database, blocker_id: str, missing: type[ApiError] = NotFoun
 
 
 def delete_blocker(db: Database, blocker_id: str) -> None:
-    _require_transaction(db)
-    db.conn.execute("DELETE FROM blockers WHERE id = ?", [blocker_id])
-    changelog.append(db, "blocker", blocker_id, "delete", {})
+    delete_local(db, "blocker", blocker_id)
 
 
 def blockers_for_resource(db: Database, resource_id: str, *, before: int) -> list[dict]:
@@ -605,3 +586,103 @@ def save_idempotent(db: Database, record: dict[str, Any], expired_before: int) -
             "VALUES (:api_key_id, :key, :fingerprint, :status, :body, :created_at)",
             record,
         )
+
+
+# --- sync: per-field last-writer-wins and tombstones (SYNC.md §5) ---------------------------------
+# Local writes and remote changes go through the same two functions, so both keep every
+# field's clock and every tombstone the same way.
+
+LWW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customer": ("customers", CUSTOMER_JSON_COLUMNS),
+    "resource": ("resources", RESOURCE_JSON_COLUMNS),
+    "blocker": ("blockers", BLOCKER_JSON_COLUMNS),
+}
+# What a record holds before the change that creates it arrives (a later field may come
+# first from another node); the creating change's older stamp still wins these fields.
+PLACEHOLDERS: dict[str, dict[str, Any]] = {
+    "customer": {"name": "", "tags": [], "metadata": {}, "created_at": 0, "updated_at": 0},
+    "resource": {
+        "name": "", "timezone": "UTC", "default_duration_minutes": 60, "buffer_minutes": 0,
+        "metadata": {}, "created_at": 0, "updated_at": 0,
+    },
+    "blocker": {
+        "resource_id": "", "start_time": 0, "end_time": 0, "all_day": 0, "metadata": {},
+        "created_at": 0, "updated_at": 0,
+    },
+}  # fmt: skip
+_columns_cache: dict[str, frozenset[str]] = {}
+
+
+def _columns(db: Database, table: str) -> frozenset[str]:
+    if table not in _columns_cache:
+        rows = db.conn.execute(f"PRAGMA table_info({table})").fetchall()
+        _columns_cache[table] = frozenset(row[1] for row in rows)
+    return _columns_cache[table]
+
+
+def is_tombstoned(db: Database, entity: str, entity_id: str) -> bool:
+    row = db.conn.execute(
+        "SELECT 1 FROM tombstones WHERE entity = ? AND entity_id = ?", [entity, entity_id]
+    ).fetchone()
+    return row is not None
+
+
+def apply_fields(
+    db: Database, entity: str, record_id: str, values: dict[str, Any], hlc: str
+) -> dict[str, Any]:
+    """Set each field whose clock is older than `hlc` (creating the record if needed).
+
+    Returns the fields written. A tombstoned record takes nothing: deletes win.
+    """
+    _require_transaction(db)
+    if is_tombstoned(db, entity, record_id):
+        return {}
+    table, json_columns = LWW_TABLES[entity]
+    row = db.conn.execute(f"SELECT field_clocks FROM {table} WHERE id = ?", [record_id]).fetchone()
+    clocks: dict[str, str] = json.loads(row[0]) if row else {}
+    known = _columns(db, table)
+    winners = {
+        name: value
+        for name, value in values.items()
+        if name in known and name not in ("id", "field_clocks") and hlc > clocks.get(name, "")
+    }
+    if not winners:
+        return {}
+    clocks.update(dict.fromkeys(winners, hlc))
+    encoded = (*json_columns, "field_clocks")
+    if row is None:
+        record = {**PLACEHOLDERS[entity], **winners, "id": record_id, "field_clocks": clocks}
+        _insert(db, table, record, encoded)
+    else:
+        _update(db, table, record_id, {**winners, "field_clocks": clocks}, encoded)
+    return winners
+
+
+def apply_delete(db: Database, entity: str, entity_id: str, hlc: str) -> None:
+    """Delete the record (a booking with its events) and keep a tombstone that always wins."""
+    _require_transaction(db)
+    db.conn.execute(
+        "INSERT INTO tombstones (entity, entity_id, hlc) VALUES (?, ?, ?) "
+        "ON CONFLICT (entity, entity_id) DO UPDATE SET hlc = min(hlc, excluded.hlc)",
+        [entity, entity_id, hlc],
+    )
+    if entity == "booking":
+        db.conn.execute("DELETE FROM booking_events WHERE booking_id = ?", [entity_id])
+        db.conn.execute("DELETE FROM bookings WHERE id = ?", [entity_id])
+    else:
+        db.conn.execute(f"DELETE FROM {LWW_TABLES[entity][0]} WHERE id = ?", [entity_id])
+
+
+def upsert_local(db: Database, entity: str, record_id: str, values: dict[str, Any]) -> None:
+    """A local create or edit: every sent field wins (our clock is the newest) plus its change."""
+    _require_transaction(db)
+    hlc = changelog.next_hlc(db)
+    apply_fields(db, entity, record_id, values, hlc)
+    changelog.append(db, entity, record_id, "upsert", values, hlc=hlc)
+
+
+def delete_local(db: Database, entity: str, record_id: str) -> None:
+    _require_transaction(db)
+    hlc = changelog.next_hlc(db)
+    apply_delete(db, entity, record_id, hlc)
+    changelog.append(db, entity, record_id, "delete", {}, hlc=hlc)

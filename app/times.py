@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # Copied verbatim from the seeds (saasignal-booking-*.txt): UTC only, calendar-valid, leap years.
 INSTANT_PATTERN = (
@@ -18,6 +18,24 @@ INSTANT_PATTERN = (
     r"(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z))$"
 )
 _INSTANT = re.compile(INSTANT_PATTERN)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Accepted instants lie in [1900, 9000): far from datetime's year 1 and 9999 limits, so adding a
+# booking's length or a blocker's occurrences never leaves what Python can represent.
+MIN_MS = -2_208_988_800_000  # 1900-01-01T00:00:00Z
+MAX_MS = 221_845_392_000_000  # 9000-01-01T00:00:00Z
+
+
+def to_datetime(millis: int) -> datetime:
+    """The aware UTC datetime of `millis` (epoch arithmetic: works before 1970 on every OS)."""
+    return EPOCH + timedelta(milliseconds=millis)
+
+
+def in_range(text: str) -> bool:
+    """True when a pattern-valid instant is inside [MIN_MS, MAX_MS)."""
+    year = int(text[:4])
+    return 1900 <= year < 9000
 
 
 def is_instant(text: str) -> bool:
@@ -38,7 +56,7 @@ def parse_instant(text: str) -> int:
 
 def format_instant(millis: int) -> str:
     seconds, rest = divmod(millis, 1000)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    base = to_datetime(seconds * 1000).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{rest:03d}Z" if rest else f"{base}Z"
 
 

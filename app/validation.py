@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.errors import BadRequest, ValidationFailed
-from app.times import INSTANT_PATTERN, is_instant, parse_instant
+from app.times import INSTANT_PATTERN, in_range, is_instant, parse_instant
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,6 +57,8 @@ def _exact_instant(value: str) -> str:
         raise PydanticCustomError(
             "instant", "Use a UTC ISO 8601 time such as 2030-01-07T10:00:00Z."
         )
+    if not in_range(value):
+        raise PydanticCustomError("instant_range", "Use a time from year 1900 to 8999.")
     return value
 
 

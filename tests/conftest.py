@@ -114,7 +114,7 @@ def snapshot(db) -> dict[str, Any]:
         if table == "api_keys":  # token balances legitimately move on every request
             state[table] = db.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0]
             continue
-        state[table] = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+        state[table] = sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
     return state
 
 

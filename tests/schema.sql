@@ -4,6 +4,14 @@ CREATE TABLE "_sqlite_migrations" (
    "name" TEXT,
    "applied_at" TEXT
 ) STRICT;
+CREATE TABLE anomalies (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            booking_id TEXT,
+            other_booking_id TEXT,
+            message TEXT NOT NULL,
+            hlc TEXT NOT NULL
+        ) STRICT;
 CREATE TABLE api_keys (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
@@ -26,7 +34,7 @@ CREATE TABLE blockers (
             metadata TEXT NOT NULL DEFAULT '{}',
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        ) STRICT;
+        , field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
 CREATE TABLE booking_events (
             id TEXT PRIMARY KEY,
             booking_id TEXT NOT NULL,
@@ -77,7 +85,7 @@ CREATE TABLE customers (
             metadata TEXT NOT NULL DEFAULT '{}',
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        , business_id TEXT, contact_id TEXT, type TEXT, notes TEXT, status TEXT, customer_since INTEGER, deleted_at INTEGER, organization_id TEXT) STRICT;
+        , business_id TEXT, contact_id TEXT, type TEXT, notes TEXT, status TEXT, customer_since INTEGER, deleted_at INTEGER, organization_id TEXT, field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
 CREATE TABLE idempotency_keys (
             api_key_id TEXT NOT NULL,
             key TEXT NOT NULL,
@@ -101,9 +109,24 @@ CREATE TABLE resources (
             metadata TEXT NOT NULL DEFAULT '{}',
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
+        , field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
+CREATE TABLE sync_peers (
+            node_id TEXT PRIMARY KEY,
+            acked_through INTEGER NOT NULL
         ) STRICT;
+CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        ) STRICT;
+CREATE TABLE tombstones (
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            PRIMARY KEY (entity, entity_id)
+        ) STRICT, WITHOUT ROWID;
 CREATE INDEX blockers_resource ON blockers (resource_id, start_time);
 CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
+CREATE INDEX booking_events_type ON booking_events (booking_id, type);
 CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
 CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
 CREATE INDEX bookings_start ON bookings (start_time, id);

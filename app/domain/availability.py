@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from app.times import to_datetime
+
 MINUTE = 60_000
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -47,8 +49,8 @@ def open_intervals(
     up with local midnight.
     """
     zone = ZoneInfo(timezone)
-    first = datetime.fromtimestamp(start / 1000, UTC).astimezone(zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(end / 1000, UTC).astimezone(zone).date() + timedelta(days=1)
+    first = to_datetime(start).astimezone(zone).date() - timedelta(days=1)
+    last = to_datetime(end).astimezone(zone).date() + timedelta(days=1)
     spans: list[Interval] = []
     day = first
     while day <= last:

@@ -19,7 +19,7 @@ from app import pagination, storage
 from app.domain.availability import Interval, overlaps
 from app.errors import UnknownResource, ValidationFailed
 from app.ids import new_id
-from app.times import format_instant, parse_instant, wall_ms
+from app.times import format_instant, parse_instant, to_datetime, wall_ms
 from app.validation import BlockerCreate, BlockerListQuery
 
 FREQUENCIES = {
@@ -42,7 +42,7 @@ RULE_HORIZON = timedelta(days=3653)
 
 
 def _local(millis: int, zone: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(millis / 1000, UTC).astimezone(zone)
+    return to_datetime(millis).astimezone(zone)
 
 
 def _ms(moment: datetime) -> int:
@@ -93,7 +93,7 @@ def build_rule(recurrence: dict[str, Any], first_start: datetime) -> rrule.rrule
         dtstart=first_start,
         interval=recurrence.get("interval") or 1,
         count=recurrence.get("count"),
-        until=datetime.fromtimestamp(parse_instant(until) / 1000, UTC) if until else None,
+        until=to_datetime(parse_instant(until)) if until else None,
         byweekday=[WEEKDAYS[d] for d in recurrence["by_weekday"]]
         if recurrence.get("by_weekday")
         else None,

@@ -59,3 +59,18 @@ def test_non_ascii_digits_are_refused_by_validation():
             BookingCreate,
             {"resource_id": "r", "start_time": "\uff12\uff10\uff13\uff10-01-07T10:00:00Z"},
         )
+
+
+@pytest.mark.parametrize(
+    "text", ["0000-02-29T23:44:18Z", "1899-12-31T23:59:59Z", "9000-01-01T00:00:00Z"]
+)
+def test_instants_outside_1900_to_8999_are_refused(text):
+    from app.errors import ValidationFailed
+    from app.validation import BookingCreate, validate
+
+    with pytest.raises(ValidationFailed):
+        validate(BookingCreate, {"resource_id": "r", "start_time": text})
+
+
+def test_times_before_1970_format_on_every_platform():
+    assert format_instant(parse_instant("1900-01-01T00:00:00Z")) == "1900-01-01T00:00:00Z"
