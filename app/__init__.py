@@ -29,9 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.auth import RateLimiter
     from app.errors import register_error_handlers
     from app.routes import blockers, bookings, customers, health, resources, v1_customers
+    from sync import hub
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
-    blueprints = (health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp)
+    blueprints = (
+        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp
+    )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)

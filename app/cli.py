@@ -266,6 +266,9 @@ def backup(db_path: str, path: str) -> None:
     finally:
         source.close()
     target.close()
+    copy = storage.open_db(path)
+    storage.mark_as_backup(copy)  # restored later, it takes a new node id and epoch
+    copy.close()
     click.echo(f"Backed up {db_path} to {path}.")
 
 

@@ -123,3 +123,44 @@ class ShingleCustomer(Out):
     status: str | None
     customerSince: str | None
     data: dict[str, Any] = Field(description="The same store as the booking API's `metadata`.")
+
+
+class SyncPushResult(Out):
+    acked_through: int
+    epoch: str
+    high_water: int
+
+
+class SyncPage(Out):
+    changes: list[dict[str, Any]]
+    next_cursor: str
+    has_more: bool
+    epoch: str
+    high_water: int
+
+
+class Anomaly(Out):
+    kind: Literal["invalid_event", "double_booking", "clock_suspect"]
+    id: str
+    booking_id: str | None
+    other_booking_id: str | None
+    message: str
+    hlc: str
+
+
+class SyncStatus(Out):
+    hub_url: str | None
+    node_id: str
+    pending: int = Field(description="This node's changes the hub has not acknowledged.")
+    acked_through: int
+    last_success: str | None
+    last_attempt: str | None
+    last_error: str | None
+    next_attempt: str | None = Field(description="Set while backing off after a failure.")
+    cursor: str | None
+    hub_epoch: str | None
+    anomalies: int
+
+
+class SyncRun(Out):
+    queued: bool

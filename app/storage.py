@@ -70,10 +70,18 @@ def migrate(db: Database) -> None:
         db.enable_wal()  # persistent, and cannot run inside a transaction
     migrations.apply(db)
     with db.atomic():
+        if meta(db, "restored_from_backup"):
+            # A backup put back in place takes a new node id, so nothing it writes from now on
+            # can reuse a change id the lost original had already handed out, and a new epoch
+            # tells every node to re-send its changes and pull again (SYNC.md §3).
+            db.execute(
+                "DELETE FROM node_meta WHERE key IN ('restored_from_backup', 'node_id', 'epoch')"
+            )
         for key, make in (
             ("node_id", new_node_id),
             ("cursor_secret", _new_secret),
             ("organization_id", _new_uuid),
+            ("epoch", new_node_id),
         ):
             db.execute(
                 "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
@@ -92,6 +100,14 @@ def _new_uuid() -> str:
 def meta(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
+
+
+def mark_as_backup(db: Database) -> None:
+    """Flag a fresh backup copy, so that when it is restored it takes a new identity."""
+    with transaction(db):
+        db.conn.execute(
+            "INSERT OR REPLACE INTO node_meta (key, value) VALUES ('restored_from_backup', '1')"
+        )
 
 
 def node_id(db: Database) -> str:
@@ -153,7 +169,9 @@ def _require_transaction(db: Database) -> None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # Canonical (sorted keys): a record written here and its copy merged on another node
+    # must be byte-identical, whatever order the keys travelled in.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
@@ -686,3 +704,127 @@ def delete_local(db: Database, entity: str, record_id: str) -> None:
     hlc = changelog.next_hlc(db)
     apply_delete(db, entity, record_id, hlc)
     changelog.append(db, entity, record_id, "delete", {}, hlc=hlc)
+
+
+def insert_remote_event(db: Database, event: dict[str, Any], hlc: str) -> bool:
+    """Keep another node's booking event; False when it was already held."""
+    _require_transaction(db)
+    row = _event_row({"applied": True, "anomaly": None, **event}, event["node_id"], hlc)
+    row = {name: row.get(name) for name in _EVENT_COLUMNS}
+    cursor = db.conn.execute(
+        f"INSERT OR IGNORE INTO booking_events ({', '.join(row)}) "
+        f"VALUES ({', '.join(':' + c for c in row)})",
+        row,
+    )
+    return cursor.rowcount == 1
+
+
+_EVENT_COLUMNS = (
+    "id", "booking_id", "type", "from_status", "to_status", "actor", "data", "occurred_at",
+    "node_id", "hlc", "applied", "anomaly",
+)  # fmt: skip
+
+
+def save_replayed_booking(
+    db: Database, booking_id: str, state: dict[str, Any] | None, anomalies: dict[str, str]
+) -> None:
+    """Store what replaying a booking's events gave: its row, and each event's outcome."""
+    _require_transaction(db)
+    db.conn.execute(
+        "UPDATE booking_events SET applied = 1, anomaly = NULL WHERE booking_id = ?", [booking_id]
+    )
+    for event_id, reason in anomalies.items():
+        db.conn.execute(
+            "UPDATE booking_events SET applied = 0, anomaly = ? WHERE id = ?", [reason, event_id]
+        )
+    db.conn.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
+    if state is not None:
+        _insert(db, "bookings", state, BOOKING_JSON_COLUMNS)
+
+
+def created_hlc(db: Database, booking_id: str) -> str:
+    """The stamp of the booking's `created` event: its place in event order."""
+    row = db.conn.execute(
+        "SELECT MIN(hlc) FROM booking_events WHERE booking_id = ? AND type = 'created'",
+        [booking_id],
+    ).fetchone()
+    return row[0] or ""
+
+
+def overlapping_active(db: Database, booking: dict[str, Any]) -> list[dict[str, Any]]:
+    """Other active bookings of the same resource whose time overlaps this one's."""
+    return _rows(
+        db,
+        f"SELECT id, status, start_time, end_time FROM bookings WHERE resource_id = ? "
+        f"AND id != ? AND start_time >= ? AND start_time < ? AND end_time > ? AND {_ACTIVE_SQL} "
+        "ORDER BY start_time, id",
+        [
+            booking["resource_id"], booking["id"], booking["start_time"] - MAX_BOOKING_MS,
+            booking["end_time"], booking["start_time"],
+        ],
+    )  # fmt: skip
+
+
+def unapplied_events(db: Database) -> list[dict[str, Any]]:
+    rows = _rows(db, "SELECT * FROM booking_events WHERE applied = 0 ORDER BY hlc", [])
+    return [_event_record(row) for row in rows]
+
+
+def insert_anomaly(db: Database, anomaly: dict[str, Any]) -> bool:
+    _require_transaction(db)
+    columns = ("id", "kind", "booking_id", "other_booking_id", "message", "hlc")
+    cursor = db.conn.execute(
+        f"INSERT OR IGNORE INTO anomalies ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})",
+        {c: anomaly.get(c) for c in columns},
+    )
+    return cursor.rowcount == 1
+
+
+def anomaly_records(db: Database) -> list[dict[str, Any]]:
+    return _rows(db, "SELECT * FROM anomalies ORDER BY hlc, id", [])
+
+
+# --- sync state (node-local) and the hub's peers ----------------------------------------------
+
+
+def sync_state(db: Database) -> dict[str, str | None]:
+    return dict(db.conn.execute("SELECT key, value FROM sync_state").fetchall())
+
+
+def set_sync_state(db: Database, **values: str | int | None) -> None:
+    """Write sync-state keys in the caller's transaction (or in their own one)."""
+    rows = [(key, None if value is None else str(value)) for key, value in values.items()]
+    sql = (
+        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    if db.conn.in_transaction:
+        db.conn.executemany(sql, rows)
+    else:
+        with transaction(db):
+            db.conn.executemany(sql, rows)
+
+
+def peer_acked(db: Database, node: str) -> int:
+    row = db.conn.execute("SELECT acked_through FROM sync_peers WHERE node_id = ?", [node])
+    found = row.fetchone()
+    return found[0] if found else 0
+
+
+def set_peer_acked(db: Database, node: str, acked: int) -> None:
+    _require_transaction(db)
+    db.conn.execute(
+        "INSERT INTO sync_peers (node_id, acked_through) VALUES (?, ?) "
+        "ON CONFLICT (node_id) DO UPDATE SET acked_through = excluded.acked_through",
+        [node, acked],
+    )
+
+
+def bind_key_to_node(db: Database, key_id: str, node: str) -> str:
+    """Bind a sync key to the node that first uses it; return the node it is bound to."""
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE api_keys SET node_id = ? WHERE id = ? AND node_id IS NULL", [node, key_id]
+        )
+        return db.conn.execute("SELECT node_id FROM api_keys WHERE id = ?", [key_id]).fetchone()[0]

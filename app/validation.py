@@ -519,3 +519,49 @@ class ShingleCustomerListQuery(Query):
     limit: Limit = 20
     # Bounded so that SQLite can bind it; no shop has a billion customers.
     offset: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
+
+
+# --- sync (SYNC.md §3, §4) ---------------------------------------------------------------------
+
+SYNC_PROTOCOL = 1
+MAX_PUSH_CHANGES = 500
+HLC_PATTERN = r"^\d{16}-\d{5}-[0-9A-Za-z]{1,64}$"
+
+
+class WireChange(Body):
+    change_id: Annotated[str, Field(max_length=160)]
+    origin_node: Annotated[str, Field(min_length=1, max_length=64)]
+    origin_seq: Annotated[int, Field(ge=1)]
+    hlc: Annotated[str, Field(pattern=HLC_PATTERN)]
+    entity: Annotated[str, Field(min_length=1, max_length=32)]
+    entity_id: Annotated[str, Field(min_length=1, max_length=160)]
+    op: Annotated[str, Field(min_length=1, max_length=16)]
+    payload: dict[str, Any]
+    clock_suspect: bool = False
+
+
+class SyncPush(Body):
+    protocol: Annotated[int, Field(description="Major protocol version; this hub speaks 1.")]
+    node_id: Annotated[str, Field(min_length=1, max_length=64)]
+    changes: Annotated[list[WireChange], Field(max_length=MAX_PUSH_CHANGES)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_protocol(cls, data: Any) -> Any:
+        # Checked before the shape: a newer protocol may shape its body differently, and the
+        # node must learn that it is the protocol (409), not a field (422). ApiErrors are not
+        # ValueErrors, so pydantic lets this one through to the error handler.
+        from app.errors import ProtocolMismatch
+
+        if isinstance(data, dict) and data.get("protocol") != SYNC_PROTOCOL:
+            raise ProtocolMismatch(
+                f"This hub speaks sync protocol {SYNC_PROTOCOL}; upgrade the older side.",
+                extra={"expected_protocol": SYNC_PROTOCOL},
+            )
+        return data
+
+
+class SyncPullQuery(Query):
+    cursor: str | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+    node_id: Annotated[str, Field(max_length=64)] | None = None

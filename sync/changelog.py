@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from app.times import wall_ms
 from sync import clock
 
-ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking")
+ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly")
 OPS = ("upsert", "delete", "event")
 
 
@@ -96,3 +96,99 @@ def append(
 
 def count(db: Database) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
+
+
+# --- exchanging changes (SYNC.md §3, §4) -------------------------------------------------------
+
+_WIRE_COLUMNS = "seq, origin_node, origin_seq, hlc, entity, entity_id, op, payload, clock_suspect"
+
+
+def to_wire(row: tuple) -> dict[str, Any]:
+    """A change_log row as it travels in push and pull."""
+    _seq, node, origin_seq, hlc, entity, entity_id, op, payload, suspect = row
+    return {
+        "change_id": f"{node}:{origin_seq}",
+        "origin_node": node,
+        "origin_seq": origin_seq,
+        "hlc": hlc,
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": op,
+        "payload": json.loads(payload),
+        "clock_suspect": bool(suspect),
+    }
+
+
+def own_pending(db: Database, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    """This node's own changes with origin_seq above `after_seq`, oldest first."""
+    rows = db.conn.execute(
+        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE origin_node = ? AND origin_seq > ? "
+        "ORDER BY origin_seq LIMIT ?",
+        [local_node(db), after_seq, limit],
+    ).fetchall()
+    return [to_wire(row) for row in rows]
+
+
+def count_own_after(db: Database, after_seq: int) -> int:
+    return db.conn.execute(
+        "SELECT COUNT(*) FROM change_log WHERE origin_node = ? AND origin_seq > ?",
+        [local_node(db), after_seq],
+    ).fetchone()[0]
+
+
+def since(db: Database, seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Changes in local arrival order after `seq` (the hub's pull order): (seq, change) pairs."""
+    rows = db.conn.execute(
+        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+        [seq, limit],
+    ).fetchall()
+    return [(row[0], to_wire(row)) for row in rows]
+
+
+def max_seq(db: Database) -> int:
+    return db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0]
+
+
+def held(db: Database, origin_node: str, origin_seq: int) -> bool:
+    row = db.conn.execute(
+        "SELECT 1 FROM change_log WHERE origin_node = ? AND origin_seq = ?",
+        [origin_node, origin_seq],
+    ).fetchone()
+    return row is not None
+
+
+def store_remote(db: Database, change: dict[str, Any], suspect: bool) -> None:
+    """Keep a change that another node made, exactly as it was made."""
+    assert db.conn.in_transaction
+    db.conn.execute(
+        "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
+        "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
+            change["entity_id"], change["op"],
+            json.dumps(change["payload"], separators=(",", ":"), sort_keys=True), int(suspect),
+        ],
+    )  # fmt: skip
+
+
+def flag_suspect(db: Database, origin_node: str, origin_seq: int) -> None:
+    db.conn.execute(
+        "UPDATE change_log SET clock_suspect = 1 WHERE origin_node = ? AND origin_seq = ?",
+        [origin_node, origin_seq],
+    )
+
+
+def observe(db: Database, remote_hlc: str, now_ms: int | None = None) -> None:
+    """Move our clock past a remote stamp (unless it is suspect), in the caller's transaction."""
+    moved = clock.receive(
+        _meta(db, "hlc"), remote_hlc, local_node(db), wall_ms() if now_ms is None else now_ms
+    )
+    if moved is not None:
+        _set_meta(db, "hlc", moved)
+
+
+def suspect_changes(db: Database) -> list[dict[str, Any]]:
+    rows = db.conn.execute(
+        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE clock_suspect = 1 ORDER BY hlc"
+    ).fetchall()
+    return [to_wire(row) for row in rows]

@@ -160,7 +160,7 @@ def event_json(event: Event) -> dict[str, Any]:
 # --- services ---------------------------------------------------------------------------------
 
 
-def _new_event(booking_id: str, kind: str, actor: str | None, **fields: Any) -> Event:
+def new_event(booking_id: str, kind: str, actor: str | None, **fields: Any) -> Event:
     return {
         "id": new_id("evt"),
         "booking_id": booking_id,
@@ -228,7 +228,7 @@ def create(db: Database, payload: BookingCreate, *, actor: str | None) -> dict[s
             "notes": payload.notes,
             "metadata": payload.metadata,
         }
-        event = _new_event(booking_id, "created", actor, to_status="pending", data=data)
+        event = new_event(booking_id, "created", actor, to_status="pending", data=data)
         booking, _ = step(None, event)
         assert booking is not None
         storage.insert_booking(db, booking, event)
@@ -259,7 +259,7 @@ def update(
             if booking[name] != value
         }
         if changed:
-            event = _new_event(booking_id, "updated", actor, data={"changed": changed})
+            event = new_event(booking_id, "updated", actor, data={"changed": changed})
             booking = _apply(db, booking, event)
     return to_json(booking)
 
@@ -279,7 +279,7 @@ def transition(
                 ],
             )
         data = {"cancel_reason": payload.cancel_reason} if payload.status == "cancelled" else {}
-        event = _new_event(
+        event = new_event(
             booking_id,
             "status_changed",
             payload.actor or actor,

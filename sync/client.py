@@ -1,0 +1,90 @@
+"""HubClient: the node's HTTP calls to the hub, each with a timeout and a typed failure.
+
+5xx, 429, timeouts and refused connections are HubUnavailable (back off and retry);
+409 sequence_gap is SequenceGapError (resend from `expected`); any other 4xx is HubRejected
+(a configuration problem a person must fix: wrong key, wrong URL, protocol mismatch).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+
+from app.validation import SYNC_PROTOCOL
+
+TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to read
+
+
+class HubUnavailable(Exception):
+    """The hub cannot be reached or is overloaded; try again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HubRejected(Exception):
+    """The hub refused the request for a reason retrying will not fix."""
+
+
+class SequenceGapError(Exception):
+    def __init__(self, expected: int) -> None:
+        super().__init__(f"The hub expects change {expected} next.")
+        self.expected = expected
+
+
+class HubClient:
+    """Push and pull against one hub. One requests.Session per thread."""
+
+    def __init__(self, base_url: str, key: str, *, session: Any = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self._shared_session = session  # tests pass an in-process transport
+        self._local = threading.local()
+
+    def _session(self) -> Any:
+        if self._shared_session is not None:
+            return self._shared_session
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def push(self, node_id: str, changes: list[dict[str, Any]]) -> dict[str, Any]:
+        body = {"protocol": SYNC_PROTOCOL, "node_id": node_id, "changes": changes}
+        return self._call("POST", "/sync/push", json=body)
+
+    def pull(self, cursor: str | None, limit: int, node_id: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "node_id": node_id}
+        if cursor:
+            params["cursor"] = cursor
+        return self._call("GET", "/sync/pull", params=params)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._session().request(
+                method, f"{self.base_url}{path}", headers=self.headers, timeout=TIMEOUT, **kwargs
+            )
+        except requests.RequestException as error:
+            raise HubUnavailable(f"Cannot reach the hub at {self.base_url}: {error}.") from None
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        if status >= 500 or status == 429:
+            retry = response.headers.get("Retry-After")
+            raise HubUnavailable(
+                f"The hub answered {status}.", float(retry) if retry and retry.isdigit() else None
+            )
+        if status == 409 and error.get("code") == "sequence_gap":
+            raise SequenceGapError(int(error["expected"]))
+        if status >= 400:
+            code = error.get("code", "error")
+            raise HubRejected(
+                f"The hub refused {method} {path}: {status} {code}: "
+                f"{error.get('message', '')}".strip()
+            )
+        return body["data"]

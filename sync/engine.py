@@ -1,0 +1,129 @@
+"""sync_once: push this node's pending changes, then pull every page from the hub.
+
+No Flask and no scheduling here. Each pulled page is applied with its cursor in one
+transaction, and changes already held are skipped, so a crash or a dropped response repeats
+at most one page, harmlessly. A hub restored from a backup shows a new epoch, or a
+high-water mark below what it acknowledged before: then this node re-sends its changes from
+the hub's mark and pulls again from the start (SYNC.md §3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from app import storage
+from app.times import wall_ms
+from sync import changelog, merge
+from sync.client import HubClient, SequenceGapError
+
+PUSH_BATCH = 500
+PULL_PAGE = 500
+MAX_PUSH_BYTES = 512 * 1024  # well under the hub's 1 MiB body limit
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    pulled: int = 0
+    applied: int = 0
+    restored_hub: bool = False
+
+
+def _noop(_kind: str, _count: int) -> None:
+    pass
+
+
+def sync_once(
+    db: Database,
+    client: HubClient,
+    *,
+    batch: int = PUSH_BATCH,
+    page_size: int = PULL_PAGE,
+    progress: Progress = _noop,
+) -> SyncReport:
+    """One full push and pull. Raises HubUnavailable, HubRejected; never leaves half a page."""
+    report = SyncReport()
+    for _round in range(3):  # a restore found while pulling means pushing again
+        _push(db, client, report, batch, progress)
+        if not _pull(db, client, report, page_size, progress):
+            break
+    storage.set_sync_state(db, last_success=wall_ms(), last_error=None)
+    return report
+
+
+def _acked(db: Database) -> int:
+    return int(storage.sync_state(db).get("acked_through") or 0)
+
+
+def _batch(db: Database, acked: int, batch: int) -> list[dict[str, Any]]:
+    changes = changelog.own_pending(db, acked, batch)
+    size, kept = 0, []
+    for change in changes:
+        size += len(str(change["payload"])) + 200
+        if kept and size > MAX_PUSH_BYTES:
+            break
+        kept.append(change)
+    return kept
+
+
+def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progress: Progress):
+    node = storage.node_id(db)
+    acked = _acked(db)
+    while changes := _batch(db, acked, batch):
+        try:
+            answer = client.push(node, changes)
+        except SequenceGapError as gap:
+            # The hub has less than we thought (restored) or more (a lost answer): resend
+            # from where it stands.
+            acked = gap.expected - 1
+            storage.set_sync_state(db, acked_through=acked)
+            continue
+        _note_epoch(db, answer["epoch"], report)
+        pushed = answer["acked_through"] - acked
+        acked = answer["acked_through"]
+        storage.set_sync_state(db, acked_through=acked)
+        report.pushed += max(pushed, 0)
+        progress("push", max(pushed, 0))
+
+
+def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
+    """Remember the hub's epoch; a change of epoch means the hub was restored: pull anew."""
+    known = storage.sync_state(db).get("hub_epoch")
+    if known == epoch:
+        return False
+    storage.set_sync_state(db, hub_epoch=epoch, pull_cursor=None)
+    if known is not None:
+        report.restored_hub = True
+        return True
+    return False
+
+
+def _pull(
+    db: Database, client: HubClient, report: SyncReport, page_size: int, progress: Progress
+) -> bool:
+    """Pull every page; True when the hub turned out to hold less of ours than it had acked."""
+    node = storage.node_id(db)
+    state = storage.sync_state(db)
+    cursor = state.get("pull_cursor")
+    repush = False
+    while True:
+        page = client.pull(cursor, page_size, node)
+        if _note_epoch(db, page["epoch"], report) and cursor is not None:
+            cursor = None  # the page came from the new epoch's start: keep it
+        with storage.transaction(db):
+            applied = merge.apply_changes(db, page["changes"]).applied
+            storage.set_sync_state(db, pull_cursor=page["next_cursor"], hub_epoch=page["epoch"])
+            if page["high_water"] < _acked(db):
+                storage.set_sync_state(db, acked_through=page["high_water"])
+                repush = True
+        report.pulled += len(page["changes"])
+        report.applied += applied
+        progress("pull", len(page["changes"]))
+        if not page["has_more"]:
+            return repush
+        cursor = page["next_cursor"]

@@ -1,0 +1,63 @@
+"""Routes: the hub protocol (/sync/push, /sync/pull) and every node's sync views."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g
+
+from app.api import cursor_secret, db, endpoint, ok
+from app.errors import Forbidden, InvalidState
+from app.schemas import Anomaly, SyncPage, SyncPushResult, SyncRun, SyncStatus
+from app.validation import SyncPullQuery, SyncPush
+from sync import service, status
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+@bp.post("/push")
+@endpoint(
+    scope="sync", body=SyncPush, response=SyncPushResult,
+    errors=("sequence_gap", "protocol_mismatch"),
+)  # fmt: skip
+def push(body: SyncPush) -> Response:
+    """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
+    return ok(service.push(db(), body, key_id=g.api_key.id, bound_node=g.api_key.node_id))
+
+
+@bp.get("/pull")
+@endpoint(scope="sync", query=SyncPullQuery, response=SyncPage)
+def pull(query: SyncPullQuery) -> Response:
+    """One page of every change the hub holds, after the cursor."""
+    bound = g.api_key.node_id
+    if query.node_id and bound and query.node_id != bound:
+        raise Forbidden(f"This sync key belongs to node {bound}, not {query.node_id}.")
+    page = service.pull(
+        db(), cursor=query.cursor, limit=query.limit, node=query.node_id or bound,
+        secret=cursor_secret(),
+    )  # fmt: skip
+    return ok(page)
+
+
+@bp.get("/anomalies")
+@endpoint(scope="booking:read", response=Anomaly, is_list=True)
+def anomalies() -> Response:
+    """Events that could not take effect, unresolved double bookings, suspect clocks."""
+    found = service.anomalies(db())
+    return ok(found, meta={"limit": len(found), "next_cursor": None, "has_more": False})
+
+
+@bp.get("/status")
+@endpoint(scope="booking:read", response=SyncStatus)
+def sync_status() -> Response:
+    """Hub, node id, pending changes, last success and error, cursor, anomalies."""
+    return ok(status.describe(db(), current_app.config.get("HUB_URL")))
+
+
+@bp.post("/run")
+@endpoint(scope="booking:admin", response=SyncRun, status=202, errors=("invalid_state",))
+def run_now() -> Response:
+    """Ask the background worker to sync now."""
+    worker = current_app.extensions.get("booking.sync_worker")
+    if worker is None:
+        raise InvalidState("This node syncs with no hub; start it with --hub URL --hub-key KEY.")
+    worker.run_now()
+    return ok({"queued": True}, status=202)

@@ -1,0 +1,161 @@
+"""Merge rules, identical on every node (SYNC.md §5).
+
+- customers, resources, blockers: last writer wins per field, by HLC; tombstones always win;
+- bookings: the replay of all their events in event order (app.domain.bookings.replay);
+- the hub alone resolves double bookings: the booking whose `created` event is first in event
+  order keeps the slot, and the hub appends a `sync_conflict` cancellation for the other,
+  or records a `double_booking` anomaly when the other can no longer be cancelled.
+
+Everything here runs inside the caller's transaction; applying a change twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from app import storage
+from app.domain import bookings
+from app.errors import NotFound
+from app.times import wall_ms
+from sync import changelog, clock
+
+SYNC_ACTOR = "sync"
+CANCELLABLE = ("pending", "confirmed")
+
+
+@dataclass
+class MergeReport:
+    applied: int = 0
+    skipped: int = 0
+    touched_bookings: set[str] = field(default_factory=set)
+
+
+def apply_changes(
+    db: Database, changes: list[dict[str, Any]], *, judge_clocks: bool = False
+) -> MergeReport:
+    """Apply changes made elsewhere; changes already held (same change_id) are skipped.
+
+    The hub (`judge_clocks=True`) flags stamps more than five minutes ahead of its clock as
+    `clock_suspect`; nodes keep the hub's flag, so every node lists the same anomalies. Any
+    node refuses to move its own clock to a stamp that is suspect by its own wall clock.
+    """
+    assert db.conn.in_transaction, "apply_changes() must run inside storage.transaction()"
+    report = MergeReport()
+    now = wall_ms()
+    for change in changes:
+        if changelog.held(db, change["origin_node"], change["origin_seq"]):
+            if change.get("clock_suspect"):  # the hub flagged our own change's clock
+                changelog.flag_suspect(db, change["origin_node"], change["origin_seq"])
+            report.skipped += 1
+            continue
+        too_far_ahead = clock.is_suspect(change["hlc"], now)
+        flagged = too_far_ahead if judge_clocks else bool(change.get("clock_suspect"))
+        changelog.store_remote(db, change, flagged)
+        if not too_far_ahead:
+            changelog.observe(db, change["hlc"], now)
+        _apply_effect(db, change, report)
+        report.applied += 1
+    for booking_id in sorted(report.touched_bookings):
+        rematerialize(db, booking_id)
+    return report
+
+
+def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> None:
+    entity, op, entity_id = change["entity"], change["op"], change["entity_id"]
+    if op == "delete":
+        storage.apply_delete(db, entity, entity_id, change["hlc"])
+        report.touched_bookings.discard(entity_id)
+    elif op == "upsert" and entity in storage.LWW_TABLES:
+        storage.apply_fields(db, entity, entity_id, change["payload"], change["hlc"])
+    elif entity == "booking_event":
+        event = change["payload"]
+        if not storage.is_tombstoned(db, "booking", event["booking_id"]):
+            storage.insert_remote_event(db, event, change["hlc"])
+            report.touched_bookings.add(event["booking_id"])
+    elif entity == "anomaly":
+        storage.insert_anomaly(db, {**change["payload"], "hlc": change["hlc"]})
+    # Anything else comes from a newer version: it is kept in the change log, untouched.
+
+
+def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
+    """Replay the booking's events and store the resulting row and each event's outcome."""
+    state, anomalies = bookings.replay(storage.booking_events(db, booking_id))
+    storage.save_replayed_booking(db, booking_id, state, anomalies)
+    return state
+
+
+# --- the hub's double-booking rule ------------------------------------------------------------
+
+
+def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
+    """On the hub: settle overlaps among active bookings touched by a push. Returns how many
+    cancellations and anomalies were recorded (each is a change that flows to every node)."""
+    recorded = 0
+    for booking_id in sorted(booking_ids):
+        try:
+            booking = storage.get_booking(db, booking_id)
+        except NotFound:  # deleted, or its `created` event has not arrived: nothing to settle
+            continue
+        if booking["status"] not in bookings.ACTIVE:
+            continue
+        rivals = storage.overlapping_active(db, booking)
+        if not rivals:
+            continue
+        group = [booking["id"], *(rival["id"] for rival in rivals)]
+        recorded += _settle(db, group)
+    return recorded
+
+
+def _settle(db: Database, group: list[str]) -> int:
+    """Earliest `created` event keeps the slot; each later overlapping booking loses."""
+    ordered = sorted(group, key=lambda b: (storage.created_hlc(db, b), b))
+    keepers: list[dict[str, Any]] = []
+    recorded = 0
+    for booking_id in ordered:
+        booking = storage.get_booking(db, booking_id)
+        if booking["status"] not in bookings.ACTIVE:
+            continue
+        winner = next((k for k in keepers if _overlaps(k, booking)), None)
+        if winner is None:
+            keepers.append(booking)
+        elif booking["status"] in CANCELLABLE:
+            _cancel_for_conflict(db, booking, winner["id"])
+            recorded += 1
+        else:  # checked in or completed: the customer is in the chair; staff must act
+            keepers.append(booking)
+            recorded += _record_double_booking(db, booking, winner["id"])
+    return recorded
+
+
+def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
+
+
+def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) -> None:
+    event = bookings.new_event(
+        loser["id"], "status_changed", SYNC_ACTOR,
+        from_status=loser["status"], to_status="cancelled",
+        data={"cancel_reason": f"sync_conflict: overlaps {winner_id}"},
+    )  # fmt: skip
+    after, anomaly = bookings.step(loser, event)
+    assert anomaly is None and after is not None
+    storage.append_booking_event(db, after, event)
+
+
+def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str) -> int:
+    anomaly = {
+        "id": f"double_booking:{winner_id}:{booking['id']}",
+        "kind": "double_booking",
+        "booking_id": booking["id"],
+        "other_booking_id": winner_id,
+        "message": f"{booking['id']} ({booking['status']}) overlaps {winner_id}; it could not "
+        "be cancelled because the customer is already checked in. Call one of them.",
+    }
+    hlc = changelog.next_hlc(db)
+    if not storage.insert_anomaly(db, {**anomaly, "hlc": hlc}):
+        return 0
+    changelog.append(db, "anomaly", anomaly["id"], "event", anomaly, hlc=hlc)
+    return 1

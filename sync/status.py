@@ -1,0 +1,34 @@
+"""What `GET /sync/status` and `booking status` show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from app import storage
+from app.times import format_optional
+from sync import changelog, service
+
+
+def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
+    state = storage.sync_state(db)
+    acked = int(state.get("acked_through") or 0)
+
+    def when(key: str) -> str | None:
+        value = state.get(key)
+        return format_optional(int(value)) if value else None
+
+    return {
+        "hub_url": hub_url,
+        "node_id": storage.node_id(db),
+        "pending": changelog.count_own_after(db, acked),
+        "acked_through": acked,
+        "last_success": when("last_success"),
+        "last_attempt": when("last_attempt"),
+        "last_error": state.get("last_error"),
+        "next_attempt": when("next_attempt"),
+        "cursor": state.get("pull_cursor"),
+        "hub_epoch": state.get("hub_epoch"),
+        "anomalies": len(service.anomalies(db)),
+    }
