@@ -143,6 +143,14 @@ def serve(
         raise click.ClickException(
             f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
         ) from None
+    worker = None
+    if hub_url and hub_key:
+        from sync.worker import SyncWorker
+
+        worker = SyncWorker(db_path, hub_url, hub_key, sync_interval)
+        app.extensions["booking.sync_worker"] = worker
+        worker.start()
+        click.echo(f"Syncing with {hub_url} every {sync_interval} s.")
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
@@ -151,6 +159,8 @@ def serve(
         pass
     finally:
         server.close()
+        if worker is not None:
+            worker.stop()
     click.echo("Stopped.")
 
 
@@ -287,3 +297,71 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+
+
+hub_options = [
+    click.option(
+        "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
+    ),
+    click.option("--hub-key", envvar="BOOKING_HUB_KEY", default=None, help=SETTINGS["HUB_KEY"][1]),
+]
+
+
+@cli.command("sync")
+@db_option
+@hub_options[0]
+@hub_options[1]
+def sync_command(db_path: str, hub_url: str | None, hub_key: str | None) -> None:
+    """Push and pull with the hub now, with a progress bar; exit 0 only when both finished."""
+    from tqdm import tqdm
+
+    from sync.client import HubClient, HubRejected, HubUnavailable
+    from sync.engine import sync_once
+
+    if not (hub_url and hub_key):
+        raise click.ClickException("Pass --hub URL and --hub-key KEY (or BOOKING_HUB_URL/KEY).")
+    db = _open(db_path)
+    bars: dict[str, tqdm] = {}
+
+    def progress(kind: str, count: int) -> None:
+        if kind not in bars:
+            bars[kind] = tqdm(
+                desc=f"{kind:>4}", unit=" changes", file=sys.stderr, disable=None, leave=True
+            )
+        bars[kind].update(count)
+
+    try:
+        report = sync_once(db, HubClient(hub_url, hub_key), progress=progress)
+    except (HubUnavailable, HubRejected) as error:
+        storage.set_sync_state(db, last_error=str(error))
+        raise click.ClickException(str(error)) from None
+    finally:
+        for bar in bars.values():
+            bar.close()
+        db.close()
+    click.echo(
+        f"Synced with {hub_url}: pushed {report.pushed}, pulled {report.pulled}, "
+        f"applied {report.applied}."
+    )
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
+)
+def status(db_path: str, hub_url: str | None) -> None:
+    """Node id, hub, pending changes, last sync, last error, counts of records."""
+    from sync import status as sync_status
+
+    db = _open(db_path)
+    info = sync_status.describe(db, hub_url)
+    click.echo(f"Node id:        {info['node_id']}")
+    click.echo(f"Hub:            {info['hub_url'] or 'none (this node does not sync)'}")
+    click.echo(f"Pending:        {info['pending']} changes not yet acknowledged by the hub")
+    click.echo(f"Last sync:      {info['last_success'] or 'never'}")
+    click.echo(f"Last error:     {info['last_error'] or 'none'}")
+    click.echo(f"Anomalies:      {info['anomalies']}")
+    for table in ("customers", "resources", "bookings", "blockers"):
+        click.echo(f"{table.capitalize() + ':':<16}{storage.count_rows(db, table)}")
+    db.close()

@@ -59,6 +59,10 @@ class Booking(Out):
     cancel_reason: str | None
     created_at: str
     updated_at: str
+    conflict_with: list[str] = Field(
+        description="Active bookings overlapping this one on its resource: only sync makes "
+        "them (two nodes booked the slot offline), until the hub's cancellation arrives."
+    )
 
 
 class BookingEvent(Out):

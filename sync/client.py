@@ -66,8 +66,14 @@ class HubClient:
             response = self._session().request(
                 method, f"{self.base_url}{path}", headers=self.headers, timeout=TIMEOUT, **kwargs
             )
+        except requests.Timeout:
+            raise HubUnavailable(f"The hub at {self.base_url} did not answer in time.") from None
+        except requests.ConnectionError:
+            raise HubUnavailable(
+                f"Cannot reach the hub at {self.base_url} (no network, or it is not running)."
+            ) from None
         except requests.RequestException as error:
-            raise HubUnavailable(f"Cannot reach the hub at {self.base_url}: {error}.") from None
+            raise HubUnavailable(f"Cannot talk to the hub at {self.base_url}: {error}") from None
         status = response.status_code
         try:
             body = response.json()

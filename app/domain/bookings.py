@@ -141,6 +141,18 @@ def to_json(booking: Booking) -> dict[str, Any]:
     }
 
 
+def with_conflicts(db: Database, booking: Booking) -> dict[str, Any]:
+    """The booking's JSON plus `conflict_with`: active bookings overlapping it on its resource.
+
+    Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
+    The list shows the clash until the hub's cancellation arrives (SYNC.md §5).
+    """
+    data = to_json(booking)
+    clashes = storage.overlapping_active(db, booking) if booking["status"] in ACTIVE else []
+    data["conflict_with"] = [clash["id"] for clash in clashes]
+    return data
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event["id"],
@@ -232,14 +244,14 @@ def create(db: Database, payload: BookingCreate, *, actor: str | None) -> dict[s
         booking, _ = step(None, event)
         assert booking is not None
         storage.insert_booking(db, booking, event)
-    return to_json(booking)
+    return {**to_json(booking), "conflict_with": []}  # the overlap check just passed
 
 
 def get(db: Database, booking_id: str) -> dict[str, Any]:
     """The booking with its 20 most recent events, oldest first. Raises NotFound."""
     booking = storage.get_booking(db, booking_id)
     events = storage.recent_booking_events(db, booking_id, RECENT_EVENTS)
-    return {**to_json(booking), "events": [event_json(e) for e in events]}
+    return {**with_conflicts(db, booking), "events": [event_json(e) for e in events]}
 
 
 def update(
@@ -261,7 +273,7 @@ def update(
         if changed:
             event = new_event(booking_id, "updated", actor, data={"changed": changed})
             booking = _apply(db, booking, event)
-    return to_json(booking)
+    return with_conflicts(db, booking)
 
 
 def transition(
@@ -288,7 +300,7 @@ def transition(
             data=data,
         )
         booking = _apply(db, booking, event)
-    return to_json(booking)
+    return with_conflicts(db, booking)
 
 
 def _apply(db: Database, booking: Booking, event: Event) -> Booking:
@@ -308,7 +320,7 @@ def delete(db: Database, booking_id: str) -> dict[str, Any]:
                 "ones. Cancel it first, or keep it for the record."
             )
         storage.delete_booking(db, booking_id)
-    return to_json(booking)
+    return {**to_json(booking), "conflict_with": []}
 
 
 def list_page(
@@ -330,7 +342,7 @@ def list_page(
     rows, meta = pagination.page(
         rows, query.limit, secret, "bookings", lambda r: [r["start_time"], r["id"]]
     )
-    return [to_json(row) for row in rows], meta
+    return [with_conflicts(db, row) for row in rows], meta
 
 
 def events_page(

@@ -1,0 +1,89 @@
+"""The background sync worker: one APScheduler job inside `booking serve` (never create_app).
+
+One run at a time (max_instances=1), missed runs coalesced. A failure backs off
+exponentially with jitter up to 15 minutes, honouring the hub's Retry-After; until the next
+attempt is due the job returns at once. Requests never wait on the network: the job opens
+its own connection and the API's writes only queue on the write lock for one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app import storage
+from app.times import wall_ms
+from sync.client import HubClient, HubRejected, HubUnavailable
+from sync.engine import sync_once
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 15 * 60
+JOB_ID = "sync"
+
+
+def backoff_seconds(failures: int, interval: int, retry_after: float | None, rng=random) -> float:
+    """Exponential in the failures so far, with jitter, capped at 15 minutes."""
+    delay = min(MAX_BACKOFF_S, interval * 2 ** max(failures - 1, 0))
+    delay = delay * (0.5 + rng.random() / 2)
+    return min(MAX_BACKOFF_S, max(delay, retry_after or 0))
+
+
+class SyncWorker:
+    def __init__(self, db_path: str, hub_url: str, hub_key: str, interval: int) -> None:
+        self.db_path = db_path
+        self.hub_url = hub_url
+        self.interval = interval
+        self.client = HubClient(hub_url, hub_key)
+        self.scheduler = BackgroundScheduler(daemon=True)
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.run_once, "interval", seconds=self.interval, id=JOB_ID,
+            max_instances=1, coalesce=True, next_run_time=datetime.now(),
+        )  # fmt: skip
+        self.scheduler.start()
+
+    def run_now(self) -> None:
+        """Run as soon as possible, even while backing off."""
+        db = storage.open_db(self.db_path)
+        try:
+            storage.set_sync_state(db, next_attempt=None)
+        finally:
+            db.close()
+        self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now())
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+    def run_once(self) -> None:
+        db = storage.open_db(self.db_path)
+        try:
+            state = storage.sync_state(db)
+            due = state.get("next_attempt")
+            if due and int(due) > wall_ms():
+                return
+            storage.set_sync_state(db, last_attempt=wall_ms())
+            try:
+                report = sync_once(db, self.client)
+            except HubUnavailable as error:
+                failures = int(state.get("failures") or 0) + 1
+                wait = backoff_seconds(failures, self.interval, error.retry_after)
+                storage.set_sync_state(
+                    db, failures=failures, last_error=str(error),
+                    next_attempt=wall_ms() + int(wait * 1000),
+                )  # fmt: skip
+                log.warning("Sync failed (%s); next try in %.0f s.", error, wait)
+            except HubRejected as error:
+                storage.set_sync_state(db, last_error=str(error), failures=0, next_attempt=None)
+                log.error("The hub refused to sync: %s", error)
+            else:
+                storage.set_sync_state(db, failures=0, next_attempt=None)
+                if report.pushed or report.applied:
+                    log.info("Synced: pushed %d, applied %d.", report.pushed, report.applied)
+        except Exception:  # a bug must not kill the scheduler thread; it is logged
+            log.exception("Sync run crashed")
+        finally:
+            db.close()
