@@ -127,7 +127,7 @@ def serve(
         )
     if demo and demo_data.is_empty(db):
         demo_data.fill(db)
-        click.echo("Added demo resources and customers.")
+        click.echo("Added demo resources, customers, bookings and blockers.")
     db.close()
 
     app = create_app(
