@@ -90,6 +90,29 @@ def make_resource(client, admin_headers):
     return make
 
 
+@pytest.fixture
+def book(client, write_headers):
+    """POST a booking of `minutes` on a resource; returns the response, whatever it is."""
+
+    def post(resource_id: str, start_time: str, minutes: int = 60):
+        body = {"resource_id": resource_id, "start_time": start_time, "duration_minutes": minutes}
+        return client.post("/modules/booking/bookings", json=body, headers=write_headers)
+
+    return post
+
+
+@pytest.fixture
+def booked(book):
+    """A booking that must succeed; returns its data."""
+
+    def make(resource_id: str, start_time: str, minutes: int = 60) -> dict[str, Any]:
+        response = book(resource_id, start_time, minutes)
+        assert response.status_code == 201, response.json
+        return response.json["data"]
+
+    return make
+
+
 def assert_error(response, status: int, code: str) -> dict[str, Any]:
     """The response is the spec's error envelope with this status and code; returns `error`."""
     assert response.status_code == status, response.get_data(as_text=True)

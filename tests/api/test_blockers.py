@@ -44,29 +44,6 @@ def create(client, write_headers):
     return post
 
 
-@pytest.fixture
-def book(client, write_headers):
-    """POST a booking; returns the response."""
-
-    def post(resource_id: str, start_time: str, minutes: int = 60):
-        body = {"resource_id": resource_id, "start_time": start_time, "duration_minutes": minutes}
-        return client.post(BOOKINGS, json=body, headers=write_headers)
-
-    return post
-
-
-@pytest.fixture
-def booked(book):
-    """A booking that must succeed; returns its data."""
-
-    def make(resource_id: str, start_time: str, minutes: int = 60) -> dict[str, Any]:
-        response = book(resource_id, start_time, minutes)
-        assert response.status_code == 201, response.json
-        return response.json["data"]
-
-    return make
-
-
 # --- create ------------------------------------------------------------------------------------
 
 
