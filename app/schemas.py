@@ -133,6 +133,7 @@ class SyncPushResult(Out):
     acked_through: int
     epoch: str
     high_water: int
+    former_nodes: list[str] = []
 
 
 class SyncPage(Out):
@@ -141,6 +142,7 @@ class SyncPage(Out):
     has_more: bool
     epoch: str
     high_water: int
+    former_nodes: list[str] = []
 
 
 class Anomaly(Out):

@@ -65,7 +65,10 @@ def _reason(error: BaseException) -> str:
 
 
 def migrate(db: Database) -> None:
-    """Apply pending migrations; give a new database its node id, secrets and organization id."""
+    """Apply pending migrations; give a database its node id, secrets and organization id.
+
+    Missing node_meta keys are added on every run, so an older database gains new secrets.
+    """
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.enable_wal()  # persistent, and cannot run inside a transaction
     migrations.apply(db)
@@ -74,12 +77,20 @@ def migrate(db: Database) -> None:
             # A backup put back in place takes a new node id, so nothing it writes from now on
             # can reuse a change id the lost original had already handed out, and a new epoch
             # tells every node to re-send its changes and pull again (SYNC.md §3).
+            # Its changes made under the old id after the backup now live only on the nodes;
+            # remembering that id lets them hand those changes back (SYNC.md §3).
+            former = [*former_node_ids(db), meta(db, "node_id")]
+            db.execute(
+                "INSERT OR REPLACE INTO node_meta (key, value) VALUES ('former_node_ids', ?)",
+                [json.dumps(former)],
+            )
             db.execute(
                 "DELETE FROM node_meta WHERE key IN ('restored_from_backup', 'node_id', 'epoch')"
             )
         for key, make in (
             ("node_id", new_node_id),
             ("cursor_secret", _new_secret),
+            ("session_secret", _new_secret),  # signs the browser UI's session cookie
             ("organization_id", _new_uuid),
             ("epoch", new_node_id),
         ):
@@ -100,6 +111,11 @@ def _new_uuid() -> str:
 def meta(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
+
+
+def former_node_ids(db: Database) -> list[str]:
+    """The node ids this database had before it was restored from backups, oldest first."""
+    return json.loads(meta(db, "former_node_ids") or "[]")
 
 
 def mark_as_backup(db: Database) -> None:

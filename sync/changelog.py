@@ -121,10 +121,15 @@ def to_wire(row: tuple) -> dict[str, Any]:
 
 def own_pending(db: Database, after_seq: int, limit: int) -> list[dict[str, Any]]:
     """This node's own changes with origin_seq above `after_seq`, oldest first."""
+    return held_from(db, local_node(db), after_seq, limit)
+
+
+def held_from(db: Database, origin: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    """The changes held from `origin` with origin_seq above `after_seq`, oldest first."""
     rows = db.conn.execute(
         f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE origin_node = ? AND origin_seq > ? "
         "ORDER BY origin_seq LIMIT ?",
-        [local_node(db), after_seq, limit],
+        [origin, after_seq, limit],
     ).fetchall()
     return [to_wire(row) for row in rows]
 

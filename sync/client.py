@@ -30,9 +30,10 @@ class HubRejected(Exception):
 
 
 class SequenceGapError(Exception):
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, former_nodes: list[str] | None = None) -> None:
         super().__init__(f"The hub expects change {expected} next.")
         self.expected = expected
+        self.former_nodes = former_nodes or []
 
 
 class HubClient:
@@ -86,7 +87,7 @@ class HubClient:
                 f"The hub answered {status}.", float(retry) if retry and retry.isdigit() else None
             )
         if status == 409 and error.get("code") == "sequence_gap":
-            raise SequenceGapError(int(error["expected"]))
+            raise SequenceGapError(int(error["expected"]), error.get("former_nodes"))
         if status >= 400:
             code = error.get("code", "error")
             raise HubRejected(

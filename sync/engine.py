@@ -9,6 +9,7 @@ the hub's mark and pulls again from the start (SYNC.md §3).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +61,8 @@ def _acked(db: Database) -> int:
     return int(storage.sync_state(db).get("acked_through") or 0)
 
 
-def _batch(db: Database, acked: int, batch: int) -> list[dict[str, Any]]:
-    changes = changelog.own_pending(db, acked, batch)
+def _batch(db: Database, acked: int, batch: int, origin: str | None = None) -> list[dict[str, Any]]:
+    changes = changelog.held_from(db, origin or storage.node_id(db), acked, batch)
     size, kept = 0, []
     for change in changes:
         size += len(str(change["payload"])) + 200
@@ -79,16 +80,35 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             answer = client.push(node, changes)
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
-            # from where it stands.
+            # from where it stands, after handing back what a restored hub made and lost.
+            _relay(db, client, gap.former_nodes)
             acked = gap.expected - 1
             storage.set_sync_state(db, acked_through=acked)
             continue
         _note_epoch(db, answer["epoch"], report)
+        _relay(db, client, answer.get("former_nodes", []))
         pushed = answer["acked_through"] - acked
         acked = answer["acked_through"]
         storage.set_sync_state(db, acked_through=acked)
         report.pushed += max(pushed, 0)
         progress("push", max(pushed, 0))
+
+
+def _relay(db: Database, client: HubClient, former: list[str]) -> None:
+    """Hand a restored hub back the changes it made under its former identities: after the
+    backup they live on only in the nodes (SYNC.md §3). Once per identity; the hub skips
+    what it holds."""
+    done = set(json.loads(storage.sync_state(db).get("relayed_from") or "[]"))
+    node = storage.node_id(db)
+    for origin in former:
+        if origin in done:
+            continue
+        after = 0
+        while changes := _batch(db, after, PUSH_BATCH, origin):
+            client.push(node, changes)
+            after = changes[-1]["origin_seq"]
+        done.add(origin)
+        storage.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
 
 
 def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
@@ -113,6 +133,7 @@ def _pull(
     repush = False
     while True:
         page = client.pull(cursor, page_size, node)
+        _relay(db, client, page.get("former_nodes", []))
         if _note_epoch(db, page["epoch"], report) and cursor is not None:
             cursor = None  # the page came from the new epoch's start: keep it
         with storage.transaction(db):

@@ -35,27 +35,37 @@ def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -
     Never refuses a change for a business reason: the merge rules decide its effect.
     """
     _bind(db, key_id, bound_node, body.node_id)
-    foreign = [c.change_id for c in body.changes if c.origin_node != body.node_id]
+    # Besides its own, a node may hand back what this hub made under a former identity (before
+    # a restore): those changes live on only in the nodes.
+    former = storage.former_node_ids(db)
+    allowed = {body.node_id, *former}
+    foreign = [c.change_id for c in body.changes if c.origin_node not in allowed]
     if foreign:
         raise Forbidden(f"A node may push only its own changes; {foreign[0]} is not.")
     changes = sorted((c.model_dump() for c in body.changes), key=lambda c: c["origin_seq"])
+    relayed = [c for c in changes if c["origin_node"] != body.node_id]
     with storage.transaction(db):
         acked = storage.peer_acked(db, body.node_id)
-        fresh = [c for c in changes if c["origin_seq"] > acked]
+        fresh = [c for c in changes if c["origin_node"] == body.node_id and c["origin_seq"] > acked]
         expected = acked + 1
         for change in fresh:
             if change["origin_seq"] != expected:
                 raise SequenceGap(
                     f"Expected change {expected} of node {body.node_id} next; resend from there.",
-                    extra={"expected": expected, "epoch": epoch(db), "high_water": acked},
-                )
+                    extra={
+                        "expected": expected, "epoch": epoch(db), "high_water": acked,
+                        "former_nodes": former,
+                    },
+                )  # fmt: skip
             expected += 1
-        report = merge.apply_changes(db, fresh, judge_clocks=True)
+        report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]
             storage.set_peer_acked(db, body.node_id, acked)
         merge.resolve_double_bookings(db, report.touched_bookings)
-    return {"acked_through": acked, "epoch": epoch(db), "high_water": acked}
+    return {
+        "acked_through": acked, "epoch": epoch(db), "high_water": acked, "former_nodes": former,
+    }  # fmt: skip
 
 
 def pull(
@@ -78,6 +88,7 @@ def pull(
         "has_more": has_more,
         "epoch": current,
         "high_water": storage.peer_acked(db, node) if node else 0,
+        "former_nodes": storage.former_node_ids(db),
     }
 
 
