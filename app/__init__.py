@@ -19,6 +19,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=setting("MAX_BODY_BYTES"),
         HUB_URL=setting("HUB_URL"),
         HUB_KEY=setting("HUB_KEY"),
+        # The browser UI's session cookie: signed, out of scripts' reach, not sent cross-site.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -28,12 +31,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.api import add_limit_headers
     from app.auth import RateLimiter
     from app.errors import register_error_handlers
-    from app.routes import blockers, bookings, customers, health, resources, v1_customers
+    from app.routes import blockers, bookings, customers, health, resources, ui, v1_customers
     from sync import hub
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
-        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp
+        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp,
+        ui.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -49,5 +53,7 @@ def _prepare_database(app: Flask) -> None:
     try:
         app.extensions["booking.node_id"] = storage.node_id(db)
         app.extensions["booking.cursor_secret"] = storage.meta(db, "cursor_secret")
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = storage.meta(db, "session_secret")
     finally:
         db.close()
