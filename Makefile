@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-.PHONY: help run test lint fmt bench schema clean
+.PHONY: help run test lint fmt bench soak schema clean
 
 help: ## Show this help.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ fmt: $(VENV)/.installed-test ## Format the code and regenerate the README's gene
 
 bench: $(VENV)/.installed-test ## Benchmarks against the real server, as ratios to the bare stack.
 	$(BIN)/python -m tests.bench.run
+
+soak: $(VENV)/.installed-test ## The sync convergence property tests with 500 examples each (minutes).
+	SYNC_EXAMPLES=500 $(BIN)/python -m pytest -q tests/sync/test_convergence.py
 
 schema: $(VENV)/.installed-test ## Rewrite tests/schema.sql after adding a migration.
 	$(BIN)/python -m tests.tools.dump_schema > tests/schema.sql

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from app.errors import ApiError, NotFound
 from app.ids import new_node_id
 from migrations.migrations import migrations
-from sync import changelog
+from sync import changelog, clock
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -417,8 +417,19 @@ def _event_row(event: dict[str, Any], node: str, hlc: str) -> dict[str, Any]:
 
 
 def _record_event(db: Database, event: dict[str, Any]) -> None:
-    """Stamp the event with this node's clock, store it and its change row."""
+    """Stamp the event with this node's clock, store it and its change row.
+
+    A new event must sort after every event its booking already has, or replaying the
+    history elsewhere would not give the state stored here. Our clock is past every stamp it
+    adopted, but not past a suspect one (SYNC.md §1): such a stamp is stepped over for this
+    event only, without dragging our clock forward.
+    """
     hlc = changelog.next_hlc(db)
+    (latest,) = db.conn.execute(
+        "SELECT MAX(hlc) FROM booking_events WHERE booking_id = ?", [event["booking_id"]]
+    ).fetchone()
+    if latest is not None and latest >= hlc:
+        hlc = clock.tick(latest, node_id(db), 0)
     event["hlc"], event["node_id"] = hlc, node_id(db)
     row = _event_row(event, event["node_id"], hlc)
     columns = ", ".join(row)

@@ -118,15 +118,15 @@ def _settle(db: Database, group: list[str]) -> int:
         booking = storage.get_booking(db, booking_id)
         if booking["status"] not in bookings.ACTIVE:
             continue
-        winner = next((k for k in keepers if _overlaps(k, booking)), None)
-        if winner is None:
+        rivals = [keeper for keeper in keepers if _overlaps(keeper, booking)]
+        if not rivals:
             keepers.append(booking)
         elif booking["status"] in CANCELLABLE:
-            _cancel_for_conflict(db, booking, winner["id"])
+            _cancel_for_conflict(db, booking, rivals[0]["id"])
             recorded += 1
-        else:  # checked in or completed: the customer is in the chair; staff must act
+        else:  # checked in: the customer is in the chair; staff must act, on every pair
             keepers.append(booking)
-            recorded += _record_double_booking(db, booking, winner["id"])
+            recorded += sum(_record_double_booking(db, booking, r["id"]) for r in rivals)
     return recorded
 
 

@@ -16,19 +16,25 @@ class FlaskTransport:
     """Enough of requests.Session for HubClient, served by a Flask test client.
 
     `drop_next` makes the next call's answer vanish after the hub handled it, as a lost
-    response on a flaky network would.
+    response on a flaky network would; `deliver_before_drop` lets that many answers through
+    first, so a sync can be cut off in the middle of its pull.
     """
 
     def __init__(self, app) -> None:
         self.client = app.test_client()
         self.drop_next = 0
+        self.deliver_before_drop = 0
+        self.calls = 0
 
     def request(self, method: str, url: str, *, headers, timeout, json=None, params=None):
         path = urlsplit(url).path
         response = self.client.open(
             path, method=method, json=json, query_string=params, headers=headers
         )
-        if self.drop_next:
+        self.calls += 1
+        if self.drop_next and self.deliver_before_drop:
+            self.deliver_before_drop -= 1
+        elif self.drop_next:
             self.drop_next -= 1
             import requests
 
@@ -96,3 +102,72 @@ def exported_state(replica: Replica) -> dict[str, Any]:
     ).fetchall()
     state["booking_events"] = sorted(events, key=repr)
     return state
+
+
+# --- helpers for the sync suites ----------------------------------------------------------------
+
+BOOKINGS = "/modules/booking/bookings"
+CUSTOMERS = "/modules/booking/customers"
+RESOURCES = "/modules/booking/resources"
+BLOCKERS = "/modules/booking/blockers"
+
+
+def expect(replica: Replica, method: str, path: str, body: dict | None = None, status: int = 200):
+    """Call the replica's API, insist on `status`, and return the answer's `data`."""
+    response = replica.call(method, path, body)
+    assert response.status_code == status, (replica.name, path, response.get_json())
+    return response.get_json()["data"]
+
+
+def hub_client_for(node: Replica, hub: Replica) -> HubClient:
+    """Another HubClient for `node`, with its own sync key, talking to `hub` (not bound yet)."""
+    _, key = create_key(
+        hub.db, name=f"sync-{node.name}-extra", scopes=["sync"], rate_limit="1000000/minute"
+    )
+    return HubClient("http://hub", key, session=FlaskTransport(hub.app))
+
+
+def settle(nodes: list[Replica], max_rounds: int = 6) -> int:
+    """Sync every node in turn until a whole round moves nothing; returns the rounds run."""
+    for round_number in range(1, max_rounds + 1):
+        moved = 0
+        for node in nodes:
+            report = node.sync()
+            moved += report.pushed + report.applied
+        if not moved:
+            return round_number
+    raise AssertionError(f"the replicas still exchange changes after {max_rounds} rounds")
+
+
+def change_ids(replica: Replica) -> set[str]:
+    """Every change the replica holds, made here or elsewhere."""
+    rows = replica.db.execute("SELECT origin_node, origin_seq FROM change_log").fetchall()
+    return {f"{node}:{seq}" for node, seq in rows}
+
+
+def anomalies(replica: Replica) -> list[dict[str, Any]]:
+    """What GET /sync/anomalies lists on this replica."""
+    return expect(replica, "GET", "/sync/anomalies")
+
+
+def node_clock(replica: Replica) -> str | None:
+    """The replica's last HLC stamp (node_meta 'hlc')."""
+    return storage.meta(replica.db, "hlc")
+
+
+class SteppedClock:
+    """The wall clock sync.changelog stamps HLCs with, moved only by the test.
+
+    It starts a second past the real clock, so it is ahead of every stamp made so far;
+    `at(ms)` sets it `ms` past that start (more than five minutes makes stamps suspect).
+    """
+
+    def __init__(self, monkeypatch) -> None:
+        from app.times import wall_ms
+
+        self.start = wall_ms() + 1_000
+        self.now = self.start
+        monkeypatch.setattr("sync.changelog.wall_ms", lambda: self.now)
+
+    def at(self, offset_ms: int) -> None:
+        self.now = self.start + offset_ms
