@@ -2,6 +2,7 @@
 
 Everything is measured in one run on this machine, so the ratios are what to compare; the
 absolute numbers move with the machine's load. Set BENCH_SECONDS to change each load phase.
+A second table (tests.bench.sync_bench) measures sync against a real hub.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import requests
 from app import storage
 from app.auth import create_key
 from app.ids import new_id
-from tests.bench import load
+from tests.bench import load, sync_bench
 from tests.live.server import LiveServer, find_free_port
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -178,6 +179,8 @@ def main() -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>20}  {note}")
+
+    sync_bench.main()  # a second table: sync over HTTP against a real hub (issue 4 §6)
 
 
 if __name__ == "__main__":
