@@ -184,10 +184,10 @@ def _require_transaction(db: Database) -> None:
     assert db.conn.in_transaction, "storage writes must run inside storage.transaction()"
 
 
-def _dumps(value: Any) -> str:
-    # Canonical (sorted keys): a record written here and its copy merged on another node
-    # must be byte-identical, whatever order the keys travelled in.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+# Canonical (sorted keys): a record written here and its copy merged on another node must be
+# byte-identical, whatever order the keys travelled in. Made once: json.dumps with options
+# builds a new encoder on every call.
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 
 
 def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
@@ -701,6 +701,74 @@ def apply_fields(
     else:
         _update(db, table, record_id, {**winners, "field_clocks": clocks}, encoded)
     return winners
+
+
+def apply_fields_many(db: Database, upserts: list[tuple[str, str, dict[str, Any], str]]) -> None:
+    """apply_fields for each (entity, record_id, values, hlc) in order, with no delete between
+    them: tombstones and field clocks are read in a few queries, and each record is written
+    once, with statements of the same shape batched."""
+    _require_transaction(db)
+    by_entity: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {}
+    for upsert in upserts:
+        by_entity.setdefault(upsert[0], []).append(upsert)
+    for entity, group in by_entity.items():
+        table, json_columns = LWW_TABLES[entity]
+        ids = list(dict.fromkeys(record_id for _, record_id, _, _ in group))
+        dead: set[str] = set()
+        clocks: dict[str, dict[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            dead.update(
+                row[0]
+                for row in db.conn.execute(
+                    f"SELECT entity_id FROM tombstones WHERE entity = ? AND entity_id IN ({marks})",
+                    [entity, *chunk],
+                )
+            )
+            clocks.update(
+                (row[0], json.loads(row[1]))
+                for row in db.conn.execute(
+                    f"SELECT id, field_clocks FROM {table} WHERE id IN ({marks})", chunk
+                )
+            )
+        existing = set(clocks)
+        known = _columns(db, table)
+        pending: dict[str, dict[str, Any]] = {}
+        for _, record_id, values, hlc in group:
+            if record_id in dead:
+                continue
+            record_clocks = clocks.setdefault(record_id, {})
+            winners = {
+                name: value
+                for name, value in values.items()
+                if name in known
+                and name not in ("id", "field_clocks")
+                and hlc > record_clocks.get(name, "")
+            }
+            if winners:
+                record_clocks.update(dict.fromkeys(winners, hlc))
+                pending.setdefault(record_id, {}).update(winners)
+        encoded = (*json_columns, "field_clocks")
+        inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for record_id, fields in pending.items():
+            if record_id in existing:
+                row = _encode({**fields, "field_clocks": clocks[record_id]}, encoded)
+                updates.setdefault(tuple(row), []).append({**row, "_id": record_id})
+            else:
+                record = {**PLACEHOLDERS[entity], **fields, "id": record_id}
+                row = _encode({**record, "field_clocks": clocks[record_id]}, encoded)
+                inserts.setdefault(tuple(row), []).append(row)
+        for columns, rows in inserts.items():
+            db.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)})",
+                rows,
+            )
+        for columns, rows in updates.items():
+            assignments = ", ".join(f"{name} = :{name}" for name in columns)
+            db.conn.executemany(f"UPDATE {table} SET {assignments} WHERE id = :_id", rows)
 
 
 def apply_delete(db: Database, entity: str, entity_id: str, hlc: str) -> None:

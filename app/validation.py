@@ -565,3 +565,5 @@ class SyncPullQuery(Query):
     cursor: str | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
     node_id: Annotated[str, Field(max_length=64)] | None = None
+    # Leave out the puller's own changes (it holds them); older hubs ignore this.
+    skip_own: bool = False

@@ -14,6 +14,9 @@ from sqlite_utils import Database
 from app.times import wall_ms
 from sync import clock
 
+# json.dumps with options builds a new encoder per call; this one is made once.
+_canonical = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
 ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly")
 OPS = ("upsert", "delete", "event")
 
@@ -67,7 +70,7 @@ def append(
     assert entity in ENTITIES and op in OPS, (entity, op)
     node_id = local_node(db)
     stamp = hlc or next_hlc(db)
-    body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    body = _canonical(payload)
     # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
     (origin_seq,) = db.conn.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
@@ -119,6 +122,30 @@ def to_wire(row: tuple) -> dict[str, Any]:
     }
 
 
+_quote = json.encoder.encode_basestring_ascii  # a JSON string literal (C speed)
+
+
+def wire_text(row: tuple) -> str:
+    """to_wire(row) as JSON text: the stored payload, already JSON, goes in as it is."""
+    _seq, node, origin_seq, hlc, entity, entity_id, op, payload, suspect = row
+    return (
+        f'{{"change_id":{_quote(f"{node}:{origin_seq}")},"origin_node":{_quote(node)},'
+        f'"origin_seq":{int(origin_seq)},"hlc":{_quote(hlc)},"entity":{_quote(entity)},'
+        f'"entity_id":{_quote(entity_id)},"op":{_quote(op)},"payload":{payload},'
+        f'"clock_suspect":{"true" if suspect else "false"}}}'
+    )
+
+
+def held_from_text(db: Database, origin: str, after_seq: int, limit: int) -> list[tuple[int, str]]:
+    """held_from as (origin_seq, JSON text) pairs, for a push body built without re-encoding."""
+    rows = db.conn.execute(
+        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE origin_node = ? AND origin_seq > ? "
+        "ORDER BY origin_seq LIMIT ?",
+        [origin, after_seq, limit],
+    ).fetchall()
+    return [(row[2], wire_text(row)) for row in rows]
+
+
 def own_pending(db: Database, after_seq: int, limit: int) -> list[dict[str, Any]]:
     """This node's own changes with origin_seq above `after_seq`, oldest first."""
     return held_from(db, local_node(db), after_seq, limit)
@@ -141,17 +168,53 @@ def count_own_after(db: Database, after_seq: int) -> int:
     ).fetchone()[0]
 
 
-def since(db: Database, seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
-    """Changes in local arrival order after `seq` (the hub's pull order): (seq, change) pairs."""
+def since(
+    db: Database, seq: int, limit: int, *, skip_node: str | None = None, text: bool = False
+) -> list[tuple[int, Any]]:
+    """Changes in local arrival order after `seq` (the hub's pull order): (seq, change) pairs.
+
+    `skip_node`'s own changes are left out (it holds them; SYNC.md §4 lets it skip them), except
+    those whose clock the hub flagged, which that node must learn of. The newest row always
+    comes, so a cursor taken from the last pair reaches the end in this statement's snapshot.
+    """
+    where, params = "seq > ?", [seq]
+    if skip_node is not None:
+        where += (
+            " AND (origin_node != ? OR clock_suspect = 1"
+            " OR seq = (SELECT MAX(seq) FROM change_log))"
+        )
+        params.append(skip_node)
     rows = db.conn.execute(
-        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
-        [seq, limit],
+        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE {where} ORDER BY seq LIMIT ?",
+        [*params, limit],
     ).fetchall()
-    return [(row[0], to_wire(row)) for row in rows]
+    encode = wire_text if text else to_wire
+    return [(row[0], encode(row)) for row in rows]
 
 
 def max_seq(db: Database) -> int:
     return db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0]
+
+
+def held_among(db: Database, changes: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    """Which of these changes this database already holds, as (origin_node, origin_seq)."""
+    wanted: dict[str, list[int]] = {}
+    for change in changes:
+        wanted.setdefault(change["origin_node"], []).append(change["origin_seq"])
+    found: set[tuple[str, int]] = set()
+    for node, seqs in wanted.items():
+        for start in range(0, len(seqs), _CHUNK):
+            chunk = seqs[start : start + _CHUNK]
+            rows = db.conn.execute(
+                "SELECT origin_seq FROM change_log WHERE origin_node = ? "
+                f"AND origin_seq IN ({', '.join('?' * len(chunk))})",
+                [node, *chunk],
+            )
+            found.update((node, seq) for (seq,) in rows)
+    return found
+
+
+_CHUNK = 500  # values bound in one IN (...)
 
 
 def held(db: Database, origin_node: str, origin_seq: int) -> bool:
@@ -171,7 +234,23 @@ def store_remote(db: Database, change: dict[str, Any], suspect: bool) -> None:
         [
             change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
             change["entity_id"], change["op"],
-            json.dumps(change["payload"], separators=(",", ":"), sort_keys=True), int(suspect),
+            _canonical(change["payload"]), int(suspect),
+        ],
+    )  # fmt: skip
+
+
+def store_remote_many(db: Database, changes: list[tuple[dict[str, Any], bool]]) -> None:
+    """store_remote for many (change, suspect) pairs, in order, with one statement."""
+    assert db.conn.in_transaction
+    db.conn.executemany(
+        "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
+        "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
+                change["entity_id"], change["op"], _canonical(change["payload"]), int(suspect),
+            )
+            for change, suspect in changes
         ],
     )  # fmt: skip
 

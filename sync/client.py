@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -56,16 +57,26 @@ class HubClient:
         body = {"protocol": SYNC_PROTOCOL, "node_id": node_id, "changes": changes}
         return self._call("POST", "/sync/push", json=body)
 
+    def push_text(self, node_id: str, changes: list[str]) -> dict[str, Any]:
+        """push() with each change already JSON text (changelog.wire_text)."""
+        body = (
+            f'{{"protocol":{SYNC_PROTOCOL},"node_id":{json.dumps(node_id)},'
+            f'"changes":[{",".join(changes)}]}}'
+        )
+        headers = {**self.headers, "Content-Type": "application/json"}
+        return self._call("POST", "/sync/push", data=body.encode(), headers=headers)
+
     def pull(self, cursor: str | None, limit: int, node_id: str) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit, "node_id": node_id}
+        params: dict[str, Any] = {"limit": limit, "node_id": node_id, "skip_own": "true"}
         if cursor:
             params["cursor"] = cursor
         return self._call("GET", "/sync/pull", params=params)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
+            kwargs.setdefault("headers", self.headers)
             response = self._session().request(
-                method, f"{self.base_url}{path}", headers=self.headers, timeout=TIMEOUT, **kwargs
+                method, f"{self.base_url}{path}", timeout=TIMEOUT, **kwargs
             )
         except requests.Timeout:
             raise HubUnavailable(f"The hub at {self.base_url} did not answer in time.") from None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -61,11 +60,13 @@ def _acked(db: Database) -> int:
     return int(storage.sync_state(db).get("acked_through") or 0)
 
 
-def _batch(db: Database, acked: int, batch: int, origin: str | None = None) -> list[dict[str, Any]]:
-    changes = changelog.held_from(db, origin or storage.node_id(db), acked, batch)
+def _batch(
+    db: Database, acked: int, batch: int, origin: str | None = None
+) -> list[tuple[int, str]]:
+    changes = changelog.held_from_text(db, origin or storage.node_id(db), acked, batch)
     size, kept = 0, []
     for change in changes:
-        size += len(str(change["payload"])) + 200
+        size += len(change[1]) + 1
         if kept and size > MAX_PUSH_BYTES:
             break
         kept.append(change)
@@ -77,7 +78,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
     acked = _acked(db)
     while changes := _batch(db, acked, batch):
         try:
-            answer = client.push(node, changes)
+            answer = client.push_text(node, [text for _, text in changes])
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
             # from where it stands, after handing back what a restored hub made and lost.
@@ -105,8 +106,8 @@ def _relay(db: Database, client: HubClient, former: list[str]) -> None:
             continue
         after = 0
         while changes := _batch(db, after, PUSH_BATCH, origin):
-            client.push(node, changes)
-            after = changes[-1]["origin_seq"]
+            client.push_text(node, [text for _, text in changes])
+            after = changes[-1][0]
         done.add(origin)
         storage.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
 

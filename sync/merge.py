@@ -45,19 +45,41 @@ def apply_changes(
     assert db.conn.in_transaction, "apply_changes() must run inside storage.transaction()"
     report = MergeReport()
     now = wall_ms()
+    held = changelog.held_among(db, changes)
+    fresh: list[dict[str, Any]] = []
+    stored: list[tuple[dict[str, Any], bool]] = []
+    flag: list[tuple[str, int]] = []
+    newest: str | None = None
     for change in changes:
-        if changelog.held(db, change["origin_node"], change["origin_seq"]):
+        key = (change["origin_node"], change["origin_seq"])
+        if key in held:
             if change.get("clock_suspect"):  # the hub flagged our own change's clock
-                changelog.flag_suspect(db, change["origin_node"], change["origin_seq"])
+                flag.append(key)
             report.skipped += 1
             continue
+        held.add(key)
         too_far_ahead = clock.is_suspect(change["hlc"], now)
         flagged = too_far_ahead if judge_clocks else bool(change.get("clock_suspect"))
-        changelog.store_remote(db, change, flagged)
-        if not too_far_ahead:
-            changelog.observe(db, change["hlc"], now)
+        stored.append((change, flagged))
+        if not too_far_ahead and (newest is None or change["hlc"] > newest):
+            newest = change["hlc"]  # HLC strings sort in HLC order
+        fresh.append(change)
+    changelog.store_remote_many(db, stored)
+    for key in flag:
+        changelog.flag_suspect(db, *key)
+    if newest is not None:  # moving past the newest stamp moves past all of them
+        changelog.observe(db, newest, now)
+    upserts: list[tuple[str, str, dict[str, Any], str]] = []
+    for change in fresh:
+        entity = change["entity"]
+        if change["op"] == "upsert" and entity in storage.LWW_TABLES:
+            upserts.append((entity, change["entity_id"], change["payload"], change["hlc"]))
+            continue
+        storage.apply_fields_many(db, upserts)  # what came before lands first
+        upserts = []
         _apply_effect(db, change, report)
-        report.applied += 1
+    storage.apply_fields_many(db, upserts)
+    report.applied = len(fresh)
     for booking_id in sorted(report.touched_bookings):
         rematerialize(db, booking_id)
     return report

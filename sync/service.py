@@ -42,7 +42,8 @@ def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -
     foreign = [c.change_id for c in body.changes if c.origin_node not in allowed]
     if foreign:
         raise Forbidden(f"A node may push only its own changes; {foreign[0]} is not.")
-    changes = sorted((c.model_dump() for c in body.changes), key=lambda c: c["origin_seq"])
+    # One model_dump for the batch: per-change calls cost more than the dump itself.
+    changes = sorted(body.model_dump()["changes"], key=lambda c: c["origin_seq"])
     relayed = [c for c in changes if c["origin_node"] != body.node_id]
     with storage.transaction(db):
         acked = storage.peer_acked(db, body.node_id)
@@ -69,17 +70,27 @@ def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -
 
 
 def pull(
-    db: Database, *, cursor: str | None, limit: int, node: str | None, secret: str
+    db: Database,
+    *,
+    cursor: str | None,
+    limit: int,
+    node: str | None,
+    secret: str,
+    text: bool = False,
+    skip_own: bool = False,
 ) -> dict[str, Any]:
     """One page of changes in the hub's arrival order, with the cursor for the next.
 
     The cursor is the hub's epoch plus an integer sequence assigned in the write transaction,
     never a timestamp; a cursor from another epoch (a restored hub) starts again at zero.
+    With `text`, each change is its JSON text (see changelog.wire_text); with `skip_own`, the
+    changes `node` made are left out (changelog.since).
     """
     current = epoch(db)
     position = pagination.decode(secret, "sync", cursor) if cursor else [current, 0]
     after = position[1] if position[0] == current else 0
-    rows = changelog.since(db, after, limit + 1)
+    skip = node if skip_own else None
+    rows = changelog.since(db, after, limit + 1, skip_node=skip, text=text)
     page, has_more = rows[:limit], len(rows) > limit
     last = page[-1][0] if page else after
     return {

@@ -26,10 +26,12 @@ class FlaskTransport:
         self.deliver_before_drop = 0
         self.calls = 0
 
-    def request(self, method: str, url: str, *, headers, timeout, json=None, params=None):
+    def request(
+        self, method: str, url: str, *, headers, timeout, json=None, params=None, data=None
+    ):
         path = urlsplit(url).path
         response = self.client.open(
-            path, method=method, json=json, query_string=params, headers=headers
+            path, method=method, json=json, data=data, query_string=params, headers=headers
         )
         self.calls += 1
         if self.drop_next and self.deliver_before_drop:
