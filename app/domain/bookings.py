@@ -213,6 +213,17 @@ def find_clash(
     return None
 
 
+def ensure_free(db: Database, resource: dict[str, Any], start: int, end: int) -> None:
+    """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
+    clash = find_clash(db, resource, start, end)
+    if clash is not None:
+        raise SlotConflict(
+            f"{resource['name']} is not free from {format_instant(start)} to "
+            f"{format_instant(end)}.",
+            details=[{"field": "start_time", "message": f"Overlaps {clash}."}],
+        )
+
+
 def create(db: Database, payload: BookingCreate, *, actor: str | None) -> dict[str, Any]:
     """Create a pending booking and its `created` event, atomically with the overlap check.
 
@@ -224,13 +235,7 @@ def create(db: Database, payload: BookingCreate, *, actor: str | None) -> dict[s
         if payload.customer_id is not None:
             storage.get_customer(db, payload.customer_id, missing=UnknownCustomer)
         start, end = resolve_interval(payload, resource)
-        clash = find_clash(db, resource, start, end)
-        if clash is not None:
-            raise SlotConflict(
-                f"{resource['name']} is not free from {format_instant(start)} to "
-                f"{format_instant(end)}.",
-                details=[{"field": "start_time", "message": f"Overlaps {clash}."}],
-            )
+        ensure_free(db, resource, start, end)
         data = {
             "resource_id": resource["id"],
             "customer_id": payload.customer_id,

@@ -52,7 +52,6 @@ from app.errors import (
     InsufficientTokens,
     InvalidState,
     NotFound,
-    SlotConflict,
     Unauthorized,
     ValidationFailed,
 )
@@ -662,13 +661,7 @@ def _refuse_taken_slot(payload: BookingCreate) -> None:
     if resource is None:
         return  # bookings.create names the unknown resource
     start, end = bookings.resolve_interval(payload, resource)
-    clash = bookings.find_clash(db(), resource, start, end)
-    if clash is not None:
-        raise SlotConflict(
-            f"{resource['name']} is not free from {format_instant(start)} to "
-            f"{format_instant(end)}.",
-            details=[{"field": "start_time", "message": f"Overlaps {clash}."}],
-        )
+    bookings.ensure_free(db(), resource, start, end)
 
 
 def _new_booking_page(
