@@ -143,6 +143,8 @@ def serve(
         raise click.ClickException(
             f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
         ) from None
+    checkpointer = storage.Checkpointer(db_path)
+    checkpointer.start()
     worker = None
     if hub_url and hub_key:
         from sync.worker import SyncWorker
@@ -161,6 +163,7 @@ def serve(
         server.close()
         if worker is not None:
             worker.stop()
+        checkpointer.stop()
     click.echo("Stopped.")
 
 

@@ -126,7 +126,6 @@ CREATE TABLE tombstones (
         ) STRICT, WITHOUT ROWID;
 CREATE INDEX blockers_resource ON blockers (resource_id, start_time);
 CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
-CREATE INDEX booking_events_type ON booking_events (booking_id, type);
 CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
 CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
 CREATE INDEX bookings_start ON bookings (start_time, id);

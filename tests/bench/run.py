@@ -111,7 +111,9 @@ def _list_latency(db_path: str, headers: dict, days: int, resources: list[str]) 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="booking-bench-"))
-    print(f"Benchmark: {CONNECTIONS} connections, {SECONDS:.0f} s per phase, 127.0.0.1\n")
+    print(f"Benchmark: {CONNECTIONS} connections, {SECONDS:.0f} s per phase, 127.0.0.1")
+    load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(load average {load_average} on {os.cpu_count()} CPUs)\n")
 
     process, port = _start_bare("json", folder)
     bare_json = load.run("json", port, connections=CONNECTIONS, seconds=SECONDS)
@@ -135,6 +137,8 @@ def main() -> None:
         )
         create_rss = _peak_rss_mb(server.process.pid)
     assert set(creates.statuses) == {201}, creates.statuses
+    for result in (bare_json, bare_insert, creates):
+        assert not result.errors, result.errors
 
     list_db = str(folder / "list.db")
     list_headers = _bench_key(list_db)
@@ -172,6 +176,12 @@ def main() -> None:
             "list by window p50 / p99 at 1M bookings",
             f"{list_1m.percentile(50):5.1f} / {list_1m.percentile(99):5.1f} ms",
             f"p99 {list_1m.percentile(99) / list_100k.percentile(99):4.2f}x of 100k (target <= 2x)",
+        ),
+        (
+            "load generator CPU per request (json / insert / create)",
+            f"{bare_json.client_cpu_us:4.0f} / {bare_insert.client_cpu_us:3.0f} / "
+            f"{creates.client_cpu_us:3.0f} µs",
+            "shares the 2 cores with the server",
         ),
         ("server peak RSS after creates", f"{create_rss:8.1f} MB", ""),
         ("server peak RSS serving 1M bookings", f"{rss_1m:8.1f} MB", "target < 150 MB"),

@@ -1,6 +1,7 @@
 """Storage guarantees: pragmas, migrations, and that a write and its change commit together."""
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,27 @@ def test_change_rows_carry_increasing_hlc_stamps_of_this_node(db):
 def test_writes_outside_a_transaction_are_refused(db):
     with pytest.raises(AssertionError):
         storage.insert_customer(db, _customer())
+
+
+def test_a_checkpointer_moves_checkpoints_off_the_commits(db_path):
+    storage.init_database(db_path)
+    checkpointer = storage.Checkpointer(db_path, interval_s=0.01)
+    checkpointer.start()
+    try:
+        writer = storage.open_db(db_path)
+        autocheckpoint = writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        assert autocheckpoint == storage.BACKSTOP_AUTOCHECKPOINT_PAGES
+        with storage.transaction(writer):
+            storage.insert_customer(writer, _customer("Checkpointed"))
+        time.sleep(0.2)
+        writer.close()
+    finally:
+        checkpointer.stop()
+    # The database file itself (read without its WAL) has the row: a checkpoint copied it.
+    file_only = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    names = [row[0] for row in file_only.execute("SELECT name FROM customers")]
+    file_only.close()
+    assert names == ["Checkpointed"]
+    later = storage.open_db(db_path)
+    assert later.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # SQLite's default
+    later.close()
