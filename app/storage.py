@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from app import json_codec
 from app.errors import ApiError, NotFound
 from app.ids import new_node_id
 from migrations.migrations import migrations
@@ -184,10 +185,8 @@ def _require_transaction(db: Database) -> None:
     assert db.conn.in_transaction, "storage writes must run inside storage.transaction()"
 
 
-# Canonical (sorted keys): a record written here and its copy merged on another node must be
-# byte-identical, whatever order the keys travelled in. Made once: json.dumps with options
-# builds a new encoder on every call.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+# Canonical: a record written here and its copy merged on another node must be byte-identical.
+_dumps = json_codec.dumps
 
 
 def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:

@@ -69,7 +69,13 @@ def _not_blank(value: str) -> str:
 
 
 def _small_json(value: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # Python's json reads NaN and Infinity; stored, they would become null
+        raise PydanticCustomError(
+            "not_json", "Numbers must be finite: NaN and Infinity are not JSON."
+        ) from None
+    if len(text.encode()) > METADATA_MAX_BYTES:
         raise PydanticCustomError("too_large", "Must be at most 16 KiB as JSON.")
     return value
 

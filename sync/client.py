@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from app import json_codec
 from app.validation import SYNC_PROTOCOL
 
 TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to read
@@ -88,7 +89,7 @@ class HubClient:
             raise HubUnavailable(f"Cannot talk to the hub at {self.base_url}: {error}") from None
         status = response.status_code
         try:
-            body = response.json()
+            body = json_codec.loads(response.content)
         except ValueError:
             body = {}
         error = body.get("error", {}) if isinstance(body, dict) else {}
