@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -46,6 +47,7 @@ class HubClient:
         self.headers = {"Authorization": f"Bearer {key}"}
         self._shared_session = session  # tests pass an in-process transport
         self._local = threading.local()
+        self._fetcher: ThreadPoolExecutor | None = None  # made by the first pull_ahead()
 
     def _session(self) -> Any:
         if self._shared_session is not None:
@@ -72,6 +74,13 @@ class HubClient:
         if cursor:
             params["cursor"] = cursor
         return self._call("GET", "/sync/pull", params=params)
+
+    def pull_ahead(self, cursor: str | None, limit: int, node_id: str) -> Future[dict[str, Any]]:
+        """pull() on this client's own thread: the next page travels, and the hub reads it,
+        while the caller merges the one before. Its result() raises what pull() would."""
+        if self._fetcher is None:
+            self._fetcher = ThreadPoolExecutor(1, thread_name_prefix="hub-pull")
+        return self._fetcher.submit(self.pull, cursor, limit, node_id)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -127,16 +127,21 @@ def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
 def _pull(
     db: Database, client: HubClient, report: SyncReport, page_size: int, progress: Progress
 ) -> bool:
-    """Pull every page; True when the hub turned out to hold less of ours than it had acked."""
+    """Pull every page; True when the hub turned out to hold less of ours than it had acked.
+
+    Each next page is asked for as soon as its cursor is known, and merged after this one:
+    the same requests in the same order as one by one, but the hub and this node work at once.
+    """
     node = storage.node_id(db)
-    state = storage.sync_state(db)
-    cursor = state.get("pull_cursor")
     repush = False
+    page = client.pull(storage.sync_state(db).get("pull_cursor"), page_size, node)
     while True:
-        page = client.pull(cursor, page_size, node)
+        if page["has_more"]:
+            ahead = client.pull_ahead(page["next_cursor"], page_size, node)
         _relay(db, client, page.get("former_nodes", []))
-        if _note_epoch(db, page["epoch"], report) and cursor is not None:
-            cursor = None  # the page came from the new epoch's start: keep it
+        # A page from a new epoch (the hub was restored) starts at that epoch's beginning, as
+        # the cursors after it do: it is merged like any other.
+        _note_epoch(db, page["epoch"], report)
         with storage.transaction(db):
             applied = merge.apply_changes(db, page["changes"]).applied
             storage.set_sync_state(db, pull_cursor=page["next_cursor"], hub_epoch=page["epoch"])
@@ -148,4 +153,4 @@ def _pull(
         progress("pull", len(page["changes"]))
         if not page["has_more"]:
             return repush
-        cursor = page["next_cursor"]
+        page = ahead.result()
