@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -18,6 +19,7 @@ from app import json_codec
 from app.validation import SYNC_PROTOCOL
 
 TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to read
+T = TypeVar("T")
 
 
 class HubUnavailable(Exception):
@@ -47,7 +49,7 @@ class HubClient:
         self.headers = {"Authorization": f"Bearer {key}"}
         self._shared_session = session  # tests pass an in-process transport
         self._local = threading.local()
-        self._fetcher: ThreadPoolExecutor | None = None  # made by the first pull_ahead()
+        self._worker: ThreadPoolExecutor | None = None  # made by the first in_background()
 
     def _session(self) -> Any:
         if self._shared_session is not None:
@@ -75,12 +77,13 @@ class HubClient:
             params["cursor"] = cursor
         return self._call("GET", "/sync/pull", params=params)
 
-    def pull_ahead(self, cursor: str | None, limit: int, node_id: str) -> Future[dict[str, Any]]:
-        """pull() on this client's own thread: the next page travels, and the hub reads it,
-        while the caller merges the one before. Its result() raises what pull() would."""
-        if self._fetcher is None:
-            self._fetcher = ThreadPoolExecutor(1, thread_name_prefix="hub-pull")
-        return self._fetcher.submit(self.pull, cursor, limit, node_id)
+    def in_background(self, call: Callable[..., T], *args: Any) -> Future[T]:
+        """Start one of this client's calls (push_text, pull) on the client's own thread, so
+        the caller works while the hub does. Such calls run one at a time, in the order they
+        were started; result() returns or raises what the call would."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="hub-client")
+        return self._worker.submit(call, *args)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
