@@ -6,15 +6,25 @@ import logging
 from typing import Any
 
 from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from app import storage
+from app import json_codec, storage
 from app.settings import setting
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Reads request bodies with json_codec.loads: json's results, faster on sync's big bodies.
+    Responses are still written by Flask's json."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return super().loads(s, **kwargs) if kwargs else json_codec.loads(s)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """An app serving the database at config["DB"] (migrated here if needed)."""
     app = Flask(__name__)
+    app.json = _JSONProvider(app)
     app.config.update(
         DB=setting("DB"),
         MAX_CONTENT_LENGTH=setting("MAX_BODY_BYTES"),

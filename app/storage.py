@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from app import json_codec
 from app.errors import ApiError, NotFound
 from app.ids import new_node_id
 from migrations.migrations import migrations
@@ -238,10 +239,8 @@ def _require_transaction(db: Database) -> None:
     assert db.conn.in_transaction, "storage writes must run inside storage.transaction()"
 
 
-# Canonical (sorted keys): a record written here and its copy merged on another node must be
-# byte-identical, whatever order the keys travelled in. Made once: json.dumps with options
-# builds a new encoder on every call.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+# Canonical: a record written here and its copy merged on another node must be byte-identical.
+_dumps = json_codec.dumps
 
 
 def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
@@ -783,39 +782,45 @@ def apply_fields_many(db: Database, upserts: list[tuple[str, str, dict[str, Any]
                 )
             )
             clocks.update(
-                (row[0], json.loads(row[1]))
+                (row[0], json_codec.loads(row[1]))
                 for row in db.conn.execute(
                     f"SELECT id, field_clocks FROM {table} WHERE id IN ({marks})", chunk
                 )
             )
         existing = set(clocks)
-        known = _columns(db, table)
+        settable = _columns(db, table) - {"id", "field_clocks"}
         pending: dict[str, dict[str, Any]] = {}
         for _, record_id, values, hlc in group:
             if record_id in dead:
                 continue
-            record_clocks = clocks.setdefault(record_id, {})
+            record_clocks = clocks.get(record_id)
+            if record_clocks is None:  # a record new to this node: every field it sends wins
+                winners = {name: value for name, value in values.items() if name in settable}
+                clocks[record_id] = dict.fromkeys(winners, hlc)
+                if winners:
+                    pending[record_id] = winners
+                continue
             winners = {
                 name: value
                 for name, value in values.items()
-                if name in known
-                and name not in ("id", "field_clocks")
-                and hlc > record_clocks.get(name, "")
+                if name in settable and hlc > record_clocks.get(name, "")
             }
             if winners:
                 record_clocks.update(dict.fromkeys(winners, hlc))
                 pending.setdefault(record_id, {}).update(winners)
-        encoded = (*json_columns, "field_clocks")
         inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for record_id, fields in pending.items():
+            # Built and encoded in place (_encode would copy each row twice more).
             if record_id in existing:
-                row = _encode({**fields, "field_clocks": clocks[record_id]}, encoded)
-                updates.setdefault(tuple(row), []).append({**row, "_id": record_id})
+                row = {**fields, "_id": record_id}
             else:
-                record = {**PLACEHOLDERS[entity], **fields, "id": record_id}
-                row = _encode({**record, "field_clocks": clocks[record_id]}, encoded)
-                inserts.setdefault(tuple(row), []).append(row)
+                row = {**PLACEHOLDERS[entity], **fields, "id": record_id}
+            for column in json_columns:
+                if row.get(column) is not None:
+                    row[column] = _dumps(row[column])
+            row["field_clocks"] = _dumps(clocks[record_id])
+            (updates if record_id in existing else inserts).setdefault(tuple(row), []).append(row)
         for columns, rows in inserts.items():
             db.conn.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -823,7 +828,7 @@ def apply_fields_many(db: Database, upserts: list[tuple[str, str, dict[str, Any]
                 rows,
             )
         for columns, rows in updates.items():
-            assignments = ", ".join(f"{name} = :{name}" for name in columns)
+            assignments = ", ".join(f"{name} = :{name}" for name in columns if name != "_id")
             db.conn.executemany(f"UPDATE {table} SET {assignments} WHERE id = :_id", rows)
 
 

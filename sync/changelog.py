@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from app import json_codec
 from app.times import wall_ms
 from sync import clock
 
-# json.dumps with options builds a new encoder per call; this one is made once.
-_canonical = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+# A change stored by the hub or another node is re-encoded from its parsed payload: the
+# canonical form makes that the very text its origin stored.
+_canonical = json_codec.dumps
 
 ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly")
 OPS = ("upsert", "delete", "event")

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import requests
 
+from app import json_codec
 from app.validation import SYNC_PROTOCOL
 
 TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to read
+T = TypeVar("T")
 
 
 class HubUnavailable(Exception):
@@ -45,6 +49,7 @@ class HubClient:
         self.headers = {"Authorization": f"Bearer {key}"}
         self._shared_session = session  # tests pass an in-process transport
         self._local = threading.local()
+        self._worker: ThreadPoolExecutor | None = None  # made by the first in_background()
 
     def _session(self) -> Any:
         if self._shared_session is not None:
@@ -72,6 +77,14 @@ class HubClient:
             params["cursor"] = cursor
         return self._call("GET", "/sync/pull", params=params)
 
+    def in_background(self, call: Callable[..., T], *args: Any) -> Future[T]:
+        """Start one of this client's calls (push_text, pull) on the client's own thread, so
+        the caller works while the hub does. Such calls run one at a time, in the order they
+        were started; result() returns or raises what the call would."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="hub-client")
+        return self._worker.submit(call, *args)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             kwargs.setdefault("headers", self.headers)
@@ -88,7 +101,7 @@ class HubClient:
             raise HubUnavailable(f"Cannot talk to the hub at {self.base_url}: {error}") from None
         status = response.status_code
         try:
-            body = response.json()
+            body = json_codec.loads(response.content)
         except ValueError:
             body = {}
         error = body.get("error", {}) if isinstance(body, dict) else {}

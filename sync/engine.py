@@ -76,15 +76,21 @@ def _batch(
 def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progress: Progress):
     node = storage.node_id(db)
     acked = _acked(db)
-    while changes := _batch(db, acked, batch):
+    changes = _batch(db, acked, batch)
+    while changes:
+        answer_later = client.in_background(client.push_text, node, [text for _, text in changes])
+        # The batch after this one is read while the hub merges this one; it goes next when
+        # the hub acknowledges all of this one, as it does unless it was restored.
+        following = _batch(db, changes[-1][0], batch)
         try:
-            answer = client.push_text(node, [text for _, text in changes])
+            answer = answer_later.result()
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
             # from where it stands, after handing back what a restored hub made and lost.
             _relay(db, client, gap.former_nodes)
             acked = gap.expected - 1
             storage.set_sync_state(db, acked_through=acked)
+            changes = _batch(db, acked, batch)
             continue
         _note_epoch(db, answer["epoch"], report)
         _relay(db, client, answer.get("former_nodes", []))
@@ -93,6 +99,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
         storage.set_sync_state(db, acked_through=acked)
         report.pushed += max(pushed, 0)
         progress("push", max(pushed, 0))
+        changes = following if acked == changes[-1][0] else _batch(db, acked, batch)
 
 
 def _relay(db: Database, client: HubClient, former: list[str]) -> None:
@@ -127,16 +134,21 @@ def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
 def _pull(
     db: Database, client: HubClient, report: SyncReport, page_size: int, progress: Progress
 ) -> bool:
-    """Pull every page; True when the hub turned out to hold less of ours than it had acked."""
+    """Pull every page; True when the hub turned out to hold less of ours than it had acked.
+
+    Each next page is asked for as soon as its cursor is known, and merged after this one:
+    the same requests in the same order as one by one, but the hub and this node work at once.
+    """
     node = storage.node_id(db)
-    state = storage.sync_state(db)
-    cursor = state.get("pull_cursor")
     repush = False
+    page = client.pull(storage.sync_state(db).get("pull_cursor"), page_size, node)
     while True:
-        page = client.pull(cursor, page_size, node)
+        if page["has_more"]:
+            ahead = client.in_background(client.pull, page["next_cursor"], page_size, node)
         _relay(db, client, page.get("former_nodes", []))
-        if _note_epoch(db, page["epoch"], report) and cursor is not None:
-            cursor = None  # the page came from the new epoch's start: keep it
+        # A page from a new epoch (the hub was restored) starts at that epoch's beginning, as
+        # the cursors after it do: it is merged like any other.
+        _note_epoch(db, page["epoch"], report)
         with storage.transaction(db):
             applied = merge.apply_changes(db, page["changes"]).applied
             storage.set_sync_state(db, pull_cursor=page["next_cursor"], hub_epoch=page["epoch"])
@@ -148,4 +160,4 @@ def _pull(
         progress("pull", len(page["changes"]))
         if not page["has_more"]:
             return repush
-        cursor = page["next_cursor"]
+        page = ahead.result()

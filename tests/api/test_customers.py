@@ -56,6 +56,8 @@ def test_duplicate_tags_collapse_in_order(make_customer):
         ({"name": "A", "tags": ["x" * 65]}, "tags.0"),
         ({"name": "A", "metadata": []}, "metadata"),
         ({"name": "A", "metadata": {"blob": "x" * 16400}}, "metadata"),
+        ({"name": "A", "metadata": {"n": float("nan")}}, "metadata"),  # Python's json sends NaN
+        ({"name": "A", "metadata": {"n": [float("-inf")]}}, "metadata"),
         ({"name": "A", "nmae": "typo"}, "nmae"),
     ],
 )

@@ -49,6 +49,7 @@ class _Response:
         self.status_code = response.status_code
         self.headers = response.headers
         self._json = response.get_json(silent=True)
+        self.content = response.get_data()
 
     def json(self) -> Any:
         if self._json is None:

@@ -6,6 +6,7 @@ Node clocks are a SteppedClock, so "later" below always means a later HLC, never
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -370,6 +371,50 @@ def test_pulling_everything_again_from_the_start_changes_nothing(world):
     report = world.b.sync()
     assert report.pulled == len(held) and report.applied == 0
     assert exported_state(world.b) == before and change_ids(world.b) == held
+
+
+# --- JSON values ------------------------------------------------------------------------------
+
+# JSON allows integers of any size; the fast JSON library beneath sync stops at 64 bits.
+ODD_METADATA = {
+    "big": 2**70, "below_int64": -(2**63) - 1, "uint64": 2**64 - 1,
+    "nested": [{"digits": 10**40}], "small": 1.5e-07, "text": "Zoë ☕ \u2028 \\u00e9",
+}  # fmt: skip
+
+
+def test_metadata_with_integers_beyond_64_bits_syncs_digit_for_digit_everywhere(world):
+    chair = expect(world.a, "POST", RESOURCES, {"name": "Chair", "metadata": ODD_METADATA}, 201)
+    customer = expect(world.b, "POST", CUSTOMERS, {"name": "Ada", "metadata": ODD_METADATA}, 201)
+    converged(world)
+    body = {"resource_id": chair["id"], "customer_id": customer["id"], **SLOT}
+    booking = expect(world.a, "POST", BOOKINGS, {**body, "metadata": ODD_METADATA}, 201)
+    converged(world)
+    for replica in world.everyone:
+        for path in (f"{RESOURCES}/{chair['id']}", f"{CUSTOMERS}/{customer['id']}"):
+            assert expect(replica, "GET", path)["metadata"] == ODD_METADATA, replica.name
+        seen = expect(replica, "GET", f"{BOOKINGS}/{booking['id']}")["metadata"]
+        assert seen == ODD_METADATA, replica.name
+        assert isinstance(seen["big"], int) and isinstance(seen["nested"][0]["digits"], int)
+    # Each change is held everywhere as the very text its origin stored.
+    rows = "SELECT origin_node, origin_seq, payload FROM change_log ORDER BY 1, 2"
+    held = world.hub.db.execute(rows).fetchall()
+    assert any(str(2**70) in payload for _, _, payload in held)
+    for node in world.nodes:
+        assert node.db.execute(rows).fetchall() == held, node.name
+
+
+def test_change_rows_written_in_the_older_escaped_form_still_sync(world):
+    customer = expect(world.a, "POST", CUSTOMERS, {"name": "Zoë", "metadata": {"n": 1e-07}}, 201)
+    # Before json_codec, payloads were written with \u escapes and Python's float spelling.
+    with storage.transaction(world.a.db):
+        (payload,) = world.a.db.execute("SELECT payload FROM change_log").fetchone()
+        older = json.dumps(json.loads(payload), separators=(",", ":"), sort_keys=True)
+        assert "\\u00eb" in older and "1e-07" in older
+        world.a.db.execute("UPDATE change_log SET payload = ?", [older])
+    converged(world)
+    for replica in world.everyone:
+        seen = expect(replica, "GET", f"{CUSTOMERS}/{customer['id']}")
+        assert (seen["name"], seen["metadata"]) == ("Zoë", {"n": 1e-07}), replica.name
 
 
 # --- suspect clocks ---------------------------------------------------------------------------
