@@ -1,6 +1,7 @@
 """app.json_codec: json's results at orjson's speed, and one canonical text per value."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -86,3 +87,21 @@ def test_what_the_fast_reader_refuses_but_json_reads_is_still_read(text):
 def test_what_json_refuses_is_a_value_error(text):
     with pytest.raises(ValueError):
         json_codec.loads(text)
+
+
+@given(values)
+def test_a_response_body_is_the_value_json_would_write(value):
+    assert json.loads(json_codec.dumps_response(value)) == json.loads(json.dumps(value))
+
+
+def test_a_response_body_keeps_key_order_and_writes_utf8():
+    body = json_codec.dumps_response({"id": "bk_1", "name": "Zoë", "a": [2**70]})
+    assert body.decode() == '{"id":"bk_1","name":"Zoë","a":[1180591620717411303424]}'
+
+
+def test_a_response_body_leaves_what_json_cannot_write_to_default():
+    when = datetime(2030, 1, 1, tzinfo=UTC)
+    assert (
+        json_codec.dumps_response({"at": when}, default=str)
+        == b'{"at":"2030-01-01 00:00:00+00:00"}'
+    )
