@@ -47,7 +47,9 @@ from tests.live.sync_cluster import (
 pytestmark = pytest.mark.live
 
 SLOT = "2030-01-07T10:00:00Z"
-BIG = 3000  # changes in the SIGKILL tests: six push batches, six pull pages
+# Changes in the SIGKILL tests: twelve push batches, twelve pull pages. A batch merges in about
+# 30 ms now, so fewer would let a kill after a random delay of up to 30 ms find the sync done.
+BIG = 6000
 SEED = 20_251_121  # the "random" kill delays are reproducible
 SUMMARY = re.compile(r"Synced with \S+: pushed (\d+), pulled (\d+), applied (\d+)\.")
 
