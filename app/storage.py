@@ -186,17 +186,16 @@ def transaction(db: Database) -> Iterator[Database]:
             db.commit()
 
 
-# SQLite copies the WAL back into the database file, with an fsync, inside whichever COMMIT
-# takes the WAL past 1,000 pages: about every 80 booking creates, one request then held the
-# write lock 5-10 ms longer and every writer queued behind it waited too. `booking serve` runs
-# a Checkpointer instead, off the request path (sqlite3 lets go of the GIL while it works).
-
-
 class Checkpointer:
     """A daemon thread that checkpoints the WAL every CHECKPOINT_INTERVAL_S seconds.
 
-    PASSIVE checkpoints never wait for readers or writers. They also fsync the database, so
-    under `synchronous=NORMAL` a commit is safe from power loss within a fraction of a second.
+    Left to itself, SQLite checkpoints (copies the WAL into the database file, with an fsync)
+    inside whichever COMMIT takes the WAL past 1,000 pages: about every 80 booking creates,
+    one request held the write lock 5-10 ms longer while every writer queued behind it
+    waited. `booking serve` runs this instead, off the request path; sqlite3 lets go of the
+    GIL while it works. PASSIVE checkpoints never wait for readers or writers, and their
+    fsync means that under `synchronous=NORMAL` a commit is safe from power loss within a
+    fraction of a second.
     """
 
     def __init__(self, path: str, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
@@ -218,17 +217,17 @@ class Checkpointer:
         db = open_db(self._path)
         try:
             while not self._stopping.wait(self._interval_s):
-                checkpoint(db)
-            checkpoint(db)
+                self._checkpoint(db)
+            self._checkpoint(db)
         finally:
             db.close()
 
-
-def checkpoint(db: Database) -> None:
-    try:
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error as error:  # the next round tries again; the WAL keeps every commit
-        log.warning("WAL checkpoint failed: %s", error)
+    @staticmethod
+    def _checkpoint(db: Database) -> None:
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:  # the next round tries again; the WAL keeps every commit
+            log.warning("WAL checkpoint failed: %s", error)
 
 
 # Below, statements go straight to sqlite3: they run inside transaction() (or are reads),
