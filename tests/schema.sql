@@ -129,7 +129,6 @@ CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
 CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
 CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
 CREATE INDEX bookings_start ON bookings (start_time, id);
-CREATE INDEX change_log_entity ON change_log (entity, entity_id, hlc);
 CREATE INDEX customers_email ON customers (lower(email));
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
