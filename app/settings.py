@@ -17,7 +17,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "HUB_URL": (None, "Base URL of the sync hub; no hub means no sync worker."),
     "HUB_KEY": (None, "API key with the `sync` scope on the hub."),
     "SYNC_INTERVAL": (60, "Seconds between background sync runs."),
-    "THREADS": (8, "Worker threads of the waitress server."),
+    "THREADS": (1, "Worker threads of the waitress server (README § Performance)."),
     "DEFAULT_RATE_LIMIT": ("600/minute", "Rate limit given to keys made without --rate-limit."),
     "MAX_BODY_BYTES": (1024 * 1024, "Largest accepted request body; larger is 413."),
 }

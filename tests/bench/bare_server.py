@@ -1,4 +1,4 @@
-"""The ceiling of the stack, served exactly like `booking serve` (Flask + waitress, 8 threads).
+"""The ceiling of the stack, served exactly like `booking serve` (Flask + waitress, its threads).
 
     python -m tests.bench.bare_server json PORT         # GET / -> {"ok": true}
     python -m tests.bench.bare_server insert PORT DB    # POST / -> one-row INSERT + COMMIT
@@ -15,6 +15,7 @@ import waitress
 from flask import Flask, jsonify, request
 
 from app import storage
+from app.settings import SETTINGS
 
 
 def make_app(mode: str, db_path: str | None) -> Flask:
@@ -56,6 +57,6 @@ if __name__ == "__main__":
         make_app(mode, sys.argv[3] if len(sys.argv) > 3 else None),
         host="127.0.0.1",
         port=port,
-        threads=8,
+        threads=SETTINGS["THREADS"][0],
         _quiet=True,
     )

@@ -65,6 +65,13 @@ def _request(kind: str, worker: int, i: int, params: dict) -> tuple[str, str, st
             "title": "bench",
         }
         return "POST", "/modules/booking/bookings", json.dumps(body)
+    if kind == "get":
+        return "GET", f"/modules/booking/bookings/{params['booking_id']}", None
+    if kind == "availability":
+        # A heavy read: the longest window (31 days) in 5-minute steps, about 9,000 slots.
+        window = f"from={_iso(params['start_ms'])}&to={_iso(params['start_ms'] + 31 * 86_400_000)}"
+        path = f"/modules/booking/resources/{params['resource_id']}/availability"
+        return "GET", f"{path}?{window}&duration_minutes=30&step_minutes=5", None
     if kind == "list":
         day = random.randrange(params["days"])
         start = BASE_MS + day * 86_400_000

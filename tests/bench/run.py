@@ -17,12 +17,11 @@ from pathlib import Path
 import requests
 
 from app import storage
-from app.auth import create_key
 from app.ids import new_id
-from tests.bench import load, sync_bench
+from tests.bench import load, sync_bench, threads
+from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = 8
 RESOURCES = 20
 BOOKINGS_PER_DAY = 8  # per resource: one hour every three hours
@@ -42,14 +41,6 @@ def _start_bare(mode: str, folder: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"bare {mode} server did not start")
-
-
-def _bench_key(db_path: str) -> dict[str, str]:
-    storage.init_database(db_path)
-    db = storage.open_db(db_path)
-    _, key = create_key(db, name="bench", scopes=["booking:admin"], rate_limit="10000000/minute")
-    db.close()
-    return {"Authorization": f"Bearer {key}"}
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -88,15 +79,6 @@ def _insert_rows(db, rows: list[tuple]) -> None:
     )
 
 
-def _resources(server: LiveServer, count: int) -> list[str]:
-    return [
-        server.request("POST", "/modules/booking/resources", json={"name": f"R{i}"}).json()["data"][
-            "id"
-        ]
-        for i in range(count)
-    ]
-
-
 def _list_latency(db_path: str, headers: dict, days: int, resources: list[str]) -> tuple:
     with LiveServer(db_path) as server:
         params = {"days": days, "resources": resources}
@@ -123,10 +105,10 @@ def main() -> None:
     process.terminate()
 
     create_db = str(folder / "create.db")
-    headers = _bench_key(create_db)
+    headers = bench_key(create_db)
     with LiveServer(create_db) as server:
-        server.admin_key = headers["Authorization"].removeprefix("Bearer ")
-        resources = _resources(server, CONNECTIONS)
+        use_key(server, headers)
+        resources = make_resources(server, CONNECTIONS)
         creates = load.run(
             "booking",
             server.port,
@@ -141,10 +123,10 @@ def main() -> None:
         assert not result.errors, result.errors
 
     list_db = str(folder / "list.db")
-    list_headers = _bench_key(list_db)
+    list_headers = bench_key(list_db)
     with LiveServer(list_db) as server:
-        server.admin_key = list_headers["Authorization"].removeprefix("Bearer ")
-        list_resources = _resources(server, RESOURCES)
+        use_key(server, list_headers)
+        list_resources = make_resources(server, RESOURCES)
     days_100k = _seed_bookings(list_db, 100_000, list_resources)
     list_100k, _ = _list_latency(list_db, list_headers, days_100k, list_resources)
     days_1m = _seed_bookings(list_db, 900_000, list_resources) + days_100k
@@ -191,6 +173,7 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>20}  {note}")
 
     sync_bench.main()  # a second table: sync over HTTP against a real hub (issue 4 §6)
+    threads.main()  # a third: the default thread count, against 8 threads
 
 
 if __name__ == "__main__":
