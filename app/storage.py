@@ -256,9 +256,27 @@ def _like(text: str) -> str:
 
 # --- API keys (node-local: never synced) -------------------------------------------------------
 
+# Every request reads its key, so a connection keeps the keys it has read. PRAGMA data_version
+# moves whenever another connection commits (another thread, the CLI, any process), which
+# empties the cache; this connection's own key writes below empty it too. So a revoked key is
+# refused from the next request on, and a token balance is never read stale.
+
+
+def _key_cache(db: Database) -> dict[str, dict[str, Any]]:
+    (version,) = db.conn.execute("PRAGMA data_version").fetchone()
+    cached = getattr(db, "booking_keys", None)
+    if cached is None or cached[0] != version:
+        cached = db.booking_keys = (version, {})  # type: ignore[attr-defined]
+    return cached[1]
+
+
+def _forget_keys(db: Database) -> None:
+    db.booking_keys = None  # type: ignore[attr-defined]
+
 
 def insert_api_key(db: Database, key: dict[str, Any]) -> None:
     _require_transaction(db)
+    _forget_keys(db)
     db.conn.execute(
         "INSERT INTO api_keys (id, name, secret_hash, scopes, rate_limit, tokens_remaining, "
         "created_at) VALUES (:id, :name, :secret_hash, :scopes, :rate_limit, "
@@ -272,8 +290,14 @@ def _key_record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_api_key(db: Database, key_id: str) -> dict[str, Any] | None:
-    rows = _rows(db, "SELECT * FROM api_keys WHERE id = ?", [key_id])
-    return _key_record(rows[0]) if rows else None
+    cache = _key_cache(db)
+    record = cache.get(key_id)
+    if record is None:
+        rows = _rows(db, "SELECT * FROM api_keys WHERE id = ?", [key_id])
+        if not rows:
+            return None  # not cached: unknown ids cost a query, never memory
+        record = cache[key_id] = _key_record(rows[0])
+    return dict(record)
 
 
 def list_api_keys(db: Database) -> list[dict[str, Any]]:
@@ -286,6 +310,7 @@ def count_api_keys(db: Database) -> int:
 
 def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
     _require_transaction(db)
+    _forget_keys(db)
     cursor = db.conn.execute(
         "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_ms, key_id]
     )
@@ -294,6 +319,7 @@ def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
 
 def spend_token(db: Database, key_id: str) -> int | None:
     """Take one token from a limited key; the balance left, or None when it was already 0."""
+    _forget_keys(db)
     with transaction(db):
         row = db.conn.execute(
             "UPDATE api_keys SET tokens_remaining = tokens_remaining - 1 "
@@ -978,6 +1004,7 @@ def set_peer_acked(db: Database, node: str, acked: int) -> None:
 
 def bind_key_to_node(db: Database, key_id: str, node: str) -> str:
     """Bind a sync key to the node that first uses it; return the node it is bound to."""
+    _forget_keys(db)
     with transaction(db):
         db.conn.execute(
             "UPDATE api_keys SET node_id = ? WHERE id = ? AND node_id IS NULL", [node, key_id]

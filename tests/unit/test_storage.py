@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import storage
+from app.auth import create_key, revoke_key
 from app.ids import new_id
 from sync import changelog
 from tests.tools.dump_schema import schema_sql
@@ -109,3 +110,51 @@ def test_a_checkpointer_moves_checkpoints_off_the_commits(db_path):
     later = storage.open_db(db_path)
     assert later.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # SQLite's default
     later.close()
+
+
+# --- API keys: read on every request, so each connection keeps the ones it has read ----------
+
+
+def _limited_key(db, tokens=None):
+    record, _ = create_key(db, name="k", scopes=["booking:read"], rate_limit="600/minute")
+    if tokens is not None:
+        db.execute("UPDATE api_keys SET tokens_remaining = ? WHERE id = ?", [tokens, record["id"]])
+        db.conn.commit()
+    return record["id"]
+
+
+def test_a_key_revoked_by_another_connection_reads_revoked_at_once(db, db_path):
+    server, cli = db, storage.open_db(db_path)
+    key_id = _limited_key(cli)
+    assert storage.get_api_key(server, key_id)["revoked_at"] is None  # now cached
+    revoke_key(cli, key_id)
+    assert storage.get_api_key(server, key_id)["revoked_at"] is not None
+
+
+def test_a_key_revoked_on_the_connection_that_read_it_reads_revoked_at_once(db):
+    key_id = _limited_key(db)
+    assert storage.get_api_key(db, key_id)["revoked_at"] is None
+    revoke_key(db, key_id)
+    assert storage.get_api_key(db, key_id)["revoked_at"] is not None
+
+
+def test_a_token_balance_is_never_read_stale(db, db_path):
+    server, other = db, storage.open_db(db_path)
+    key_id = _limited_key(server, tokens=3)
+    assert storage.get_api_key(server, key_id)["tokens_remaining"] == 3
+    assert storage.spend_token(server, key_id) == 2
+    assert storage.get_api_key(server, key_id)["tokens_remaining"] == 2
+    assert storage.spend_token(other, key_id) == 1
+    assert storage.get_api_key(server, key_id)["tokens_remaining"] == 1
+
+
+def test_a_cached_key_cannot_be_changed_through_what_get_api_key_returns(db):
+    key_id = _limited_key(db)
+    storage.get_api_key(db, key_id)["name"] = "changed"
+    assert storage.get_api_key(db, key_id)["name"] == "k"
+
+
+def test_unknown_key_ids_are_not_remembered(db):
+    for _ in range(3):
+        assert storage.get_api_key(db, new_id("key")) is None
+    assert not (getattr(db, "booking_keys", None) or (0, {}))[1]
