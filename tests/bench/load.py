@@ -40,6 +40,22 @@ class Result:
         """The generator's own CPU time per request."""
         return self.client_cpu_s / max(self.requests, 1) * 1e6
 
+    @classmethod
+    def merged(cls, results: list[Result]) -> Result:
+        """One result for several runs of the same load, as if they had run back to back."""
+        statuses: dict[int, int] = {}
+        for result in results:
+            for status, count in result.statuses.items():
+                statuses[status] = statuses.get(status, 0) + count
+        return cls(
+            requests=sum(r.requests for r in results),
+            seconds=sum(r.seconds for r in results),
+            latencies_ms=[x for r in results for x in r.latencies_ms],
+            statuses=statuses,
+            client_cpu_s=sum(r.client_cpu_s for r in results),
+            errors=[e for r in results for e in r.errors],
+        )
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]

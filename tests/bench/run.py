@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -23,6 +24,8 @@ from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
 
 CONNECTIONS = 8
+ROUNDS = 5  # the ceiling and the creates take turns this many times (see _in_turns)
+ROUND_SHIFT_MS = 20_000 * 3_600_000  # each round's creates start 20,000 hours later
 RESOURCES = 20
 BOOKINGS_PER_DAY = 8  # per resource: one hour every three hours
 
@@ -79,6 +82,21 @@ def _insert_rows(db, rows: list[tuple]) -> None:
     )
 
 
+def _in_turns(*phases: Callable[[float, int], load.Result]) -> list[load.Result]:
+    """Run the phases in turn, ROUNDS times SECONDS / ROUNDS each, after a short warm-up.
+
+    The machine is shared and its speed drifts over a run; taking turns gives every phase the
+    same machine, so their ratios hold still even when the absolute rates move.
+    """
+    for phase in phases:
+        phase(0.5, ROUNDS)  # warm-up, on hours the measured rounds never book
+    rounds: list[list[load.Result]] = [[] for _ in phases]
+    for round_ in range(ROUNDS):
+        for results, phase in zip(rounds, phases, strict=True):
+            results.append(phase(SECONDS / ROUNDS, round_))
+    return [load.Result.merged(results) for results in rounds]
+
+
 def _list_latency(db_path: str, headers: dict, days: int, resources: list[str]) -> tuple:
     with LiveServer(db_path) as server:
         params = {"days": days, "resources": resources}
@@ -93,31 +111,45 @@ def _list_latency(db_path: str, headers: dict, days: int, resources: list[str]) 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="booking-bench-"))
-    print(f"Benchmark: {CONNECTIONS} connections, {SECONDS:.0f} s per phase, 127.0.0.1")
+    print(
+        f"Benchmark: {CONNECTIONS} connections, {SECONDS:.0f} s per phase "
+        f"(the first three in {ROUNDS} turns), 127.0.0.1"
+    )
     load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"(load average {load_average} on {os.cpu_count()} CPUs)\n")
 
-    process, port = _start_bare("json", folder)
-    bare_json = load.run("json", port, connections=CONNECTIONS, seconds=SECONDS)
-    process.terminate()
-    process, port = _start_bare("insert", folder)
-    bare_insert = load.run("insert", port, connections=CONNECTIONS, seconds=SECONDS)
-    process.terminate()
-
+    json_process, json_port = _start_bare("json", folder)
+    insert_process, insert_port = _start_bare("insert", folder)
     create_db = str(folder / "create.db")
     headers = bench_key(create_db)
     with LiveServer(create_db) as server:
         use_key(server, headers)
         resources = make_resources(server, CONNECTIONS)
-        creates = load.run(
-            "booking",
-            server.port,
-            connections=CONNECTIONS,
-            seconds=SECONDS,
-            headers=headers,
-            params={"resources": resources, "start_ms": load.BASE_MS},
+
+        def bare_json_phase(seconds: float, _round: int) -> load.Result:
+            return load.run("json", json_port, connections=CONNECTIONS, seconds=seconds)
+
+        def bare_insert_phase(seconds: float, _round: int) -> load.Result:
+            return load.run("insert", insert_port, connections=CONNECTIONS, seconds=seconds)
+
+        def creates_phase(seconds: float, round_: int) -> load.Result:
+            # Each round books hours no other round uses, so every create succeeds.
+            params = {"resources": resources, "start_ms": load.BASE_MS + round_ * ROUND_SHIFT_MS}
+            return load.run(
+                "booking",
+                server.port,
+                connections=CONNECTIONS,
+                seconds=seconds,
+                headers=headers,
+                params=params,
+            )
+
+        bare_json, bare_insert, creates = _in_turns(
+            bare_json_phase, bare_insert_phase, creates_phase
         )
         create_rss = _peak_rss_mb(server.process.pid)
+    json_process.terminate()
+    insert_process.terminate()
     assert set(creates.statuses) == {201}, creates.statuses
     for result in (bare_json, bare_insert, creates):
         assert not result.errors, result.errors
