@@ -95,9 +95,15 @@ def availability(db: Database, resource_id: str, query: AvailabilityQuery) -> li
         ),
         busy=busy,
     )
-    return [
-        {"start_time": format_instant(s.start), "end_time": format_instant(s.end)} for s in slots
-    ]
+    # Slots overlap when the step is shorter than the duration, so most instants repeat.
+    text: dict[int, str] = {}
+
+    def formatted(millis: int) -> str:
+        if millis not in text:
+            text[millis] = format_instant(millis)
+        return text[millis]
+
+    return [{"start_time": formatted(s.start), "end_time": formatted(s.end)} for s in slots]
 
 
 def list_page(
