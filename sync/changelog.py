@@ -47,11 +47,27 @@ def local_node(db: Database) -> str:
 
 
 def next_hlc(db: Database, now_ms: int | None = None) -> str:
-    """A new stamp from this node's clock, persisted in the caller's transaction."""
+    """A new stamp from this node's clock, persisted in the caller's transaction.
+
+    The connection remembers the last stamp it stored and ticks from it with a compare-and-set,
+    which holds only if no other connection (or a rolled-back transaction) moved the clock
+    since; otherwise the stored clock is read. Every write saves a statement this way.
+    """
     assert db.conn.in_transaction, "next_hlc() must run inside storage.transaction()"
     node_id = local_node(db)
-    stamp = clock.tick(_meta(db, "hlc"), node_id, wall_ms() if now_ms is None else now_ms)
+    now = wall_ms() if now_ms is None else now_ms
+    remembered = getattr(db, "booking_hlc", None)
+    if remembered is not None:
+        stamp = clock.tick(remembered, node_id, now)
+        moved = db.conn.execute(
+            "UPDATE node_meta SET value = ? WHERE key = 'hlc' AND value = ?", [stamp, remembered]
+        )
+        if moved.rowcount == 1:
+            db.booking_hlc = stamp  # type: ignore[attr-defined]
+            return stamp
+    stamp = clock.tick(_meta(db, "hlc"), node_id, now)
     _set_meta(db, "hlc", stamp)
+    db.booking_hlc = stamp  # type: ignore[attr-defined]
     return stamp
 
 

@@ -83,6 +83,39 @@ def test_change_rows_carry_increasing_hlc_stamps_of_this_node(db):
     assert all(stamp.endswith(storage.node_id(db)) for stamp in stamps)
 
 
+def _write_customer(db):
+    with storage.transaction(db):
+        storage.insert_customer(db, _customer())
+
+
+def _stamps_and_clock(db):
+    stamps = [row[0] for row in db.execute("SELECT hlc FROM change_log ORDER BY seq")]
+    return stamps, db.execute("SELECT value FROM node_meta WHERE key = 'hlc'").fetchone()[0]
+
+
+def test_stamps_keep_increasing_when_connections_take_turns(db, db_path, monkeypatch):
+    # Each connection remembers the last stamp it stored; the others move the clock meanwhile.
+    # A frozen wall clock leaves only the logical counter to order the stamps.
+    monkeypatch.setattr(changelog, "wall_ms", lambda: 1_800_000_000_000)
+    other = storage.open_db(db_path)
+    for writer in (db, other, other, db, other, db, db):
+        _write_customer(writer)
+    stamps, stored = _stamps_and_clock(db)
+    assert stamps == sorted(stamps) and len(set(stamps)) == 7
+    assert stored == stamps[-1]
+
+
+def test_a_rolled_back_write_leaves_the_clock_at_the_last_committed_stamp(db):
+    _write_customer(db)
+    with pytest.raises(RuntimeError), storage.transaction(db):
+        storage.insert_customer(db, _customer())
+        raise RuntimeError
+    assert _stamps_and_clock(db)[1] == _stamps_and_clock(db)[0][-1]
+    _write_customer(db)
+    stamps, stored = _stamps_and_clock(db)
+    assert stamps == sorted(stamps) and len(set(stamps)) == 2 and stored == stamps[-1]
+
+
 def test_writes_outside_a_transaction_are_refused(db):
     with pytest.raises(AssertionError):
         storage.insert_customer(db, _customer())
