@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.times import parse_instant
 from tests.conftest import assert_error, unchanged
 
 URL = "/modules/booking/resources"
@@ -226,7 +227,8 @@ def test_patch_changes_only_the_sent_field(client, write_headers, make_resource,
     data = response.json["data"]
     untouched = {k: v for k, v in resource.items() if k not in (*change, "updated_at")}
     assert data == {**untouched, **change, "updated_at": data["updated_at"]}
-    assert data["updated_at"] >= resource["updated_at"]
+    # As text, "…:46.002Z" sorts before "…:46Z": compare instants.
+    assert parse_instant(data["updated_at"]) >= parse_instant(resource["updated_at"])
     fetched = client.get(f"{URL}/{resource['id']}", headers=write_headers).json["data"]
     assert fetched == data
 
