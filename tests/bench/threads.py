@@ -36,16 +36,20 @@ def _run_loads(server: LiveServer, headers: dict, phases: dict[str, tuple]) -> d
 
     def drive(name: str, kind: str, connections: int, params: dict) -> None:
         results[name] = load.run(
-            kind, server.port, connections=connections, seconds=SECONDS,
-            headers=headers, params=params,
-        )  # fmt: skip
+            kind,
+            server.port,
+            connections=connections,
+            seconds=SECONDS,
+            headers=headers,
+            params=params,
+        )
 
     cpu_before = _cpu_seconds(server.process.pid)
-    threads = [threading.Thread(target=drive, args=(name, *p)) for name, p in phases.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    drivers = [threading.Thread(target=drive, args=(name, *p)) for name, p in phases.items()]
+    for driver in drivers:
+        driver.start()
+    for driver in drivers:
+        driver.join()
     cpu = _cpu_seconds(server.process.pid) - cpu_before
     for name, result in results.items():
         assert not result.errors and set(result.statuses) <= {200, 201}, (name, result.statuses)

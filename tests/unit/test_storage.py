@@ -103,6 +103,7 @@ def test_stamps_keep_increasing_when_connections_take_turns(db, db_path, monkeyp
     stamps, stored = _stamps_and_clock(db)
     assert stamps == sorted(stamps) and len(set(stamps)) == 7
     assert stored == stamps[-1]
+    other.close()
 
 
 def test_a_rolled_back_write_leaves_the_clock_at_the_last_committed_stamp(db):
@@ -110,7 +111,8 @@ def test_a_rolled_back_write_leaves_the_clock_at_the_last_committed_stamp(db):
     with pytest.raises(RuntimeError), storage.transaction(db):
         storage.insert_customer(db, _customer())
         raise RuntimeError
-    assert _stamps_and_clock(db)[1] == _stamps_and_clock(db)[0][-1]
+    stamps, stored = _stamps_and_clock(db)
+    assert stored == stamps[-1]
     _write_customer(db)
     stamps, stored = _stamps_and_clock(db)
     assert stamps == sorted(stamps) and len(set(stamps)) == 2 and stored == stamps[-1]
@@ -148,24 +150,24 @@ def test_a_checkpointer_moves_checkpoints_off_the_commits(db_path):
 # --- API keys: read on every request, so each connection keeps the ones it has read ----------
 
 
-def _limited_key(db, tokens=None):
-    record, _ = create_key(db, name="k", scopes=["booking:read"], rate_limit="600/minute")
-    if tokens is not None:
-        db.execute("UPDATE api_keys SET tokens_remaining = ? WHERE id = ?", [tokens, record["id"]])
-        db.conn.commit()
+def _make_key(db, tokens=None):
+    record, _ = create_key(
+        db, name="k", scopes=["booking:read"], rate_limit="600/minute", tokens=tokens
+    )
     return record["id"]
 
 
 def test_a_key_revoked_by_another_connection_reads_revoked_at_once(db, db_path):
     server, cli = db, storage.open_db(db_path)
-    key_id = _limited_key(cli)
+    key_id = _make_key(cli)
     assert storage.get_api_key(server, key_id)["revoked_at"] is None  # now cached
     revoke_key(cli, key_id)
     assert storage.get_api_key(server, key_id)["revoked_at"] is not None
+    cli.close()
 
 
 def test_a_key_revoked_on_the_connection_that_read_it_reads_revoked_at_once(db):
-    key_id = _limited_key(db)
+    key_id = _make_key(db)
     assert storage.get_api_key(db, key_id)["revoked_at"] is None
     revoke_key(db, key_id)
     assert storage.get_api_key(db, key_id)["revoked_at"] is not None
@@ -173,16 +175,17 @@ def test_a_key_revoked_on_the_connection_that_read_it_reads_revoked_at_once(db):
 
 def test_a_token_balance_is_never_read_stale(db, db_path):
     server, other = db, storage.open_db(db_path)
-    key_id = _limited_key(server, tokens=3)
+    key_id = _make_key(server, tokens=3)
     assert storage.get_api_key(server, key_id)["tokens_remaining"] == 3
     assert storage.spend_token(server, key_id) == 2
     assert storage.get_api_key(server, key_id)["tokens_remaining"] == 2
     assert storage.spend_token(other, key_id) == 1
     assert storage.get_api_key(server, key_id)["tokens_remaining"] == 1
+    other.close()
 
 
 def test_a_cached_key_cannot_be_changed_through_what_get_api_key_returns(db):
-    key_id = _limited_key(db)
+    key_id = _make_key(db)
     storage.get_api_key(db, key_id)["name"] = "changed"
     assert storage.get_api_key(db, key_id)["name"] == "k"
 
@@ -190,4 +193,4 @@ def test_a_cached_key_cannot_be_changed_through_what_get_api_key_returns(db):
 def test_unknown_key_ids_are_not_remembered(db):
     for _ in range(3):
         assert storage.get_api_key(db, new_id("key")) is None
-    assert not (getattr(db, "booking_keys", None) or (0, {}))[1]
+    assert storage._key_cache(db) == {}
