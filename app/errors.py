@@ -100,6 +100,19 @@ class ProtocolMismatch(ApiError):
     status, code = 409, "protocol_mismatch"
 
 
+class ChangeIdReused(ApiError):
+    """The hub holds one of the pushed change ids with other content: the pushing database is
+    a copy that wrote under its original's id. It takes an id of its own and re-issues them."""
+
+    status, code = 409, "change_id_reused"
+
+
+class SyncKeyInUse(ApiError):
+    """Two live databases claim one sync key: the one refused needs a key of its own."""
+
+    status, code = 409, "sync_key_in_use"
+
+
 class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
     message = "The request body is larger than 1 MiB."

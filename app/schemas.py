@@ -154,6 +154,13 @@ class Anomaly(Out):
     hlc: str
 
 
+class NodeIdentity(Out):
+    forked_from: str = Field(description="The node id this database had before.")
+    forked_at: str = Field(description="When it took its present node id.")
+    reason: str = Field(description="Why: restored from a backup, or a copy of another file.")
+    former_node_ids: list[str] = Field(description="Every node id it had before, oldest first.")
+
+
 class SyncStatus(Out):
     hub_url: str | None
     node_id: str
@@ -166,6 +173,10 @@ class SyncStatus(Out):
     cursor: str | None
     hub_epoch: str | None
     anomalies: int
+    identity: NodeIdentity | None = Field(
+        description="Set when this database was restored or copied and took a node id of its "
+        "own (its sync key follows it); null for the original."
+    )
 
 
 class SyncRun(Out):

@@ -24,7 +24,7 @@ from app import json_codec
 from app.errors import ApiError, NotFound
 from app.ids import new_node_id
 from migrations.migrations import migrations
-from sync import changelog, clock
+from sync import changelog, clock, identity
 
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_INTERVAL_S = 0.25
@@ -83,20 +83,6 @@ def migrate(db: Database) -> None:
         db.enable_wal()  # persistent, and cannot run inside a transaction
     migrations.apply(db)
     with db.atomic():
-        if meta(db, "restored_from_backup"):
-            # A backup put back in place takes a new node id, so nothing it writes from now on
-            # can reuse a change id the lost original had already handed out, and a new epoch
-            # tells every node to re-send its changes and pull again (SYNC.md §3).
-            # Its changes made under the old id after the backup now live only on the nodes;
-            # remembering that id lets them hand those changes back (SYNC.md §3).
-            former = [*former_node_ids(db), meta(db, "node_id")]
-            db.execute(
-                "INSERT OR REPLACE INTO node_meta (key, value) VALUES ('former_node_ids', ?)",
-                [json.dumps(former)],
-            )
-            db.execute(
-                "DELETE FROM node_meta WHERE key IN ('restored_from_backup', 'node_id', 'epoch')"
-            )
         for key, make in (
             ("node_id", new_node_id),
             ("cursor_secret", _new_secret),
@@ -108,6 +94,9 @@ def migrate(db: Database) -> None:
                 "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 [key, make()],
             )
+        # A copy of another database (a restore, a second laptop) takes its own node id here,
+        # before it writes anything (SYNC.md §3a).
+        identity.settle_at_open(db)
 
 
 def _new_secret() -> str:
@@ -124,7 +113,7 @@ def meta(db: Database, key: str) -> str | None:
 
 
 def former_node_ids(db: Database) -> list[str]:
-    """The node ids this database had before it was restored from backups, oldest first."""
+    """The node ids this database had before it was restored or copied, oldest first."""
     return json.loads(meta(db, "former_node_ids") or "[]")
 
 
@@ -873,11 +862,24 @@ def apply_delete(db: Database, entity: str, entity_id: str, hlc: str) -> None:
 
 
 def upsert_local(db: Database, entity: str, record_id: str, values: dict[str, Any]) -> None:
-    """A local create or edit: every sent field wins (our clock is the newest) plus its change."""
+    """A local create or edit plus its change: every sent field wins, even over a value stamped
+    ahead of our clock by a fast-clocked laptop (changelog.stamp_past)."""
     _require_transaction(db)
-    hlc = changelog.next_hlc(db)
+    hlc = changelog.stamp_past(db, _newest_field_clock(db, entity, record_id, values))
     apply_fields(db, entity, record_id, values, hlc)
     changelog.append(db, entity, record_id, "upsert", values, hlc=hlc)
+
+
+def _newest_field_clock(
+    db: Database, entity: str, record_id: str, values: dict[str, Any]
+) -> str | None:
+    """The newest stamp among the fields `values` sets on the record (None for a new one)."""
+    table = LWW_TABLES[entity][0]
+    row = db.conn.execute(f"SELECT field_clocks FROM {table} WHERE id = ?", [record_id]).fetchone()
+    if row is None:
+        return None
+    clocks: dict[str, str] = json_codec.loads(row[0])
+    return max((clocks[name] for name in values if name in clocks), default=None)
 
 
 def delete_local(db: Database, entity: str, record_id: str) -> None:
@@ -993,20 +995,53 @@ def peer_acked(db: Database, node: str) -> int:
     return found[0] if found else 0
 
 
-def set_peer_acked(db: Database, node: str, acked: int) -> None:
+def set_peer_acked(db: Database, node: str, acked: int, at_ms: int | None = None) -> None:
+    """Record how far the hub holds `node`'s changes, and when it last pushed (`at_ms`)."""
     _require_transaction(db)
     db.conn.execute(
-        "INSERT INTO sync_peers (node_id, acked_through) VALUES (?, ?) "
-        "ON CONFLICT (node_id) DO UPDATE SET acked_through = excluded.acked_through",
-        [node, acked],
+        "INSERT INTO sync_peers (node_id, acked_through, last_push_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (node_id) DO UPDATE SET acked_through = excluded.acked_through, "
+        "last_push_at = COALESCE(excluded.last_push_at, last_push_at)",
+        [node, acked, at_ms],
     )
 
 
-def bind_key_to_node(db: Database, key_id: str, node: str) -> str:
-    """Bind a sync key to the node that first uses it; return the node it is bound to."""
+def peer_last_push(db: Database, node: str) -> int | None:
+    row = db.conn.execute("SELECT last_push_at FROM sync_peers WHERE node_id = ?", [node])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def sync_key_binding(db: Database, key_id: str) -> tuple[str | None, str | None]:
+    """The node a sync key is bound to and its lineage hash, read now (not from the cache)."""
+    row = db.conn.execute(
+        "SELECT node_id, lineage_hash FROM api_keys WHERE id = ?", [key_id]
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def bind_sync_key(db: Database, key_id: str, node: str, lineage_hash: str | None) -> None:
+    """Bind the key to `node` (its first node, or a successor it moves to)."""
+    _require_transaction(db)
     _forget_keys(db)
-    with transaction(db):
-        db.conn.execute(
-            "UPDATE api_keys SET node_id = ? WHERE id = ? AND node_id IS NULL", [node, key_id]
-        )
-        return db.conn.execute("SELECT node_id FROM api_keys WHERE id = ?", [key_id]).fetchone()[0]
+    db.conn.execute(
+        "UPDATE api_keys SET node_id = ?, lineage_hash = COALESCE(lineage_hash, ?) WHERE id = ?",
+        [node, lineage_hash, key_id],
+    )
+
+
+def record_sync_key_move(db: Database, key_id: str, old: str, new: str, at_ms: int) -> None:
+    _require_transaction(db)
+    db.conn.execute(
+        "INSERT OR REPLACE INTO sync_key_moves (key_id, node_id, moved_to, moved_at) "
+        "VALUES (?, ?, ?, ?)",
+        [key_id, old, new, at_ms],
+    )
+
+
+def sync_key_moves(db: Database, key_id: str) -> dict[str, tuple[str, int]]:
+    """The nodes this key moved away from: node id -> (the node it moved to, when)."""
+    rows = db.conn.execute(
+        "SELECT node_id, moved_to, moved_at FROM sync_key_moves WHERE key_id = ?", [key_id]
+    ).fetchall()
+    return {node: (moved_to, at) for node, moved_to, at in rows}

@@ -545,10 +545,33 @@ class WireChange(TypedDict):
     clock_suspect: NotRequired[Annotated[bool, Field(json_schema_extra={"default": False})]]
 
 
+class LineageEntry(Body):
+    node_id: Annotated[str, Field(min_length=1, max_length=64)]
+    through: Annotated[int, Field(ge=0, description="The last change of that node it shares.")]
+    at: Annotated[int, Field(ge=0, description="When it left that node, in ms since 1970.")] = 0
+
+
 class SyncPush(Body):
     protocol: Annotated[int, Field(description="Major protocol version; this hub speaks 1.")]
     node_id: Annotated[str, Field(min_length=1, max_length=64)]
     changes: Annotated[list[WireChange], Field(max_length=MAX_PUSH_CHANGES)]
+    lineage: Annotated[
+        list[LineageEntry],
+        Field(
+            max_length=1000,
+            description="The node ids this database had before it was restored or copied, "
+            "oldest first (SYNC.md §3a). A sync key bound to one of them serves this node.",
+        ),
+    ] = []
+    lineage_token: Annotated[
+        str | None,
+        Field(
+            min_length=16,
+            max_length=128,
+            description="A secret made with the database and copied with it: it shows the "
+            "hub that this node descends from the node its sync key was bound to.",
+        ),  # fmt: skip
+    ] = None
 
     @model_validator(mode="before")
     @classmethod

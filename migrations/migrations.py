@@ -223,3 +223,25 @@ def m0006_drop_change_log_entity_index(db: Database) -> None:
     # and by seq. The index only cost every local write and every merged change a b-tree insert
     # and about 1.5 pages in the WAL.
     db.execute("DROP INDEX change_log_entity")
+
+
+@migrations()
+def m0007_sync_keys_follow_copies(db: Database) -> None:
+    """A sync key serves the node it was bound to and that node's restored or copied successors
+    (SYNC.md §3a). `lineage_hash` is the hash of the lineage token the first node showed; a
+    successor shows the same token. `sync_key_moves` keeps the nodes a key moved away from, so
+    that a second live copy still using the key is refused instead of merged into one writer.
+    """
+    db.execute("ALTER TABLE api_keys ADD COLUMN lineage_hash TEXT")
+    db.execute(
+        """CREATE TABLE sync_key_moves (
+            key_id TEXT NOT NULL,
+            node_id TEXT NOT NULL,
+            moved_to TEXT NOT NULL,
+            moved_at INTEGER NOT NULL,
+            PRIMARY KEY (key_id, node_id)
+        ) STRICT"""
+    )
+    # When each node last pushed: a copy may take over its original's key only if the original
+    # has gone quiet since the copy was made (a restore), not while it still syncs (two laptops).
+    db.execute("ALTER TABLE sync_peers ADD COLUMN last_push_at INTEGER")

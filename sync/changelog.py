@@ -23,12 +23,12 @@ ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anom
 OPS = ("upsert", "delete", "event")
 
 
-def _meta(db: Database, key: str) -> str | None:
+def meta(db: Database, key: str) -> str | None:
     row = db.conn.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
-def _set_meta(db: Database, key: str, value: str) -> None:
+def set_meta(db: Database, key: str, value: str) -> None:
     db.conn.execute(
         "INSERT INTO node_meta (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -36,11 +36,21 @@ def _set_meta(db: Database, key: str, value: str) -> None:
     )
 
 
+def canonical(payload: dict[str, Any]) -> str:
+    """The stored text of a change's payload."""
+    return _canonical(payload)
+
+
 def local_node(db: Database) -> str:
-    """This database's node id, read once per connection (it never changes)."""
+    """This database's node id, read once per connection.
+
+    It changes only when a copy takes an identity of its own (sync.identity.fork), which also
+    moves the stored clock: every other connection's compare-and-set in next_hlc then misses,
+    and it reads the node id again before it stamps anything.
+    """
     cached = getattr(db, "booking_node_id", None)
     if cached is None:
-        cached = _meta(db, "node_id")
+        cached = meta(db, "node_id")
         assert cached, "the database has no node_id; run storage.migrate() first"
         db.booking_node_id = cached  # type: ignore[attr-defined]
     return cached
@@ -65,9 +75,28 @@ def next_hlc(db: Database, now_ms: int | None = None) -> str:
         if moved.rowcount == 1:
             db.booking_hlc = stamp  # type: ignore[attr-defined]
             return stamp
-    stamp = clock.tick(_meta(db, "hlc"), node_id, now)
-    _set_meta(db, "hlc", stamp)
+    forget_identity(db)  # the clock moved under us, maybe by a fork: read the node id again
+    node_id = local_node(db)
+    stamp = clock.tick(meta(db, "hlc"), node_id, now)
+    set_meta(db, "hlc", stamp)
     db.booking_hlc = stamp  # type: ignore[attr-defined]
+    return stamp
+
+
+def forget_identity(db: Database) -> None:
+    """Drop this connection's memory of the node id and clock (after a fork)."""
+    db.booking_node_id = None  # type: ignore[attr-defined]
+    db.booking_hlc = None  # type: ignore[attr-defined]
+
+
+def stamp_past(db: Database, current: str | None, now_ms: int | None = None) -> str:
+    """A stamp for a local edit of a value stamped `current`: the next one from our clock, or
+    just past `current` when that is ahead of it (a value from a fast-clocked laptop). An edit
+    made after seeing a value sorts after it (SYNC.md §1), yet our clock stays where it is, so
+    one wrong clock does not drag every later write of ours into the future."""
+    stamp = next_hlc(db, now_ms)
+    if current is not None and current >= stamp:
+        return clock.tick(current, local_node(db), 0)
     return stamp
 
 
@@ -86,8 +115,8 @@ def append(
     """
     assert db.conn.in_transaction, "changelog.append() must run inside storage.transaction()"
     assert entity in ENTITIES and op in OPS, (entity, op)
-    node_id = local_node(db)
     stamp = hlc or next_hlc(db)
+    node_id = local_node(db)
     body = _canonical(payload)
     # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
     (origin_seq,) = db.conn.execute(
@@ -179,6 +208,14 @@ def held_from(db: Database, origin: str, after_seq: int, limit: int) -> list[dic
     return [to_wire(row) for row in rows]
 
 
+def own_max_seq(db: Database) -> int:
+    """The newest origin sequence this node handed out (0 before its first change)."""
+    return db.conn.execute(
+        "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?",
+        [local_node(db)],
+    ).fetchone()[0]
+
+
 def count_own_after(db: Database, after_seq: int) -> int:
     return db.conn.execute(
         "SELECT COUNT(*) FROM change_log WHERE origin_node = ? AND origin_seq > ?",
@@ -235,6 +272,29 @@ def held_among(db: Database, changes: list[dict[str, Any]]) -> set[tuple[str, in
 _CHUNK = 500  # values bound in one IN (...)
 
 
+def first_differing(db: Database, changes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first of these changes that this database holds with other content (a reused
+    change id, SYNC.md §3a); None when each is absent or the very change held."""
+    for change in changes:
+        row = db.conn.execute(
+            "SELECT hlc, entity, entity_id, op, payload FROM change_log "
+            "WHERE origin_node = ? AND origin_seq = ?",
+            [change["origin_node"], change["origin_seq"]],
+        ).fetchone()
+        if row is None:
+            continue
+        hlc, entity, entity_id, op, payload = row
+        same = (hlc, entity, entity_id, op) == (
+            change["hlc"],
+            change["entity"],
+            change["entity_id"],
+            change["op"],
+        ) and json_codec.loads(payload) == change["payload"]
+        if not same:
+            return change
+    return None
+
+
 def held(db: Database, origin_node: str, origin_seq: int) -> bool:
     row = db.conn.execute(
         "SELECT 1 FROM change_log WHERE origin_node = ? AND origin_seq = ?",
@@ -283,10 +343,10 @@ def flag_suspect(db: Database, origin_node: str, origin_seq: int) -> None:
 def observe(db: Database, remote_hlc: str, now_ms: int | None = None) -> None:
     """Move our clock past a remote stamp (unless it is suspect), in the caller's transaction."""
     moved = clock.receive(
-        _meta(db, "hlc"), remote_hlc, local_node(db), wall_ms() if now_ms is None else now_ms
+        meta(db, "hlc"), remote_hlc, meta(db, "node_id"), wall_ms() if now_ms is None else now_ms
     )
     if moved is not None:
-        _set_meta(db, "hlc", moved)
+        set_meta(db, "hlc", moved)
 
 
 def suspect_changes(db: Database) -> list[dict[str, Any]]:

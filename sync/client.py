@@ -41,6 +41,14 @@ class SequenceGapError(Exception):
         self.former_nodes = former_nodes or []
 
 
+class ChangeIdReusedError(Exception):
+    """The hub holds one of our change ids with other content: this database is a copy."""
+
+    def __init__(self, origin_seq: int) -> None:
+        super().__init__(f"The hub holds our change {origin_seq} with other content.")
+        self.origin_seq = origin_seq
+
+
 class HubClient:
     """Push and pull against one hub. One requests.Session per thread."""
 
@@ -62,10 +70,14 @@ class HubClient:
         body = {"protocol": SYNC_PROTOCOL, "node_id": node_id, "changes": changes}
         return self._call("POST", "/sync/push", json=body)
 
-    def push_text(self, node_id: str, changes: list[str]) -> dict[str, Any]:
-        """push() with each change already JSON text (changelog.wire_text)."""
+    def push_text(
+        self, node_id: str, changes: list[str], claim: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """push() with each change already JSON text (changelog.wire_text). `claim` holds the
+        node's lineage and lineage token (SYNC.md §3a)."""
+        extra = json.dumps(claim, separators=(",", ":"))[1:-1] + "," if claim else ""
         body = (
-            f'{{"protocol":{SYNC_PROTOCOL},"node_id":{json.dumps(node_id)},'
+            f'{{"protocol":{SYNC_PROTOCOL},"node_id":{json.dumps(node_id)},{extra}'
             f'"changes":[{",".join(changes)}]}}'
         )
         headers = {**self.headers, "Content-Type": "application/json"}
@@ -112,6 +124,8 @@ class HubClient:
             )
         if status == 409 and error.get("code") == "sequence_gap":
             raise SequenceGapError(int(error["expected"]), error.get("former_nodes"))
+        if status == 409 and error.get("code") == "change_id_reused":
+            raise ChangeIdReusedError(int(error["origin_seq"]))
         if status >= 400:
             code = error.get("code", "error")
             raise HubRejected(

@@ -17,8 +17,8 @@ from sqlite_utils import Database
 
 from app import storage
 from app.times import wall_ms
-from sync import changelog, merge
-from sync.client import HubClient, SequenceGapError
+from sync import changelog, identity, merge
+from sync.client import ChangeIdReusedError, HubClient, SequenceGapError
 
 PUSH_BATCH = 500
 PULL_PAGE = 500
@@ -32,6 +32,11 @@ class SyncReport:
     pulled: int = 0
     applied: int = 0
     restored_hub: bool = False
+    forked: str | None = None  # why this database took a new node id during the sync
+
+
+class _Forked(Exception):
+    """This database took a new node id mid-sync: start the round again under it."""
 
 
 def _noop(_kind: str, _count: int) -> None:
@@ -48,12 +53,37 @@ def sync_once(
 ) -> SyncReport:
     """One full push and pull. Raises HubUnavailable, HubRejected; never leaves half a page."""
     report = SyncReport()
-    for _round in range(3):  # a restore found while pulling means pushing again
-        _push(db, client, report, batch, progress)
-        if not _pull(db, client, report, page_size, progress):
-            break
+    changelog.forget_identity(db)  # another process may have given this file a new node id
+    for _round in range(4):  # a restore or a fork found on the way means pushing again
+        try:
+            _push(db, client, report, batch, progress)
+            if not _pull(db, client, report, page_size, progress):
+                break
+        except _Forked:
+            continue
     storage.set_sync_state(db, last_success=wall_ms(), last_error=None)
     return report
+
+
+def _fork(db: Database, report: SyncReport, reason: str, **how: object) -> None:
+    """Take a node id of our own (sync.identity) and start the round again."""
+    with storage.transaction(db):
+        identity.fork(db, reason, **how)  # type: ignore[arg-type]
+    report.forked = reason
+    raise _Forked
+
+
+def _check_not_behind(db: Database, report: SyncReport, hub_mark: int) -> None:
+    """The hub holds changes of our node id that we lack: this file is an older copy of that
+    node (restored over its own inode, or cloned), so it must not write under that id again."""
+    own = changelog.own_max_seq(db)
+    if hub_mark > own:
+        _fork(db, report, identity.BEHIND, shared_through=own)
+
+
+def _claim(db: Database) -> dict[str, object]:
+    """What shows the hub that a sync key bound to one of our former ids serves us."""
+    return {"lineage": identity.ancestry(db), "lineage_token": identity.lineage_token(db)}
 
 
 def _acked(db: Database) -> int:
@@ -74,16 +104,27 @@ def _batch(
 
 
 def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progress: Progress):
-    node = storage.node_id(db)
+    node, claim = storage.node_id(db), _claim(db)
     acked = _acked(db)
     changes = _batch(db, acked, batch)
+    if not changes and storage.sync_state(db).get("claimed_as") != node:
+        # A new identity claims its sync key before it pulls, even with nothing to push.
+        _check_not_behind(db, report, client.push_text(node, [], claim)["acked_through"])
+        storage.set_sync_state(db, claimed_as=node)
     while changes:
-        answer_later = client.in_background(client.push_text, node, [text for _, text in changes])
+        answer_later = client.in_background(
+            client.push_text, node, [text for _, text in changes], claim
+        )
         # The batch after this one is read while the hub merges this one; it goes next when
         # the hub acknowledges all of this one, as it does unless it was restored.
         following = _batch(db, changes[-1][0], batch)
         try:
             answer = answer_later.result()
+        except ChangeIdReusedError as reused:
+            _fork(
+                db, report, identity.REUSED,
+                shared_through=reused.origin_seq - 1, pull_again=True,
+            )  # fmt: skip
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
             # from where it stands, after handing back what a restored hub made and lost.
@@ -93,6 +134,8 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             changes = _batch(db, acked, batch)
             continue
         _note_epoch(db, answer["epoch"], report)
+        _check_not_behind(db, report, answer["acked_through"])
+        storage.set_sync_state(db, claimed_as=node)
         _relay(db, client, answer.get("former_nodes", []))
         pushed = answer["acked_through"] - acked
         acked = answer["acked_through"]
@@ -113,7 +156,7 @@ def _relay(db: Database, client: HubClient, former: list[str]) -> None:
             continue
         after = 0
         while changes := _batch(db, after, PUSH_BATCH, origin):
-            client.push_text(node, [text for _, text in changes])
+            client.push_text(node, [text for _, text in changes], _claim(db))
             after = changes[-1][0]
         done.add(origin)
         storage.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
@@ -143,6 +186,7 @@ def _pull(
     repush = False
     page = client.pull(storage.sync_state(db).get("pull_cursor"), page_size, node)
     while True:
+        _check_not_behind(db, report, page["high_water"])
         if page["has_more"]:
             ahead = client.in_background(client.pull, page["next_cursor"], page_size, node)
         _relay(db, client, page.get("former_nodes", []))

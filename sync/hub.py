@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, current_app, g
 
 from app.api import cursor_secret, db, endpoint, ok
-from app.errors import Forbidden, InvalidState
+from app.errors import InvalidState
 from app.schemas import Anomaly, SyncPage, SyncPushResult, SyncRun, SyncStatus
 from app.validation import SyncPullQuery, SyncPush
 from sync import service, status
@@ -18,11 +18,11 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 @bp.post("/push")
 @endpoint(
     scope="sync", body=SyncPush, response=SyncPushResult,
-    errors=("sequence_gap", "protocol_mismatch"),
+    errors=("sequence_gap", "protocol_mismatch", "change_id_reused", "sync_key_in_use"),
 )  # fmt: skip
 def push(body: SyncPush) -> Response:
     """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
-    return ok(service.push(db(), body, key_id=g.api_key.id, bound_node=g.api_key.node_id))
+    return ok(service.push(db(), body, key_id=g.api_key.id))
 
 
 @bp.get("/pull")
@@ -30,8 +30,7 @@ def push(body: SyncPush) -> Response:
 def pull(query: SyncPullQuery) -> Response:
     """One page of every change the hub holds, after the cursor."""
     bound = g.api_key.node_id
-    if query.node_id and bound and query.node_id != bound:
-        raise Forbidden(f"This sync key belongs to node {bound}, not {query.node_id}.")
+    service.check_pull_key(db(), g.api_key.id, bound, query.node_id)
     page = service.pull(
         db(), cursor=query.cursor, limit=query.limit, node=query.node_id or bound,
         secret=cursor_secret(), text=True, skip_own=query.skip_own,

@@ -5,14 +5,20 @@ No Flask here: sync.hub turns these into routes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from typing import Any
 
 from sqlite_utils import Database
 
 from app import pagination, storage
-from app.errors import Forbidden, SequenceGap
+from app.errors import ChangeIdReused, Forbidden, SequenceGap, SyncKeyInUse
+from app.times import format_instant, wall_ms
 from app.validation import SyncPush
 from sync import changelog, merge
+
+log = logging.getLogger(__name__)
 
 
 def epoch(db: Database) -> str:
@@ -21,20 +27,82 @@ def epoch(db: Database) -> str:
     return value
 
 
-def _bind(db: Database, key_id: str, bound_node: str | None, node: str) -> None:
-    """A sync key belongs to the first node that uses it (SYNC.md §3)."""
-    if bound_node is None:
-        bound_node = storage.bind_key_to_node(db, key_id, node)
-    if bound_node != node:
-        raise Forbidden(f"This sync key belongs to node {bound_node}, not {node}.")
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -> dict:
+def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
+    """A sync key serves the first node that uses it, then that node's successors (SYNC.md §3a).
+
+    A successor (a restored or copied database: its lineage names the key's node, and it shows
+    the lineage token that node showed) takes the key over when the key's node has not pushed
+    since the copy was made: the original is gone, as after a restore. While the original
+    still syncs, the copy is a second laptop and is refused; so is any node the key has moved
+    away from. Refused nodes keep every change until a person gives them a key of their own.
+    In the caller's transaction.
+    """
+    node = body.node_id
+    bound, lineage_hash = storage.sync_key_binding(db, key_id)
+    moves = storage.sync_key_moves(db, key_id)
+    shown = _hash(body.lineage_token) if body.lineage_token else None
+    if node in moves:
+        moved_to, moved_at = moves[node]
+        raise SyncKeyInUse(
+            f"This sync key moved to node {moved_to}, a copy of this database, on "
+            f"{format_instant(moved_at)}; two laptops cannot share one key. {_GET_A_KEY}",
+            extra={"node_id": moved_to},
+        )
+    if bound is None or bound == node:
+        if bound is None or (lineage_hash is None and shown):
+            storage.bind_sync_key(db, key_id, node, shown)
+        return
+    served = {bound, *moves}
+    parents = [entry for entry in body.lineage if entry.node_id in served]
+    # Keys bound before lineage tokens existed have no hash; their lineage is taken on trust.
+    proven = lineage_hash is None or hmac.compare_digest(shown or "", lineage_hash)
+    if not parents or not proven:
+        raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
+    copied_at = body.lineage[-1].at
+    last_push = storage.peer_last_push(db, bound)
+    if last_push is not None and last_push > copied_at:
+        raise SyncKeyInUse(
+            f"This database is a copy of node {bound}, which still syncs with this key; "
+            f"two laptops cannot share one key. {_GET_A_KEY}",
+            extra={"node_id": bound},
+        )
+    storage.record_sync_key_move(db, key_id, bound, node, wall_ms())
+    storage.bind_sync_key(db, key_id, node, shown)
+    log.warning("Sync key %s moved from node %s to its successor %s.", key_id, bound, node)
+
+
+_GET_A_KEY = (
+    "Make this laptop a sync key of its own on the hub (booking keys create --scopes sync) "
+    "and restart it with --hub-key set to that key; nothing is lost meanwhile."
+)
+
+
+def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | None) -> None:
+    """A pull names the node it syncs for; the key must serve it (SYNC.md §3, §3a)."""
+    if not node:
+        return
+    moves = storage.sync_key_moves(db, key_id)
+    if node in moves:
+        moved_to, moved_at = moves[node]
+        raise SyncKeyInUse(
+            f"This sync key moved to node {moved_to}, a copy of this database, on "
+            f"{format_instant(moved_at)}; two laptops cannot share one key. {_GET_A_KEY}",
+            extra={"node_id": moved_to},
+        )
+    if bound and node != bound:
+        raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
+
+
+def push(db: Database, body: SyncPush, *, key_id: str) -> dict:
     """Apply a node's batch in one transaction; repeats are skipped, gaps are 409.
 
-    Never refuses a change for a business reason: the merge rules decide its effect.
+    Never refuses a change for a business reason: the merge rules decide its effect. A change
+    id the hub holds with other content is a 409 change_id_reused: never skipped as a repeat.
     """
-    _bind(db, key_id, bound_node, body.node_id)
     # Besides its own, a node may hand back what this hub made under a former identity (before
     # a restore): those changes live on only in the nodes.
     former = storage.former_node_ids(db)
@@ -45,8 +113,12 @@ def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
     relayed = [c for c in changes if c["origin_node"] != body.node_id]
     with storage.transaction(db):
+        claim_key(db, key_id, body)
         acked = storage.peer_acked(db, body.node_id)
-        fresh = [c for c in changes if c["origin_node"] == body.node_id and c["origin_seq"] > acked]
+        own = [c for c in changes if c["origin_node"] == body.node_id]
+        _refuse_reused_ids(db, [c for c in own if c["origin_seq"] <= acked])
+        _refuse_reused_ids(db, relayed)
+        fresh = [c for c in own if c["origin_seq"] > acked]
         expected = acked + 1
         for change in fresh:
             if change["origin_seq"] != expected:
@@ -61,11 +133,29 @@ def push(db: Database, body: SyncPush, *, key_id: str, bound_node: str | None) -
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]
-            storage.set_peer_acked(db, body.node_id, acked)
+            storage.set_peer_acked(db, body.node_id, acked, wall_ms())
         merge.resolve_double_bookings(db, report.touched_bookings)
     return {
         "acked_through": acked, "epoch": epoch(db), "high_water": acked, "former_nodes": former,
     }  # fmt: skip
+
+
+def _refuse_reused_ids(db: Database, resent: list[dict[str, Any]]) -> None:
+    """A change the hub holds already is a retry only if it is the same change."""
+    reused = changelog.first_differing(db, resent)
+    if reused is None:
+        return
+    log.warning(
+        "Node %s pushed change %s with content other than the hub holds: the pushing database "
+        "is a copy; it takes an id of its own and re-issues its changes.",
+        reused["origin_node"], reused["change_id"],
+    )  # fmt: skip
+    raise ChangeIdReused(
+        f"This hub already holds change {reused['change_id']} with other content: this "
+        "database is a copy of another. It takes a node id of its own and sends its changes "
+        "again by itself.",
+        extra={"origin_node": reused["origin_node"], "origin_seq": reused["origin_seq"]},
+    )
 
 
 def pull(

@@ -8,10 +8,11 @@ from sqlite_utils import Database
 
 from app import storage
 from app.times import format_optional
-from sync import changelog, service
+from sync import changelog, identity, service
 
 
 def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
+    changelog.forget_identity(db)  # a sync in another process may have forked this database
     state = storage.sync_state(db)
     acked = int(state.get("acked_through") or 0)
 
@@ -31,4 +32,5 @@ def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
         "cursor": state.get("pull_cursor"),
         "hub_epoch": state.get("hub_epoch"),
         "anomalies": len(service.anomalies(db)),
+        "identity": identity.describe(db),
     }

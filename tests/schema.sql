@@ -22,7 +22,7 @@ CREATE TABLE api_keys (
             node_id TEXT,
             created_at INTEGER NOT NULL,
             revoked_at INTEGER
-        ) STRICT;
+        , lineage_hash TEXT) STRICT;
 CREATE TABLE blockers (
             id TEXT PRIMARY KEY,
             resource_id TEXT NOT NULL,
@@ -110,10 +110,17 @@ CREATE TABLE resources (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         , field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
+CREATE TABLE sync_key_moves (
+            key_id TEXT NOT NULL,
+            node_id TEXT NOT NULL,
+            moved_to TEXT NOT NULL,
+            moved_at INTEGER NOT NULL,
+            PRIMARY KEY (key_id, node_id)
+        ) STRICT;
 CREATE TABLE sync_peers (
             node_id TEXT PRIMARY KEY,
             acked_through INTEGER NOT NULL
-        ) STRICT;
+        , last_push_at INTEGER) STRICT;
 CREATE TABLE sync_state (
             key TEXT PRIMARY KEY,
             value TEXT

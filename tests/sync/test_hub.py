@@ -321,6 +321,7 @@ def test_sync_status_of_a_node_that_never_synced(client, db, read_headers, admin
         "cursor": None,
         "hub_epoch": None,
         "anomalies": 0,
+        "identity": None,  # the original database, never restored or copied
     }
 
 

@@ -1,0 +1,230 @@
+"""Which writer this database is: telling a copy apart from the original (SYNC.md §3a).
+
+A change id is (node id, origin sequence). Two files that share a node id and both write would
+hand out the same ids for different changes, and the hub would take the second as a retry of
+the first: silent loss. So a database that finds it is a copy takes a new node id before it
+writes, and records where it came from (its lineage). Copies are found in three ways:
+
+- at open, the file is not where this node id was born: its device and inode (its *seat*)
+  differ, as they do for a file copied to another laptop, a copy taken with its WAL, a backup
+  tool's restore, a copy of a copy;
+- at open, the file carries the mark `booking backup` leaves on every backup it writes;
+- on contact with the hub, for a copy nothing local can see (a file copied back over the
+  original's inode, a cloned disk): the hub holds changes of this node id that this file does
+  not (a restore), or holds one of its change ids with other content (two live copies).
+
+Whatever a copy wrote under the old id that the hub does not hold as such is re-issued under
+the new one: same time and counter in its stamp, the new node id, the next sequence numbers.
+
+The lineage token is a secret made with the database and copied with it: presenting it shows
+the hub that a node descends from the one a sync key was bound to, so the key keeps working
+for a restored laptop (sync.service.claim_key).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from typing import Any
+
+from sqlite_utils import Database
+
+from app.ids import new_node_id
+from app.times import format_instant, wall_ms
+from sync import changelog, clock
+
+log = logging.getLogger(__name__)
+
+# Why a database took a new identity, as `GET /sync/status` says it.
+RESTORED = "restored from a backup made by `booking backup`"
+COPIED = "opened as a copy of another database file (a restore, or a second laptop)"
+BEHIND = "restored from an older copy: the hub holds changes this node made after it"
+REUSED = "a copy of another database: the hub holds some of its change ids with other content"
+
+
+def seat_of(db: Database) -> str | None:
+    """Where the main database file lives, as device:inode (None for an in-memory database)."""
+    path = _main_file(db)
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return f"{stat.st_dev}:{stat.st_ino}"
+
+
+def _main_file(db: Database) -> str:
+    for _number, name, path in db.conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path
+    return ""
+
+
+def settle_at_open(db: Database) -> None:
+    """Run by storage.migrate() in its transaction: keep this identity or take a new one.
+
+    A database without a seat is new, or older than seats: it is the original, and takes
+    this one as its seat.
+    """
+    token = changelog.meta(db, "lineage_token")
+    if token is None:
+        changelog.set_meta(db, "lineage_token", secrets.token_hex(32))
+    here, recorded = seat_of(db), changelog.meta(db, "seat")
+    if changelog.meta(db, "restored_from_backup"):
+        db.conn.execute("DELETE FROM node_meta WHERE key = 'restored_from_backup'")
+        fork(db, RESTORED)
+    elif recorded is not None and here is not None and recorded != here:
+        fork(db, COPIED)
+    elif recorded is None and here is not None:
+        changelog.set_meta(db, "seat", here)
+
+
+def fork(
+    db: Database, reason: str, *, shared_through: int | None = None, pull_again: bool = False
+) -> str:
+    """Take a new node id; re-issue our changes after `shared_through` under it. In the
+    caller's transaction. Returns the new id.
+
+    `shared_through` is the last origin sequence this copy shares with the original (all of
+    its own changes, unless the hub found a reused one). `pull_again` restarts the pull from
+    the beginning: a copy that lost a race for its old id has skipped the winner's changes as
+    its own, and must now take them.
+    """
+    assert db.conn.in_transaction, "identity.fork() must run inside a transaction"
+    old = changelog.meta(db, "node_id")
+    assert old, "the database has no node_id yet"
+    (own_max,) = db.conn.execute(
+        "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?", [old]
+    ).fetchone()
+    through = own_max if shared_through is None else min(shared_through, own_max)
+    new = new_node_id()
+    reissued = _reissue(db, old, new, through)
+    now = wall_ms()
+    lineage = [*ancestry(db), {"node_id": old, "through": through, "at": now}]
+    for key, value in (
+        ("node_id", new),
+        ("epoch", new_node_id()),  # as a hub, a copy is a restore: nodes re-send (SYNC.md §3)
+        ("lineage", json.dumps(lineage)),
+        ("former_node_ids", json.dumps([entry["node_id"] for entry in lineage])),
+        ("forked_from", old),
+        ("forked_at", str(now)),
+        ("fork_reason", reason),
+        # A new stamp under the new id: every connection's remembered stamp is now stale, so
+        # its next write reads the node id again (changelog.next_hlc).
+        ("hlc", clock.tick(changelog.meta(db, "hlc"), new, now)),
+    ):
+        changelog.set_meta(db, key, value)
+    seat = seat_of(db)
+    if seat is not None:
+        changelog.set_meta(db, "seat", seat)
+    state: dict[str, Any] = {"acked_through": 0, "claimed_as": None}
+    if pull_again:
+        state["pull_cursor"] = None
+    _set_sync_state(db, state)
+    changelog.forget_identity(db)
+    log.warning(
+        "This database %s. It was node %s and is node %s from now on; %d of its changes "
+        "were re-issued under the new id, and its sync key follows it.",
+        reason, old, new, reissued,
+    )  # fmt: skip
+    return new
+
+
+def _set_sync_state(db: Database, values: dict[str, Any]) -> None:
+    db.conn.executemany(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [(key, None if value is None else str(value)) for key, value in values.items()],
+    )
+
+
+def ancestry(db: Database) -> list[dict[str, Any]]:
+    """The node ids this database had before, oldest first, each with the last sequence
+    of its own it shares with that node."""
+    return json.loads(changelog.meta(db, "lineage") or "[]")
+
+
+def lineage_token(db: Database) -> str:
+    token = changelog.meta(db, "lineage_token")
+    assert token, "the database has no lineage token; run storage.migrate() first"
+    return token
+
+
+def describe(db: Database) -> dict[str, Any] | None:
+    """When and why this database took its identity, for status views; None if it never forked."""
+    forked_from = changelog.meta(db, "forked_from")
+    if forked_from is None:
+        return None
+    return {
+        "forked_from": forked_from,
+        "forked_at": format_instant(int(changelog.meta(db, "forked_at") or 0)),
+        "reason": changelog.meta(db, "fork_reason"),
+        "former_node_ids": [entry["node_id"] for entry in ancestry(db)],
+    }
+
+
+# --- re-issuing changes under a new node id ---------------------------------------------------
+
+
+def _reissue(db: Database, old: str, new: str, through: int) -> int:
+    """Move our changes after `through` from the old node id to the new one, with the stamps
+    of the records they set. Returns how many moved."""
+    rows = db.conn.execute(
+        "SELECT seq, hlc, entity, entity_id, op, payload FROM change_log "
+        "WHERE origin_node = ? AND origin_seq > ? ORDER BY origin_seq",
+        [old, through],
+    ).fetchall()
+    (next_seq,) = db.conn.execute(
+        "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?", [new]
+    ).fetchone()
+    bookings: set[str] = set()
+    for seq, stamp, entity, entity_id, op, payload in rows:
+        next_seq += 1
+        old_stamp = clock.Hlc.decode(stamp)
+        new_stamp = clock.Hlc(old_stamp.millis, old_stamp.counter, new).encode()
+        body = json.loads(payload)
+        _restamp_record(db, entity, entity_id, op, stamp, new_stamp, new)
+        if entity == "booking_event":
+            body["node_id"] = new
+            bookings.add(body["booking_id"])
+        db.conn.execute(
+            "UPDATE change_log SET origin_node = ?, origin_seq = ?, hlc = ?, payload = ? "
+            "WHERE seq = ?",
+            [new, next_seq, new_stamp, changelog.canonical(body), seq],
+        )
+    if bookings:
+        from sync import merge  # merge needs storage, which imports this module's callers
+
+        for booking_id in sorted(bookings):
+            merge.rematerialize(db, booking_id)
+    return len(rows)
+
+
+def _restamp_record(
+    db: Database, entity: str, entity_id: str, op: str, old: str, new: str, node: str
+) -> None:
+    """Where the record keeps the stamp of this change, put the new stamp (and node id)."""
+    from app.storage import LWW_TABLES
+
+    if op == "delete":
+        db.conn.execute(
+            "UPDATE tombstones SET hlc = ? WHERE entity = ? AND entity_id = ? AND hlc = ?",
+            [new, entity, entity_id, old],
+        )
+    elif entity in LWW_TABLES:
+        table = LWW_TABLES[entity][0]
+        db.conn.execute(
+            f"UPDATE {table} SET field_clocks = replace(field_clocks, ?, ?) WHERE id = ?",
+            [json.dumps(old), json.dumps(new), entity_id],
+        )
+    elif entity == "booking_event":
+        db.conn.execute(
+            "UPDATE booking_events SET hlc = ?, node_id = ? WHERE id = ?", [new, node, entity_id]
+        )
+    elif entity == "anomaly":
+        db.conn.execute(
+            "UPDATE anomalies SET hlc = ? WHERE id = ? AND hlc = ?", [new, entity_id, old]
+        )
