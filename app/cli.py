@@ -365,6 +365,12 @@ def status(db_path: str, hub_url: str | None) -> None:
     click.echo(f"Last sync:      {info['last_success'] or 'never'}")
     click.echo(f"Last error:     {info['last_error'] or 'none'}")
     click.echo(f"Anomalies:      {info['anomalies']}")
+    if info["identity"]:
+        copy = info["identity"]
+        click.echo(
+            f"Copy:           since {copy['forked_at']} a node of its own; it was "
+            f"{copy['reason']} (formerly node {copy['forked_from']})"
+        )
     for table in ("customers", "resources", "bookings", "blockers"):
         click.echo(f"{table.capitalize() + ':':<16}{storage.count_rows(db, table)}")
     db.close()

@@ -10,8 +10,9 @@ writes, and records where it came from (its lineage). Copies are found in three 
   tool's restore, a copy of a copy;
 - at open, the file carries the mark `booking backup` leaves on every backup it writes;
 - on contact with the hub, for a copy nothing local can see (a file copied back over the
-  original's inode, a cloned disk): the hub holds changes of this node id that this file does
-  not (a restore), or holds one of its change ids with other content (two live copies).
+  original's inode, a new file that was handed the deleted original's inode number, a cloned
+  disk): the hub holds changes of this node id that this file does not (a restore), or holds
+  one of its change ids with other content (two live copies).
 
 Whatever a copy wrote under the old id that the hub does not hold as such is re-issued under
 the new one: same time and counter in its stamp, the new node id, the next sequence numbers.
