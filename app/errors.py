@@ -13,6 +13,8 @@ Every error response has the shape
 | 405    | method_not_allowed   | the route exists but not with this method |
 | 409    | sequence_gap         | a sync push starts past the hub's next expected sequence |
 | 409    | protocol_mismatch    | a sync push names an unknown protocol version |
+| 409    | change_id_reused     | a sync push re-sends a held change id with other content |
+| 409    | sync_key_in_use      | another live copy of this database syncs with this sync key |
 | 413    | payload_too_large    | the body is over 1 MiB |
 | 422    | validation_error     | a field, query parameter or cursor is invalid or unknown |
 | 422    | unknown_resource     | a booking or blocker names a resource that does not exist |
