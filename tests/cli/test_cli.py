@@ -385,3 +385,17 @@ def test_backup_refuses_an_existing_target(invoke, db_path, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and str(target) in result.stderr
     assert target.read_bytes() == b"do not overwrite"
     assert_one_sentence_error(booking("backup", "--db", db_path, str(target)), str(target))
+
+
+def test_status_of_a_restored_backup_says_it_took_a_node_id_of_its_own(invoke, runner, tmp_path):
+    original = invoke("init").stdout.split()[-1].rstrip(".")
+    target = str(tmp_path / "restored.db")
+    invoke("backup", target)
+    result = runner.invoke(cli, ["status", "--db", target])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"Copy: +since \S+ a node of its own; it was restored from a backup", result.output
+    )
+    assert f"formerly node {original}" in result.output
+    # The original says nothing of copies.
+    assert "Copy:" not in invoke("status").stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -569,3 +570,24 @@ def test_the_sync_page_lists_sync_conflict_cancellations_with_whom_to_call(
     html = desk("booking:read").text("/sync")
     assert "Alan Turing" in html and "+44 20 7946 0000" in html
     assert "Changes waiting to be sent" in html
+
+
+def test_the_sync_page_says_when_this_database_took_a_node_id_of_its_own(desk, db, tmp_path):
+    from app import create_app
+    from app.auth import create_key
+
+    notice = "this database has a node id of its own"
+    assert notice not in desk("booking:read").text("/sync")  # the original says nothing
+    target = tmp_path / "copy.db"
+    with sqlite3.connect(target) as copy:
+        db.conn.backup(copy)
+    copy.close()
+    copied = create_app({"TESTING": True, "DB": str(target)})
+    copy_db = storage.open_db(str(target))
+    _, key = create_key(copy_db, name="desk", scopes=["booking:read"], rate_limit="600/minute")
+    copy_db.close()
+    staff = Desk(copied.test_client())
+    assert staff.post("/signin", {"api_key": key}).status_code == 302
+    text = staff.text("/sync")
+    assert notice in text and "opened as a copy of another database file" in text
+    assert storage.node_id(db) in text  # the node it was copied from
