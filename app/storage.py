@@ -995,29 +995,28 @@ def peer_acked(db: Database, node: str) -> int:
     return found[0] if found else 0
 
 
-def set_peer_acked(db: Database, node: str, acked: int, at_ms: int | None = None) -> None:
-    """Record how far the hub holds `node`'s changes, and when it last pushed (`at_ms`)."""
+def set_peer_acked(db: Database, node: str, acked: int) -> None:
     _require_transaction(db)
     db.conn.execute(
-        "INSERT INTO sync_peers (node_id, acked_through, last_push_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (node_id) DO UPDATE SET acked_through = excluded.acked_through, "
-        "last_push_at = COALESCE(excluded.last_push_at, last_push_at)",
-        [node, acked, at_ms],
+        "INSERT INTO sync_peers (node_id, acked_through) VALUES (?, ?) "
+        "ON CONFLICT (node_id) DO UPDATE SET acked_through = excluded.acked_through",
+        [node, acked],
     )
 
 
-def peer_last_push(db: Database, node: str) -> int | None:
-    row = db.conn.execute("SELECT last_push_at FROM sync_peers WHERE node_id = ?", [node])
-    found = row.fetchone()
-    return found[0] if found else None
-
-
-def sync_key_binding(db: Database, key_id: str) -> tuple[str | None, str | None]:
-    """The node a sync key is bound to and its lineage hash, read now (not from the cache)."""
+def sync_key_binding(db: Database, key_id: str) -> tuple[str | None, str | None, int | None]:
+    """The node a sync key is bound to, its lineage hash, and when that node last pushed new
+    changes with it; read now, not from the cache."""
     row = db.conn.execute(
-        "SELECT node_id, lineage_hash FROM api_keys WHERE id = ?", [key_id]
+        "SELECT node_id, lineage_hash, pushed_at FROM api_keys WHERE id = ?", [key_id]
     ).fetchone()
-    return (row[0], row[1]) if row else (None, None)
+    return (row[0], row[1], row[2]) if row else (None, None, None)
+
+
+def note_sync_key_push(db: Database, key_id: str, at_ms: int) -> None:
+    _require_transaction(db)
+    _forget_keys(db)
+    db.conn.execute("UPDATE api_keys SET pushed_at = ? WHERE id = ?", [at_ms, key_id])
 
 
 def bind_sync_key(db: Database, key_id: str, node: str, lineage_hash: str | None) -> None:

@@ -242,6 +242,7 @@ def m0007_sync_keys_follow_copies(db: Database) -> None:
             PRIMARY KEY (key_id, node_id)
         ) STRICT"""
     )
-    # When each node last pushed: a copy may take over its original's key only if the original
-    # has gone quiet since the copy was made (a restore), not while it still syncs (two laptops).
-    db.execute("ALTER TABLE sync_peers ADD COLUMN last_push_at INTEGER")
+    # When the key's node last pushed new changes with it: a copy may take the key over only if
+    # the original has gone quiet since the copy was made (a restore), not while it still syncs
+    # with this key (two laptops sharing one).
+    db.execute("ALTER TABLE api_keys ADD COLUMN pushed_at INTEGER")

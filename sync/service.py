@@ -42,7 +42,7 @@ def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
     In the caller's transaction.
     """
     node = body.node_id
-    bound, lineage_hash = storage.sync_key_binding(db, key_id)
+    bound, lineage_hash, pushed_at = storage.sync_key_binding(db, key_id)
     moves = storage.sync_key_moves(db, key_id)
     shown = _hash(body.lineage_token) if body.lineage_token else None
     if node in moves:
@@ -62,9 +62,7 @@ def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
     proven = lineage_hash is None or hmac.compare_digest(shown or "", lineage_hash)
     if not parents or not proven:
         raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
-    copied_at = body.lineage[-1].at
-    last_push = storage.peer_last_push(db, bound)
-    if last_push is not None and last_push > copied_at:
+    if pushed_at is not None and pushed_at > body.lineage[-1].at:
         raise SyncKeyInUse(
             f"This database is a copy of node {bound}, which still syncs with this key; "
             f"two laptops cannot share one key. {_GET_A_KEY}",
@@ -133,7 +131,8 @@ def push(db: Database, body: SyncPush, *, key_id: str) -> dict:
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]
-            storage.set_peer_acked(db, body.node_id, acked, wall_ms())
+            storage.set_peer_acked(db, body.node_id, acked)
+            storage.note_sync_key_push(db, key_id, wall_ms())
         merge.resolve_double_bookings(db, report.touched_bookings)
     return {
         "acked_through": acked, "epoch": epoch(db), "high_water": acked, "former_nodes": former,

@@ -22,7 +22,7 @@ CREATE TABLE api_keys (
             node_id TEXT,
             created_at INTEGER NOT NULL,
             revoked_at INTEGER
-        , lineage_hash TEXT) STRICT;
+        , lineage_hash TEXT, pushed_at INTEGER) STRICT;
 CREATE TABLE blockers (
             id TEXT PRIMARY KEY,
             resource_id TEXT NOT NULL,
@@ -120,7 +120,7 @@ CREATE TABLE sync_key_moves (
 CREATE TABLE sync_peers (
             node_id TEXT PRIMARY KEY,
             acked_through INTEGER NOT NULL
-        , last_push_at INTEGER) STRICT;
+        ) STRICT;
 CREATE TABLE sync_state (
             key TEXT PRIMARY KEY,
             value TEXT

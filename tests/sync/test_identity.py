@@ -98,6 +98,18 @@ def test_a_copy_of_a_node_that_still_syncs_is_refused_and_the_key_stays(client, 
     assert storage.sync_key_binding(db, _key_id(db))[0] == NODE_A
 
 
+def test_a_clone_on_a_key_of_its_own_is_not_refused_for_the_originals_pushes(client, db, make_key):
+    """Only pushes with the same key make the original 'still syncing': a cloned disk set up
+    with a new key, told apart by the hub, keeps its own key."""
+    original, clone = (make_key("sync", rate_limit="100000/minute") for _ in range(2))
+    claim(client, original, NODE_A, changes(NODE_A, 1, 2), lineage_token=TOKEN)
+    claim(client, clone, NODE_A, changes(NODE_A, 1, 2), lineage_token=TOKEN)  # binds it to A
+    told_apart = copied_now()
+    claim(client, original, NODE_A, [change(NODE_A, 3)], lineage_token=TOKEN)  # A goes on
+    answer = claim(client, clone, NODE_B, [], lineage=told_apart, lineage_token=TOKEN)
+    assert answer.status_code == 200, answer.json
+
+
 @pytest.mark.parametrize(
     "proof", [{}, {"lineage_token": "x" * 64}, {"lineage": [], "lineage_token": TOKEN}]
 )
