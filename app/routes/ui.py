@@ -54,6 +54,7 @@ from app.errors import (
     NotFound,
     Unauthorized,
     ValidationFailed,
+    api_error_for,
 )
 from app.times import INSTANT_PATTERN, format_instant, parse_instant, wall_ms
 from app.validation import (
@@ -449,6 +450,7 @@ def _or_none(getter: Callable[[Database, str], dict[str, Any]], record_id: str |
 def _error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     titles = {400: "Form refused", 401: "Sign in again", 402: "No tokens left", 403: "Not allowed"}
     titles |= {404: "Not found", 405: "Not allowed here", 413: "Too large", 429: "Too many"}
+    titles |= {503: "Cannot save now"}
     html = render_template(
         "error.html", status=status, title=titles.get(status, "Something went wrong"),
         message=message,
@@ -468,8 +470,7 @@ def _http_error_page(error: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected_page(error: Exception) -> Response:
-    log.exception("Unhandled error while serving a page")
-    return _error_page(500, "Something went wrong on our side; it has been logged.")
+    return _api_error_page(api_error_for(error))  # a full disk is a 503 page, a bug a 500
 
 
 # --- the day view -----------------------------------------------------------------------------
