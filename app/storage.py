@@ -379,6 +379,32 @@ def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
     return cursor.rowcount == 1
 
 
+# --- browser sessions (node-local: never synced) ------------------------------------------------
+
+
+def insert_ui_session(db: Database, id_hash: str, key_id: str, now_ms: int, expired: int) -> None:
+    """Record a sign-in; drop sessions made before `expired` (browsers that never signed out)."""
+    _require_transaction(db)
+    db.conn.execute("DELETE FROM ui_sessions WHERE created_at < ?", [expired])
+    db.conn.execute(
+        "INSERT INTO ui_sessions (id_hash, key_id, created_at) VALUES (?, ?, ?)",
+        [id_hash, key_id, now_ms],
+    )
+
+
+def ui_session_key(db: Database, id_hash: str, expired: int) -> str | None:
+    """The key id a live session signed in with, or None (signed out, expired or unknown)."""
+    row = db.conn.execute(
+        "SELECT key_id FROM ui_sessions WHERE id_hash = ? AND created_at >= ?", [id_hash, expired]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def delete_ui_session(db: Database, id_hash: str) -> None:
+    _require_transaction(db)
+    db.conn.execute("DELETE FROM ui_sessions WHERE id_hash = ?", [id_hash])
+
+
 def spend_token(db: Database, key_id: str) -> int | None:
     """Take one token from a limited key; the balance left, or None when it was already 0."""
     _forget_keys(db)

@@ -223,3 +223,19 @@ def m0006_drop_change_log_entity_index(db: Database) -> None:
     # and by seq. The index only cost every local write and every merged change a b-tree insert
     # and about 1.5 pages in the WAL.
     db.execute("DROP INDEX change_log_entity")
+
+
+@migrations()
+def m0007_ui_sessions(db: Database) -> None:
+    """Browser sign-ins held on the server, so Sign out ends one even for a copied cookie.
+
+    Node-local (never synced): the cookie carries a random session id, of which only a SHA-256
+    is kept here, with the key it signed in with.
+    """
+    db.execute(
+        """CREATE TABLE ui_sessions (
+            id_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) STRICT"""
+    )
