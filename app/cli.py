@@ -134,9 +134,12 @@ def serve(
         {"DB": db_path, "HUB_URL": hub_url, "HUB_KEY": hub_key, "SYNC_INTERVAL": sync_interval}
     )
     try:
+        # waitress refuses a body over the limit (413) on its declared Content-Length, before
+        # reading it, and cuts a chunked body off there; by default it would buffer 1 GiB.
         server = waitress.create_server(
-            app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
-        )
+            app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True,
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        )  # fmt: skip
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None
     except ValueError:  # waitress: the host does not resolve to an address

@@ -25,6 +25,10 @@ Every error response has the shape
 | 422    | idempotency_mismatch | an Idempotency-Key is reused with a different body |
 | 429    | rate_limited         | the key is over its rate limit |
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
+| 503    | storage_full         | the disk holding the database is full; nothing was written |
+| 503    | storage_unavailable  | the database is read-only or unreachable; nothing was written |
+
+Both 503s carry `Retry-After`, and writes work again by themselves once the cause is gone.
 """
 
 from __future__ import annotations
@@ -159,6 +163,31 @@ class InternalError(ApiError):
     message = "Something went wrong on our side; it has been logged."
 
 
+# Long enough for an administrator to free space; a client that retries sooner just gets 503.
+STORAGE_RETRY_AFTER_S = 30
+
+
+class StorageFull(ApiError):
+    status, code = 503, "storage_full"
+    message = (
+        "The server's disk is full, so nothing was saved; try again once space has been freed."
+    )
+
+
+class StorageUnavailable(ApiError):
+    status, code = 503, "storage_unavailable"
+    message = (
+        "The server's database cannot be written right now (it is read-only or unreachable), "
+        "so nothing was saved; try again later."
+    )
+
+
+def storage_error(problem: str, **extra: Any) -> ApiError:
+    """The 503 for a storage problem ("full" or "read_only"), with its Retry-After."""
+    cls = StorageFull if problem == "full" else StorageUnavailable
+    return cls(headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)}, extra=extra)
+
+
 def error_response(error: ApiError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
@@ -197,5 +226,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
-        log.exception("Unhandled error while serving a request")
-        return error_response(InternalError())
+        return error_response(api_error_for(error))
+
+
+def api_error_for(error: Exception) -> ApiError:
+    """A 503 when SQLite cannot store anything now (full disk, read-only file), else a logged
+    500 that tells the client nothing more."""
+    from app.storage import storage_problem  # storage imports this module
+
+    problem = storage_problem(error)
+    if problem is not None:
+        log.warning("Refused a request: the database cannot be written (%s): %s", problem, error)
+        return storage_error(problem)
+    log.exception("Unhandled error while serving a request")
+    return InternalError()

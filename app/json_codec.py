@@ -54,3 +54,105 @@ def loads(text: bytes | str) -> Any:
         return pydantic_core.from_json(text)
     except ValueError:
         return json.loads(text)
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+# Deep enough for any record (metadata nests at most 32 levels, and a sync push wraps a record
+# in four more); shallow enough that no reader or writer of ours gets near Python's recursion
+# limit. Python's own bound on integer text (4,300 digits) is kept: pydantic-core and json both
+# refuse longer integers, and converting them costs time quadratic in their length.
+MAX_DEPTH = 64
+MAX_INTEGER_DIGITS = 4300
+
+
+class BodyRefused(ValueError):
+    """A request body that is not JSON we can keep; the message says what to change."""
+
+
+def read_body(data: bytes) -> Any:
+    """A request body as JSON values, or BodyRefused naming the first problem found."""
+    try:
+        value = pydantic_core.from_json(data)
+    except ValueError as error:
+        value = _read_with_json(data, str(error))
+    # A value cannot be nested deeper than the number of brackets in its text, so most bodies
+    # skip the walk.
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
+        raise _too_deep()
+    return value
+
+
+def _read_with_json(data: bytes, reason: str) -> Any:
+    """What pydantic-core refused: ours to explain, or json's to read (a BOM, UTF-16, a lone
+    surrogate escape, which is then refused here)."""
+    if reason.startswith("recursion limit exceeded"):
+        raise _too_deep()
+    if reason.startswith("number out of range"):
+        raise _too_long_integer()
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise _too_deep() from None
+    except UnicodeDecodeError:
+        raise BodyRefused("The body is not UTF-8 text; send JSON encoded as UTF-8.") from None
+    except json.JSONDecodeError as error:
+        if not data.strip():
+            raise BodyRefused("The body is empty; send a JSON object.") from None
+        raise BodyRefused(
+            f"The body is not valid JSON: {error.msg[0].lower()}{error.msg[1:]} at line "
+            f"{error.lineno}, column {error.colno}."
+        ) from None
+    except ValueError:  # json's only other complaint: an integer past Python's digit limit
+        raise _too_long_integer() from None
+    if has_lone_surrogate(value):
+        raise BodyRefused(
+            "The body contains a lone UTF-16 surrogate (such as \\ud800), which is not a "
+            "character; send each character whole, as UTF-8 text or a surrogate pair."
+        )
+    return value
+
+
+def _too_deep() -> BodyRefused:
+    return BodyRefused(
+        f"The body nests arrays and objects more than {MAX_DEPTH} levels deep; flatten it."
+    )
+
+
+def _too_long_integer() -> BodyRefused:
+    return BodyRefused(
+        f"A number in the body has more than {MAX_INTEGER_DIGITS:,} digits; send it as a "
+        "string if it must be that long."
+    )
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    return value if isinstance(value, list) else []
+
+
+def depth(value: Any) -> int:
+    """How many arrays and objects deep `value` nests (a scalar is 0), without recursion."""
+    deepest, level = 0, [value]
+    while level:
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if containers:
+            deepest += 1
+        level = [child for item in containers for child in _children(item)]
+    return deepest
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in `value`, keys included, holds a code point UTF-8 cannot encode."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+        else:
+            pending.extend(_children(item))
+    return False

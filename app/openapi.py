@@ -18,7 +18,8 @@ from pydantic.json_schema import models_json_schema
 from app.api import EndpointDoc
 
 STATUS_TEXT = {
-    400: "The body is not a JSON object (bad_request).",
+    400: "The body is not a JSON object, nests over 64 deep, holds a lone surrogate or an "
+    "integer over 4,300 digits (bad_request).",
     401: "Missing, unknown or revoked API key (unauthorized).",
     402: "The key has no tokens left (insufficient_tokens).",
     403: "The key lacks the scope (forbidden).",
@@ -27,6 +28,7 @@ STATUS_TEXT = {
     413: "The body is over 1 MiB (payload_too_large).",
     422: "Validation or business-rule error.",
     429: "Over the key's rate limit (rate_limited); see Retry-After.",
+    503: "The database cannot be written now (storage_full, storage_unavailable); see Retry-After.",
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -125,6 +127,7 @@ def _statuses(doc: EndpointDoc, has_path_id: bool) -> list[int]:
         statuses.append(422)
     if has_path_id:
         statuses.append(404)
+    statuses.append(503)  # any request may need a write (a token spent, a health probe)
     return sorted(set(statuses))
 
 

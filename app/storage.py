@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def open_db(path: str) -> Database:
     db.execute("PRAGMA synchronous = NORMAL")
     if os.path.realpath(path) in _checkpointed_paths:
         db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
-    db.write_lock = _write_lock_for(path)  # type: ignore[attr-defined]
+    db.write_gate = _write_gate_for(path)  # type: ignore[attr-defined]
     return db
 
 
@@ -149,30 +149,92 @@ def close_thread_connections() -> None:
 
 # Writers to one file queue on a Python lock rather than on SQLite's busy handler, whose sleeps
 # turn contention into latency spikes. BEGIN IMMEDIATE still guards against other processes.
-_write_locks: dict[str, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
+class _WriteGate:
+    """One per database file: the lock its writers queue on, and what the last write ran into
+    ("full", "read_only" or None), so /healthz can tell without writing on every call."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.problem: str | None = None
 
 
-def _write_lock_for(path: str) -> threading.Lock:
-    with _write_locks_guard:
-        return _write_locks.setdefault(os.path.realpath(path), threading.Lock())
+_write_gates: dict[str, _WriteGate] = {}
+_write_gates_guard = threading.Lock()
+
+
+def _write_gate_for(path: str) -> _WriteGate:
+    with _write_gates_guard:
+        return _write_gates.setdefault(os.path.realpath(path), _WriteGate())
+
+
+def storage_problem(error: BaseException) -> str | None:
+    """ "full" or "read_only" when `error` is SQLite saying it cannot store anything now."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF  # extended codes (SQLITE_READONLY_DBMOVED, ...) share the low byte
+    if primary == sqlite3.SQLITE_FULL:
+        return "full"
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        return "read_only"
+    return None
 
 
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One write unit. BEGIN IMMEDIATE takes the write lock now, so reads inside it are current.
 
-    Nested sqlite-utils calls and db.atomic() become savepoints; only this commits.
+    Nested sqlite-utils calls and db.atomic() become savepoints; only this commits. A failed
+    COMMIT (a full disk) rolls back too, so the connection is ready for the next request.
     """
-    with db.write_lock:  # type: ignore[attr-defined]
-        db.execute("BEGIN IMMEDIATE")
+    gate: _WriteGate = db.write_gate  # type: ignore[attr-defined]
+    with gate.lock:
         try:
-            yield db
-        except BaseException:
-            db.rollback()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            _commit(db)
+        except sqlite3.Error as error:
+            gate.problem = storage_problem(error) or gate.problem
             raise
-        else:
-            db.commit()
+        gate.problem = None
+
+
+def _commit(db: Database) -> None:
+    try:
+        db.commit()
+    except sqlite3.Error:
+        # SQLite may already have rolled back (SQLITE_FULL); if not, nothing half-done stays.
+        with suppress(sqlite3.Error):
+            db.rollback()
+        raise
+
+
+def write_problem(db: Database) -> str | None:
+    """None if the database took its last write; else "full" or "read_only", checked again now
+    by a write of 64 KiB that is then undone, so /healthz sees space come back by itself."""
+    gate: _WriteGate = db.write_gate  # type: ignore[attr-defined]
+    if gate.problem is None or not gate.lock.acquire(blocking=False):
+        return gate.problem  # all well, or a write is under way and will update the problem
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.conn.execute(
+            "INSERT OR REPLACE INTO node_meta (key, value) VALUES ('write_probe', ?)",
+            ["x" * 65_536],
+        )
+        db.conn.execute("DELETE FROM node_meta WHERE key = 'write_probe'")
+        _commit(db)
+        gate.problem = None
+    except sqlite3.Error as error:
+        with suppress(sqlite3.Error):
+            db.rollback()
+        gate.problem = storage_problem(error) or gate.problem
+    finally:
+        gate.lock.release()
+    return gate.problem
 
 
 class Checkpointer:
@@ -304,6 +366,32 @@ def revoke_api_key(db: Database, key_id: str, now_ms: int) -> bool:
         "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_ms, key_id]
     )
     return cursor.rowcount == 1
+
+
+# --- browser sessions (node-local: never synced) ------------------------------------------------
+
+
+def insert_ui_session(db: Database, id_hash: str, key_id: str, now_ms: int, expired: int) -> None:
+    """Record a sign-in; drop sessions made before `expired` (browsers that never signed out)."""
+    _require_transaction(db)
+    db.conn.execute("DELETE FROM ui_sessions WHERE created_at < ?", [expired])
+    db.conn.execute(
+        "INSERT INTO ui_sessions (id_hash, key_id, created_at) VALUES (?, ?, ?)",
+        [id_hash, key_id, now_ms],
+    )
+
+
+def ui_session_key(db: Database, id_hash: str, expired: int) -> str | None:
+    """The key id a live session signed in with, or None (signed out, expired or unknown)."""
+    row = db.conn.execute(
+        "SELECT key_id FROM ui_sessions WHERE id_hash = ? AND created_at >= ?", [id_hash, expired]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def delete_ui_session(db: Database, id_hash: str) -> None:
+    _require_transaction(db)
+    db.conn.execute("DELETE FROM ui_sessions WHERE id_hash = ?", [id_hash])
 
 
 def spend_token(db: Database, key_id: str) -> int | None:

@@ -27,12 +27,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from app import json_codec
 from app.errors import BadRequest, ValidationFailed
 from app.times import INSTANT_PATTERN, in_range, is_instant, parse_instant
 
 M = TypeVar("M", bound=BaseModel)
 
 METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
 # Copied verbatim from the customers seed.
 EMAIL_PATTERN = (
     r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+"
@@ -79,6 +81,11 @@ def _small_json(value: dict[str, Any]) -> dict[str, Any]:
         ) from None
     if len(text.encode()) > METADATA_MAX_BYTES:
         raise PydanticCustomError("too_large", "Must be at most 16 KiB as JSON.")
+    # Shallower than a body may be, so that a sync push can still carry the record.
+    if json_codec.depth(value) > METADATA_MAX_DEPTH:
+        raise PydanticCustomError(
+            "too_deep", f"Must nest at most {METADATA_MAX_DEPTH} levels of arrays and objects."
+        )
     return value
 
 
@@ -113,8 +120,9 @@ Instant = Annotated[
 Name = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
 Metadata = Annotated[dict[str, Any], AfterValidator(_small_json)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
+MAX_TAGS, MAX_TAG_CHARS = 50, 64
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_CHARS)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)]
 Timezone = Annotated[
     str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_timezone)
 ]
@@ -143,10 +151,30 @@ class CustomerPatch(Body):
     metadata: Metadata = None  # type: ignore[assignment]
 
 
+# Filters are bounded by what they can match: no longer than the longest searched field, and
+# no more tags than a customer can hold. Unbounded, they reached SQLite's own limits (a LIKE
+# pattern over 50,000 bytes, an expression tree over 1,000 deep) and answered 500.
+MAX_SEARCH_CHARS = 320
+
+
+def _tag_filter(value: str | None) -> str | None:
+    tags = [tag.strip() for tag in (value or "").split(",") if tag.strip()]
+    if len(set(tags)) > MAX_TAGS:
+        raise PydanticCustomError("too_many", f"Give at most {MAX_TAGS} tags.")
+    if any(len(tag) > MAX_TAG_CHARS for tag in tags):
+        raise PydanticCustomError("too_long", f"Each tag is at most {MAX_TAG_CHARS} characters.")
+    return value
+
+
+Search = Annotated[str, Field(max_length=MAX_SEARCH_CHARS)]
+
+
 class CustomerListQuery(Query):
-    email: str | None = None
-    q: str | None = None
-    tags: str | None = Field(None, description="Comma-separated; customers having all of them.")
+    email: Search | None = None
+    q: Search | None = None
+    tags: Annotated[str | None, AfterValidator(_tag_filter)] = Field(
+        None, description=f"Comma-separated; customers having all of them (at most {MAX_TAGS})."
+    )
     limit: Limit = 25
     cursor: str | None = None
 
@@ -205,7 +233,7 @@ class ResourcePatch(Body):
 
 
 class ResourceListQuery(Query):
-    q: str | None = None
+    q: Search | None = None
     limit: Limit = 25
     cursor: str | None = None
 
@@ -248,8 +276,14 @@ def validate(model: type[M], data: Any) -> M:
 
 
 def json_object() -> dict[str, Any]:
-    """The body as a JSON object: 413 when over the limit, 400 unless it is a JSON object."""
-    body = request.get_json(force=True, silent=True)
+    """The body as a JSON object: 413 when over the limit, 400 unless it is a JSON object.
+
+    The Content-Type is not looked at: a JSON object sent as text/plain is read as JSON.
+    """
+    try:  # get_data raises the 413 before reading when Content-Length is over the limit
+        body = json_codec.read_body(request.get_data())
+    except json_codec.BodyRefused as error:
+        raise BadRequest(str(error)) from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body
@@ -346,7 +380,10 @@ class BookingListQuery(Query):
         return self
 
     def statuses(self) -> list[str] | None:
-        return [s.strip() for s in self.status.split(",")] if self.status else None
+        # Deduplicated: each one is a bound SQL parameter, and six are all there are.
+        return (
+            list(dict.fromkeys(s.strip() for s in self.status.split(","))) if self.status else None
+        )
 
 
 class EventListQuery(Query):

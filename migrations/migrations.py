@@ -246,3 +246,19 @@ def m0007_sync_keys_follow_copies(db: Database) -> None:
     # the original has gone quiet since the copy was made (a restore), not while it still syncs
     # with this key (two laptops sharing one).
     db.execute("ALTER TABLE api_keys ADD COLUMN pushed_at INTEGER")
+
+
+@migrations()
+def m0008_ui_sessions(db: Database) -> None:
+    """Browser sign-ins held on the server, so Sign out ends one even for a copied cookie.
+
+    Node-local (never synced): the cookie carries a random session id, of which only a SHA-256
+    is kept here, with the key it signed in with.
+    """
+    db.execute(
+        """CREATE TABLE ui_sessions (
+            id_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) STRICT"""
+    )

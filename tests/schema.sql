@@ -131,6 +131,11 @@ CREATE TABLE tombstones (
             hlc TEXT NOT NULL,
             PRIMARY KEY (entity, entity_id)
         ) STRICT, WITHOUT ROWID;
+CREATE TABLE ui_sessions (
+            id_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) STRICT;
 CREATE INDEX blockers_resource ON blockers (resource_id, start_time);
 CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
 CREATE INDEX bookings_customer ON bookings (customer_id, start_time);

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from app import openapi, storage
 from app.api import db, endpoint, ok
+from app.errors import storage_error
 from app.schemas import Health
 
 bp = Blueprint("health", __name__)
@@ -14,9 +15,16 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @endpoint(scope=None, response=Health)
 def healthz() -> Response:
-    """Liveness: version, node id, and whether the database answers."""
+    """Liveness: version, node id, and whether the database answers and takes writes.
+
+    503 storage_full or storage_unavailable, with `"db": "not_writable"`, while the last write
+    failed for want of space or write access; each call checks again.
+    """
     database = db()
     database.execute("SELECT 1").fetchone()
+    problem = storage.write_problem(database)
+    if problem is not None:
+        raise storage_error(problem, db="not_writable")
     data = {"version": version("booking-service"), "node_id": storage.node_id(database), "db": "ok"}
     return ok(data)
 

@@ -5,15 +5,18 @@ accepts nothing the API refuses: read the form, `validate` it with the API's mod
 service, then redirect (or render). A refused action re-renders its form with the reason next
 to the field, answers with the error's status, and has changed nothing.
 
-Signing in takes an API key. The signed session cookie keeps only the key's id: every request
-re-reads the key, so a revoked key is signed out at once, and the key's scopes decide which
-buttons a page shows and which forms it accepts. A page request counts against the key's rate
-limit and token balance exactly as an API request does. Every POST carries the session's CSRF
-token. None of these routes uses `@endpoint`: they are pages, not part of /openapi.json.
+Signing in takes an API key. The signed session cookie keeps only a random session id, held on
+the server with the key's id (Sign out deletes it, so a copied cookie dies too): every request
+re-reads the session and the key, so a revoked key is signed out at once, and the key's scopes
+decide which buttons a page shows and which forms it accepts. A page request counts against the
+key's rate limit and token balance exactly as an API request does. Every POST carries the
+session's CSRF token. None of these routes uses `@endpoint`: they are pages, not part of
+/openapi.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import re
@@ -54,6 +57,7 @@ from app.errors import (
     NotFound,
     Unauthorized,
     ValidationFailed,
+    api_error_for,
 )
 from app.times import INSTANT_PATTERN, format_instant, parse_instant, wall_ms
 from app.validation import (
@@ -79,6 +83,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ui", __name__, url_prefix="")
 
 PUBLIC_PAGES = {"ui.signin"}
+SESSION_DAYS = 30  # a sign-in older than this is over, even if the browser was never closed
 # 'unsafe-inline' styles only: the day view places bookings with style="--top: ..." attributes.
 PAGE_POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -149,14 +154,24 @@ def _authorize_page() -> Response | None:
     return None
 
 
+def _session_hash() -> str | None:
+    """The stored form of the cookie's session id: a SHA-256, so the table holds no live id."""
+    sid = session.get("sid")
+    return hashlib.sha256(sid.encode()).hexdigest() if isinstance(sid, str) else None
+
+
+def _session_expired_before() -> int:
+    return wall_ms() - SESSION_DAYS * 86_400_000
+
+
 def _signed_in_key() -> ApiKey | None:
-    """The session's key, re-read now: a key revoked since signing in is signed out."""
-    key_id = session.get("key_id")
-    if not isinstance(key_id, str):
-        return None
-    record = storage.get_api_key(db(), key_id)
+    """The session's key, re-read now: a session signed out (from any copy of the cookie) or a
+    key revoked since signing in is signed out."""
+    id_hash = _session_hash()
+    key_id = id_hash and storage.ui_session_key(db(), id_hash, _session_expired_before())
+    record = storage.get_api_key(db(), key_id) if key_id else None
     if record is None or record["revoked_at"] is not None:
-        session.pop("key_id", None)
+        session.pop("sid", None)
         return None
     return ApiKey(
         id=record["id"],
@@ -249,14 +264,24 @@ def signin() -> str | Response | tuple[str, int]:
         page = render_template("signin.html", errors=errors, next=request.form.get("next", ""))
         return page, error.status
     session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    session["key_id"] = key.id
+    sid = secrets.token_urlsafe(32)
+    with storage.transaction(db()):
+        storage.insert_ui_session(
+            db(), hashlib.sha256(sid.encode()).hexdigest(), key.id, wall_ms(),
+            _session_expired_before(),
+        )  # fmt: skip
+    session["sid"] = sid
     flash(f"Signed in as {key.name}.")
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/signout")
 def signout() -> Response:
-    """Forget the key; the browser keeps nothing that could sign in again."""
+    """End the session on the server, so no copy of the cookie signs in again; then forget it."""
+    id_hash = _session_hash()
+    if id_hash is not None:
+        with storage.transaction(db()):
+            storage.delete_ui_session(db(), id_hash)
     session.clear()
     flash("Signed out.")
     return redirect(url_for("ui.signin"))
@@ -449,6 +474,7 @@ def _or_none(getter: Callable[[Database, str], dict[str, Any]], record_id: str |
 def _error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     titles = {400: "Form refused", 401: "Sign in again", 402: "No tokens left", 403: "Not allowed"}
     titles |= {404: "Not found", 405: "Not allowed here", 413: "Too large", 429: "Too many"}
+    titles |= {503: "Cannot save now"}
     html = render_template(
         "error.html", status=status, title=titles.get(status, "Something went wrong"),
         message=message,
@@ -468,8 +494,7 @@ def _http_error_page(error: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected_page(error: Exception) -> Response:
-    log.exception("Unhandled error while serving a page")
-    return _error_page(500, "Something went wrong on our side; it has been logged.")
+    return _api_error_page(api_error_for(error))  # a full disk is a 503 page, a bug a 500
 
 
 # --- the day view -----------------------------------------------------------------------------
