@@ -23,6 +23,7 @@ Every error response has the shape
 | 422    | idempotency_mismatch | an Idempotency-Key is reused with a different body |
 | 429    | rate_limited         | the key is over its rate limit |
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
+| 503    | request_too_expensive | past its deadline (README § Limits); retry or ask for less |
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ class IdempotencyMismatch(ApiError):
 class RateLimited(ApiError):
     status, code = 429, "rate_limited"
     message = "Too many requests for this API key; wait and retry."
+
+
+class RequestTooExpensive(ApiError):
+    status, code = 503, "request_too_expensive"
+    message = "This request needed too much work and was stopped; ask for less."
 
 
 class InternalError(ApiError):

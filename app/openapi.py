@@ -27,6 +27,7 @@ STATUS_TEXT = {
     413: "The body is over 1 MiB (payload_too_large).",
     422: "Validation or business-rule error.",
     429: "Over the key's rate limit (rate_limited); see Retry-After.",
+    503: "The request ran past its deadline (request_too_expensive); see Retry-After.",
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -125,6 +126,8 @@ def _statuses(doc: EndpointDoc, has_path_id: bool) -> list[int]:
         statuses.append(422)
     if has_path_id:
         statuses.append(404)
+    if doc.scope is not None and doc.scope.startswith("booking:"):
+        statuses.append(503)  # every booking API request has a deadline (app/deadline.py)
     return sorted(set(statuses))
 
 

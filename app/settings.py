@@ -18,6 +18,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "HUB_KEY": (None, "API key with the `sync` scope on the hub."),
     "SYNC_INTERVAL": (60, "Seconds between background sync runs."),
     "THREADS": (1, "Worker threads of the waitress server (README § Performance)."),
+    "REQUEST_DEADLINE_MS": (
+        2000,
+        "Milliseconds an API or UI request may compute; past it, 503 request_too_expensive.",
+    ),
     "DEFAULT_RATE_LIMIT": ("600/minute", "Rate limit given to keys made without --rate-limit."),
     "MAX_BODY_BYTES": (1024 * 1024, "Largest accepted request body; larger is 413."),
 }
