@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from app import deadline
 from app.times import to_datetime
 
 MINUTE = 60_000
@@ -94,6 +95,7 @@ def free_slots(
         slot_start = span.start + offset * step
         last_start = min(span.end, window.end) - duration
         while slot_start <= last_start:
+            deadline.check()
             held_end = slot_start + duration + buffer
             low = bisect.bisect_left(starts, slot_start - longest)
             high = bisect.bisect_left(starts, held_end, low)

@@ -407,6 +407,7 @@ def _check_expansion(recurrence: dict[str, Any], first_start: datetime) -> None:
 def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str, Any]) -> list:
     covered = []
     for booking in storage.active_bookings_from(db, resource["id"], blocker["start_time"]):
+        deadline.check()
         window = (booking["start_time"], booking["end_time"])
         if next(occurrences(blocker, resource["timezone"], *window), None) is not None:
             covered.append(booking["id"])
@@ -435,6 +436,7 @@ def list_page(
     zones: dict[str, str] = {}
     found: list[dict[str, Any]] = []
     for blocker in storage.iter_blockers(db, after_id=after, resource_id=query.resource_id):
+        deadline.check()
         item = to_json(blocker)
         if windowed:
             zone = zones.get(blocker["resource_id"])
