@@ -131,7 +131,13 @@ def serve(
     db.close()
 
     app = create_app(
-        {"DB": db_path, "HUB_URL": hub_url, "HUB_KEY": hub_key, "SYNC_INTERVAL": sync_interval}
+        {
+            "DB": db_path,
+            "HUB_URL": hub_url,
+            "HUB_KEY": hub_key,
+            "SYNC_INTERVAL": sync_interval,
+            "SERVE_THREADS": threads,
+        }
     )
     try:
         server = waitress.create_server(

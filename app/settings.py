@@ -17,7 +17,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "HUB_URL": (None, "Base URL of the sync hub; no hub means no sync worker."),
     "HUB_KEY": (None, "API key with the `sync` scope on the hub."),
     "SYNC_INTERVAL": (60, "Seconds between background sync runs."),
-    "THREADS": (1, "Worker threads of the waitress server (README § Performance)."),
+    "THREADS": (4, "Worker threads of the waitress server (README § Performance)."),
     "REQUEST_DEADLINE_MS": (
         2000,
         "Milliseconds an API or UI request may compute; past it, 503 request_too_expensive.",
