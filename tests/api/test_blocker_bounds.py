@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from app import create_app, storage
-from app.ids import new_id
-from app.times import parse_instant, wall_ms
-from tests.conftest import assert_error, unchanged
+from tests.conftest import assert_error, store_blocker, unchanged
 
 URL = "/modules/booking/blockers"
 EVERY_HOUR = ",".join(str(hour) for hour in range(24))
@@ -208,30 +206,11 @@ def test_an_endless_rule_stops_at_year_9000(client, write_headers, read_headers,
 # --- blockers stored before the bounds -----------------------------------------------------------
 
 
-def _store(db, resource_id: str, start: str, end: str, recurrence: dict | None) -> None:
-    """A blocker written straight to the database, as one stored before the bounds existed."""
-    now = wall_ms()
-    blocker = {
-        "id": new_id("blk"),
-        "resource_id": resource_id,
-        "title": "old",
-        "start_time": parse_instant(start),
-        "end_time": parse_instant(end),
-        "all_day": False,
-        "recurrence": recurrence,
-        "metadata": {},
-        "created_at": now,
-        "updated_at": now,
-    }
-    with storage.transaction(db):
-        storage.insert_blocker(db, blocker)
-
-
 def test_a_stored_4000_year_blocker_breaks_nothing(
     client, db, write_headers, read_headers, resource, book
 ):
     yearly = {"freq": "yearly", "count": 2}
-    _store(db, resource["id"], "2000-01-01T00:00:00Z", "6000-01-01T00:00:00Z", yearly)
+    store_blocker(db, resource["id"], "2000-01-01T00:00:00Z", "6000-01-01T00:00:00Z", yearly)
     availability = f"/modules/booking/resources/{resource['id']}/availability?{MARCH}"
     assert client.get(availability, headers=read_headers).json["data"] == []
     assert_error(book(resource["id"], "2030-03-02T10:00:00Z"), 422, "slot_conflict")
@@ -244,7 +223,7 @@ def test_a_stored_4000_year_blocker_breaks_nothing(
 
 def test_a_stored_occurrence_ending_past_year_9999_ends_at_9000(client, db, read_headers, resource):
     endless = {"freq": "yearly"}  # 3,999-year occurrences: from 6001 on they end after 9999
-    _store(db, resource["id"], "5000-01-01T00:00:00Z", "8999-01-01T00:00:00Z", endless)
+    store_blocker(db, resource["id"], "5000-01-01T00:00:00Z", "8999-01-01T00:00:00Z", endless)
     availability = "from=8999-03-01T00:00:00Z&to=8999-04-01T00:00:00Z"
     response = client.get(
         f"/modules/booking/resources/{resource['id']}/availability?{availability}",
@@ -266,7 +245,7 @@ def tight_app(db_path):
 def test_a_stored_rule_of_one_occurrence_a_second_is_stopped_by_the_deadline(
     tight_app, db, read_headers, resource
 ):
-    _store(
+    store_blocker(
         db, resource["id"], "2030-01-07T12:00:00Z", "2030-01-07T12:00:01Z", {"rrule": PER_SECOND}
     )
     client = tight_app.test_client()
