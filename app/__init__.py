@@ -64,10 +64,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
-    if app.config.get("SERVE_THREADS"):  # only `booking serve` knows its thread count
-        from app import heavy
-
-        heavy.install(app, app.config["SERVE_THREADS"])
     _add_deadline(app)
     register_error_handlers(app)
     logging.getLogger("app").setLevel(logging.INFO)

@@ -94,6 +94,14 @@ def init(db_path: str) -> None:
     show_default=True,
     help=SETTINGS["THREADS"][1],
 )
+@click.option(
+    "--heavy-threads",
+    envvar="BOOKING_HEAVY_THREADS",
+    type=click.IntRange(min=0),
+    default=_default("HEAVY_THREADS"),
+    show_default=True,
+    help=SETTINGS["HEAVY_THREADS"][1],
+)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo records.")
 def serve(
     db_path: str,
@@ -103,6 +111,7 @@ def serve(
     hub_key: str | None,
     sync_interval: int,
     threads: int,
+    heavy_threads: int,
     demo: bool,
 ) -> None:
     """Serve the API and browser UI with waitress until Ctrl-C."""
@@ -110,6 +119,7 @@ def serve(
 
     from app import create_app
     from app import demo as demo_data
+    from app.pools import Pools
 
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
@@ -136,12 +146,16 @@ def serve(
             "HUB_URL": hub_url,
             "HUB_KEY": hub_key,
             "SYNC_INTERVAL": sync_interval,
-            "SERVE_THREADS": threads,
         }
     )
     try:
         server = waitress.create_server(
-            app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            clear_untrusted_proxy_headers=True,
+            _dispatcher=Pools(app, threads, heavy_threads),
         )
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None

@@ -205,7 +205,7 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>20}  {note}")
 
     sync_bench.main()  # a second table: sync over HTTP against a real hub (issue 4 §6)
-    threads.main()  # a third: the default thread count, against 1 and 8 threads
+    threads.main()  # a third: the default worker threads against other setups
     recurrence_bench.main()  # a fourth: the worst allowed blockers (issue 12)
 
 

@@ -78,7 +78,7 @@ def _assert_too_expensive(response: requests.Response) -> None:
 
 
 def test_healthz_answers_within_a_second_while_the_costliest_request_runs(start_live_server):
-    server = start_live_server()  # the defaults: 4 threads, a 2-second deadline
+    server = start_live_server()  # the defaults: 1 quick and 1 heavy thread, a 2 s deadline
     heavy = Background(server, AVAILABILITY.format(_worst_resource(server)))
     time.sleep(0.2)  # let it start
     latencies = []
@@ -105,19 +105,33 @@ def test_a_request_past_its_deadline_is_503_and_the_server_answers_the_next(star
     assert server.request("GET", "/modules/booking/blockers?limit=100").json() == listed
 
 
-def test_expensive_requests_past_the_thread_cap_are_refused_at_once(start_live_server):
-    server = start_live_server("--threads", "3")  # one thread for expensive requests
-    path = AVAILABILITY.format(_worst_resource(server))
-    first = Background(server, path)
+def test_expensive_requests_queue_in_their_own_pool_not_in_front_of_quick_ones(
+    start_live_server,
+):
+    server = start_live_server()  # one quick thread, one heavy thread
+    resource_id = _worst_resource(server)
+    path = AVAILABILITY.format(resource_id)
+    heavy = [Background(server, path) for _ in range(3)]  # one runs, two wait their turn
     time.sleep(0.2)
-    assert first.running()
-    second = server.request("GET", path)
-    assert first.running()  # the second was refused, not queued behind the first
-    assert second.status_code == 503
-    assert second.headers["Retry-After"] == "5"
-    assert second.json()["error"] == {
-        "code": "request_too_expensive",
-        "message": "The server is busy with other expensive requests; retry in a few seconds.",
-    }
+    assert all(request.running() for request in heavy)
+    started = time.monotonic()
+    quick = server.request("GET", f"/modules/booking/resources/{resource_id}")
+    assert quick.status_code == 200
+    assert time.monotonic() - started < 1.0
     assert _healthz_seconds(server) < 1.0
-    first.join()
+    assert any(request.running() for request in heavy)
+    for request in heavy:
+        response = request.join()
+        if response.status_code != 200:
+            _assert_too_expensive(response)
+
+
+def test_with_no_heavy_pool_a_quick_request_waits_behind_an_expensive_one(start_live_server):
+    """The setting's other side: --heavy-threads 0 is the one-pool server issue 12 found."""
+    server = start_live_server("--heavy-threads", "0")
+    heavy = Background(server, AVAILABILITY.format(_worst_resource(server)))
+    time.sleep(0.2)
+    assert heavy.running()
+    requests.get(f"{server.url}/healthz", timeout=5)
+    assert not heavy.running()  # /healthz was answered only after the expensive request
+    heavy.join()
