@@ -33,6 +33,18 @@ db_option = click.option(
 )
 
 
+def _count_option(flag: str, name: str, *, minimum: int):
+    """An integer option of `serve` that reads BOOKING_<name> and defaults to the setting."""
+    return click.option(
+        flag,
+        envvar=f"BOOKING_{name}",
+        type=click.IntRange(min=minimum),
+        default=_default(name),
+        show_default=True,
+        help=SETTINGS[name][1],
+    )
+
+
 def _open(db_path: str):
     try:
         storage.init_database(db_path)
@@ -78,30 +90,9 @@ def init(db_path: str) -> None:
     "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
 )
 @click.option("--hub-key", envvar="BOOKING_HUB_KEY", default=None, help=SETTINGS["HUB_KEY"][1])
-@click.option(
-    "--sync-interval",
-    envvar="BOOKING_SYNC_INTERVAL",
-    type=click.IntRange(min=1),
-    default=_default("SYNC_INTERVAL"),
-    show_default=True,
-    help=SETTINGS["SYNC_INTERVAL"][1],
-)
-@click.option(
-    "--threads",
-    envvar="BOOKING_THREADS",
-    type=click.IntRange(min=1),
-    default=_default("THREADS"),
-    show_default=True,
-    help=SETTINGS["THREADS"][1],
-)
-@click.option(
-    "--heavy-threads",
-    envvar="BOOKING_HEAVY_THREADS",
-    type=click.IntRange(min=0),
-    default=_default("HEAVY_THREADS"),
-    show_default=True,
-    help=SETTINGS["HEAVY_THREADS"][1],
-)
+@_count_option("--sync-interval", "SYNC_INTERVAL", minimum=1)
+@_count_option("--threads", "THREADS", minimum=1)
+@_count_option("--heavy-threads", "HEAVY_THREADS", minimum=0)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo records.")
 def serve(
     db_path: str,

@@ -25,7 +25,7 @@ from tests.bench import load
 from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer
 
-SETUPS = ((1, 0), (1, 1), (4, 0))  # (--threads, --heavy-threads)
+SETUPS = ((1, 0), (1, 1), (4, 0), (4, 1))  # (--threads, --heavy-threads)
 ROUNDS = 5  # the setups take turns, as the first table's phases do (tests/bench/run.py)
 ROUND_SHIFT_MS = 20_000 * 3_600_000
 

@@ -124,14 +124,3 @@ def test_expensive_requests_queue_in_their_own_pool_not_in_front_of_quick_ones(
         response = request.join()
         if response.status_code != 200:
             _assert_too_expensive(response)
-
-
-def test_with_no_heavy_pool_a_quick_request_waits_behind_an_expensive_one(start_live_server):
-    """The setting's other side: --heavy-threads 0 is the one-pool server issue 12 found."""
-    server = start_live_server("--heavy-threads", "0")
-    heavy = Background(server, AVAILABILITY.format(_worst_resource(server)))
-    time.sleep(0.2)
-    assert heavy.running()
-    requests.get(f"{server.url}/healthz", timeout=5)
-    assert not heavy.running()  # /healthz was answered only after the expensive request
-    heavy.join()
