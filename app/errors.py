@@ -23,7 +23,7 @@ Every error response has the shape
 | 422    | idempotency_mismatch | an Idempotency-Key is reused with a different body |
 | 429    | rate_limited         | the key is over its rate limit |
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
-| 503    | request_too_expensive | past its deadline (README § Limits); retry or ask for less |
+| 503    | request_too_expensive | past its deadline (app/deadline.py); retry or ask for less |
 """
 
 from __future__ import annotations

@@ -380,7 +380,7 @@ class AvailabilityQuery(Query):
 # --- blockers (API.md §5) ----------------------------------------------------------------------
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-# Bounds that keep every blocker's expansion cheap (README § Limits says why).
+# Bounds that keep every blocker's expansion cheap (README § Bookings, blockers and availability).
 MAX_OCCURRENCES_PER_DAY = 24
 MAX_BLOCKER_DAYS = 366  # one-off: a year's closure, not a 4,000-year one
 MAX_OCCURRENCE_DAYS = 31  # each occurrence of a repeating blocker

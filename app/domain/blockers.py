@@ -257,7 +257,7 @@ def _end_ms(occurrence_start: datetime, wall_length: timedelta) -> int:
                 tzinfo=occurrence_start.tzinfo
             )
         )
-    except OverflowError:  # a blocker stored before lengths were bounded (README § Limits)
+    except OverflowError:  # a blocker stored before lengths were bounded (README: Blocker bounds)
         return MAX_MS
 
 
@@ -369,7 +369,7 @@ def _new_blocker(payload: BlockerCreate, timezone: str) -> dict[str, Any]:
 
 
 def _check_rule(blocker: dict[str, Any], timezone: str) -> None:
-    """422 unless dateutil can use the rule within the bounds of README § Limits."""
+    """422 unless dateutil can use the rule within the blocker bounds (README)."""
     if not blocker["recurrence"]:
         return
     try:
