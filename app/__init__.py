@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         DB=setting("DB"),
         MAX_CONTENT_LENGTH=setting("MAX_BODY_BYTES"),
+        REQUEST_DEADLINE_MS=setting("REQUEST_DEADLINE_MS"),
         HUB_URL=setting("HUB_URL"),
         HUB_KEY=setting("HUB_KEY"),
         # The browser UI's session cookie: signed, out of scripts' reach, not sent cross-site.
@@ -63,9 +64,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
+    _add_deadline(app)
     register_error_handlers(app)
     logging.getLogger("app").setLevel(logging.INFO)
     return app
+
+
+def _add_deadline(app: Flask) -> None:
+    """Every request but the sync hub's gets REQUEST_DEADLINE_MS (app/deadline.py says why)."""
+    from flask import request
+
+    from app import deadline
+
+    @app.before_request
+    def start_deadline() -> None:
+        if request.blueprint != "sync":
+            deadline.start(app.config["REQUEST_DEADLINE_MS"])
+
+    @app.teardown_request
+    def clear_deadline(_error: BaseException | None) -> None:
+        deadline.clear()
 
 
 def _prepare_database(app: Flask) -> None:

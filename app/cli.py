@@ -33,6 +33,18 @@ db_option = click.option(
 )
 
 
+def _count_option(flag: str, name: str, *, minimum: int):
+    """An integer option of `serve` that reads BOOKING_<name> and defaults to the setting."""
+    return click.option(
+        flag,
+        envvar=f"BOOKING_{name}",
+        type=click.IntRange(min=minimum),
+        default=_default(name),
+        show_default=True,
+        help=SETTINGS[name][1],
+    )
+
+
 def _open(db_path: str):
     try:
         storage.init_database(db_path)
@@ -78,22 +90,9 @@ def init(db_path: str) -> None:
     "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
 )
 @click.option("--hub-key", envvar="BOOKING_HUB_KEY", default=None, help=SETTINGS["HUB_KEY"][1])
-@click.option(
-    "--sync-interval",
-    envvar="BOOKING_SYNC_INTERVAL",
-    type=click.IntRange(min=1),
-    default=_default("SYNC_INTERVAL"),
-    show_default=True,
-    help=SETTINGS["SYNC_INTERVAL"][1],
-)
-@click.option(
-    "--threads",
-    envvar="BOOKING_THREADS",
-    type=click.IntRange(min=1),
-    default=_default("THREADS"),
-    show_default=True,
-    help=SETTINGS["THREADS"][1],
-)
+@_count_option("--sync-interval", "SYNC_INTERVAL", minimum=1)
+@_count_option("--threads", "THREADS", minimum=1)
+@_count_option("--heavy-threads", "HEAVY_THREADS", minimum=0)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo records.")
 def serve(
     db_path: str,
@@ -103,6 +102,7 @@ def serve(
     hub_key: str | None,
     sync_interval: int,
     threads: int,
+    heavy_threads: int,
     demo: bool,
 ) -> None:
     """Serve the API and browser UI with waitress until Ctrl-C."""
@@ -110,6 +110,7 @@ def serve(
 
     from app import create_app
     from app import demo as demo_data
+    from app.pools import Pools
 
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
@@ -131,15 +132,26 @@ def serve(
     db.close()
 
     app = create_app(
-        {"DB": db_path, "HUB_URL": hub_url, "HUB_KEY": hub_key, "SYNC_INTERVAL": sync_interval}
+        {
+            "DB": db_path,
+            "HUB_URL": hub_url,
+            "HUB_KEY": hub_key,
+            "SYNC_INTERVAL": sync_interval,
+        }
     )
     try:
         # waitress refuses a body over the limit (413) on its declared Content-Length, before
         # reading it, and cuts a chunked body off there; by default it would buffer 1 GiB.
         server = waitress.create_server(
-            app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True,
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            clear_untrusted_proxy_headers=True,
+            # Refused before the body is read: a 300 MB upload costs nothing (issue #12).
             max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
-        )  # fmt: skip
+            _dispatcher=Pools(app, threads, heavy_threads),
+        )
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None
     except ValueError:  # waitress: the host does not resolve to an address

@@ -27,8 +27,9 @@ Every error response has the shape
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
 | 503    | storage_full         | the disk holding the database is full; nothing was written |
 | 503    | storage_unavailable  | the database is read-only or unreachable; nothing was written |
+| 503    | request_too_expensive | past its deadline (app/deadline.py); retry or ask for less |
 
-Both 503s carry `Retry-After`, and writes work again by themselves once the cause is gone.
+All three 503s carry `Retry-After`; writes work again by themselves once the cause is gone.
 """
 
 from __future__ import annotations
@@ -156,6 +157,11 @@ class IdempotencyMismatch(ApiError):
 class RateLimited(ApiError):
     status, code = 429, "rate_limited"
     message = "Too many requests for this API key; wait and retry."
+
+
+class RequestTooExpensive(ApiError):
+    status, code = 503, "request_too_expensive"
+    message = "This request needed too much work and was stopped; ask for less."
 
 
 class InternalError(ApiError):

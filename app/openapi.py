@@ -28,7 +28,8 @@ STATUS_TEXT = {
     413: "The body is over 1 MiB (payload_too_large).",
     422: "Validation or business-rule error.",
     429: "Over the key's rate limit (rate_limited); see Retry-After.",
-    503: "The database cannot be written now (storage_full, storage_unavailable); see Retry-After.",
+    503: "The database cannot be written now (storage_full, storage_unavailable), or the "
+    "request ran past its deadline (request_too_expensive); see Retry-After.",
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -127,7 +128,7 @@ def _statuses(doc: EndpointDoc, has_path_id: bool) -> list[int]:
         statuses.append(422)
     if has_path_id:
         statuses.append(404)
-    statuses.append(503)  # any request may need a write (a token spent, a health probe)
+    statuses.append(503)  # any request may need a write (a token spent) or run out of time
     return sorted(set(statuses))
 
 

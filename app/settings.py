@@ -17,7 +17,16 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "HUB_URL": (None, "Base URL of the sync hub; no hub means no sync worker."),
     "HUB_KEY": (None, "API key with the `sync` scope on the hub."),
     "SYNC_INTERVAL": (60, "Seconds between background sync runs."),
-    "THREADS": (1, "Worker threads of the waitress server (README § Performance)."),
+    "THREADS": (1, "Worker threads for quick requests (README § Performance)."),
+    "HEAVY_THREADS": (
+        1,
+        "Worker threads for expensive requests (availability, blocker lists and creates, the "
+        "UI's day, new-booking and blockers pages); 0 runs them on the quick ones.",
+    ),
+    "REQUEST_DEADLINE_MS": (
+        2000,
+        "Milliseconds an API or UI request may compute; past it, 503 request_too_expensive.",
+    ),
     "DEFAULT_RATE_LIMIT": ("600/minute", "Rate limit given to keys made without --rate-limit."),
     "MAX_BODY_BYTES": (1024 * 1024, "Largest accepted request body; larger is 413."),
 }

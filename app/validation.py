@@ -417,6 +417,11 @@ class AvailabilityQuery(Query):
 # --- blockers (API.md §5) ----------------------------------------------------------------------
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+# Bounds that keep every blocker's expansion cheap (README § Bookings, blockers and availability).
+MAX_OCCURRENCES_PER_DAY = 24
+MAX_BLOCKER_DAYS = 366  # one-off: a year's closure, not a 4,000-year one
+MAX_OCCURRENCE_DAYS = 31  # each occurrence of a repeating blocker
+DAY_MS = 86_400_000
 
 
 class Recurrence(Body):
@@ -434,7 +439,12 @@ class Recurrence(Body):
                 min_length=1,
                 max_length=1000,
                 examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
-                description="An RFC 5545 RRULE, alone; start_time is its DTSTART.",
+                description=(
+                    "An RFC 5545 RRULE, alone; start_time is its DTSTART. FREQ is DAILY, "
+                    "WEEKLY, MONTHLY or YEARLY, INTERVAL 1..365, COUNT 1..1000, and the rule "
+                    f"occurs at most {MAX_OCCURRENCES_PER_DAY} times a day (BYHOUR x BYMINUTE x "
+                    "BYSECOND)."
+                ),
             ),
         ]
         | None
@@ -458,15 +468,37 @@ class BlockerCreate(Body):
     resource_id: Annotated[str, Field(min_length=1, max_length=64)]
     title: Annotated[str, Field(max_length=500)] | None = None
     start_time: Instant
-    end_time: Instant
+    end_time: Annotated[
+        Instant,
+        Field(
+            description=(
+                f"After start_time, and at most {MAX_BLOCKER_DAYS} days after it; at most "
+                f"{MAX_OCCURRENCE_DAYS} days with a recurrence (each occurrence lasts as long as "
+                "the first). Checked before all_day widens the interval to whole days."
+            )
+        ),
+    ]
     all_day: bool = False
     recurrence: Recurrence | None = None
     metadata: Metadata = {}
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> BlockerCreate:
-        if parse_instant(self.end_time) <= parse_instant(self.start_time):
+        length = parse_instant(self.end_time) - parse_instant(self.start_time)
+        if length <= 0:
             raise rule_error("end_time", "Must be after start_time.")
+        if self.recurrence is not None and length > MAX_OCCURRENCE_DAYS * DAY_MS:
+            raise rule_error(
+                "end_time",
+                f"A repeating blocker's occurrence lasts at most {MAX_OCCURRENCE_DAYS} days; "
+                "end_time is the first occurrence's end, not the last one's.",
+            )
+        if length > MAX_BLOCKER_DAYS * DAY_MS:
+            raise rule_error(
+                "end_time",
+                f"A blocker lasts at most {MAX_BLOCKER_DAYS} days; add another for a longer "
+                "closure.",
+            )
         return self
 
     def recurrence_json(self) -> dict[str, Any] | None:

@@ -10,6 +10,8 @@ import pytest
 
 from app import create_app, storage
 from app.auth import create_key
+from app.ids import new_id
+from app.times import parse_instant, wall_ms
 
 
 @pytest.fixture
@@ -147,3 +149,22 @@ def unchanged(db) -> Iterator[None]:
     before = snapshot(db)
     yield
     assert snapshot(db) == before
+
+
+def store_blocker(db, resource_id: str, start: str, end: str, recurrence: dict | None) -> None:
+    """A blocker written straight to the database, as one stored before the bounds existed."""
+    now = wall_ms()
+    blocker = {
+        "id": new_id("blk"),
+        "resource_id": resource_id,
+        "title": "old",
+        "start_time": parse_instant(start),
+        "end_time": parse_instant(end),
+        "all_day": False,
+        "recurrence": recurrence,
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+    with storage.transaction(db):
+        storage.insert_blocker(db, blocker)

@@ -8,10 +8,12 @@ blocker occurrence. Both paths use `overlaps`, so they cannot disagree.
 from __future__ import annotations
 
 import bisect
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from app import deadline
 from app.times import to_datetime
 
 MINUTE = 60_000
@@ -85,23 +87,21 @@ def free_slots(
     the span's opening, whose [start, end + buffer) overlaps nothing in `busy`."""
     busy = sorted(busy)
     starts = [item.start for item in busy]
-    # Busy items are sorted by start; an item starting at or after a slot's held end can't
-    # overlap it, and the longest item bounds how far back one can start and still overlap.
-    longest = max((item.end - item.start for item in busy), default=0)
+    # latest_end[i] is the latest end among busy[:i + 1]. The items that start before a slot's
+    # held end are a prefix of `busy`; the slot overlaps one of them exactly when the latest of
+    # their ends is after the slot's start. One bisect a slot, however long or many the items
+    # (a scan back over "every item that might still be running" was quadratic with a 31-day
+    # blocker among short ones).
+    latest_end = list(itertools.accumulate((item.end for item in busy), max))
     slots: list[Interval] = []
     for span in open_spans:
         offset = max(0, -(-(window.start - span.start) // step))  # first step >= window.start
         slot_start = span.start + offset * step
         last_start = min(span.end, window.end) - duration
         while slot_start <= last_start:
-            held_end = slot_start + duration + buffer
-            low = bisect.bisect_left(starts, slot_start - longest)
-            high = bisect.bisect_left(starts, held_end, low)
-            # Most slots have no busy item near them (low == high): a 31-day window of 5-minute
-            # steps is about 9,000 slots, and this loop is most of the request.
-            if low == high or not any(
-                overlaps(Interval(slot_start, held_end, ""), busy[i]) for i in range(low, high)
-            ):
+            deadline.check()
+            before = bisect.bisect_left(starts, slot_start + duration + buffer)
+            if before == 0 or latest_end[before - 1] <= slot_start:
                 slots.append(Interval(slot_start, slot_start + duration, ""))
             slot_start += step
     return slots

@@ -19,7 +19,7 @@ import requests
 
 from app import storage
 from app.ids import new_id
-from tests.bench import load, sync_bench, threads
+from tests.bench import load, recurrence_bench, sync_bench, threads
 from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
 
@@ -205,7 +205,8 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>20}  {note}")
 
     sync_bench.main()  # a second table: sync over HTTP against a real hub (issue 4 §6)
-    threads.main()  # a third: the default thread count, against 8 threads
+    threads.main()  # a third: the default worker threads against other setups
+    recurrence_bench.main()  # a fourth: the worst allowed blockers (issue 12)
 
 
 if __name__ == "__main__":
