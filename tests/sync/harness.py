@@ -91,6 +91,15 @@ class Replica:
     def close(self) -> None:
         self.db.close()
 
+    def reopen(self) -> Replica:
+        """Close this replica and open its file again, as `booking serve` after a restart (on
+        whatever file is now at its path), talking to the hub with the same client and key."""
+        self.close()
+        storage.close_thread_connections()
+        replica = Replica(Path(self.path).parent, self.name)
+        replica.hub_client, replica.transport = self.hub_client, self.transport
+        return replica
+
 
 def exported_state(replica: Replica) -> dict[str, Any]:
     """Everything a user could see, in a form that must be equal on converged replicas."""

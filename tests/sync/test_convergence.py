@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import sqlite3
 import sys
 import tempfile
+from contextlib import closing
 from itertools import combinations
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,6 +55,8 @@ TARGETS = ["confirmed", "checked_in", "completed", "cancelled", "no_show"]
 FORWARD = {"pending": "confirmed", "confirmed": "checked_in", "checked_in": "completed"}
 
 node_numbers = st.integers(0, NODES - 1)
+MAX_COPIES = 2  # nodes the state machine may add, each from a copy of another's file
+acting = st.integers(0, NODES + MAX_COPIES - 1)  # taken modulo the nodes there are
 picks = st.integers(0, 1_000)
 names = st.sampled_from(["Ada", "Bo", "Cy", "Di"])
 titles = st.one_of(st.none(), st.sampled_from(["Trim", "Colour", "Shave"]))
@@ -71,6 +76,36 @@ resource_patches = st.fixed_dictionaries(
         "default_duration_minutes": st.sampled_from([30, 60, 90]),
     },
 )
+
+
+def copy_database(replica: Replica, path: Path) -> None:
+    """A consistent copy of a replica's live file (SQLite's backup API)."""
+    with closing(sqlite3.connect(path)) as copy:
+        replica.db.conn.backup(copy)
+
+
+def marked_copy(source: Path, path: Path) -> Path:
+    """A copy of `source` with the mark `booking backup` leaves on the backups it writes."""
+    shutil.copyfile(source, path)
+    copy = storage.open_db(str(path))
+    storage.mark_as_backup(copy)
+    copy.close()
+    return path
+
+
+def put_back(source: Path, replica: Replica, aside: Path | None = None) -> Replica:
+    """Close the replica, put `source` in place of its file (WAL and -shm removed first) and
+    open it again with the same sync key. Over the live file (its inode stays), or with
+    `aside`, as a new file, the broken one kept there so its inode is not handed on."""
+    replica.close()
+    storage.close_thread_connections()
+    live = Path(replica.path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{live}{suffix}").unlink(missing_ok=True)
+    if aside is not None:
+        live.rename(aside)
+    shutil.copyfile(source, live)  # onto the existing file when there is one: same inode
+    return replica.reopen()
 
 
 def allowed(response, *statuses: int) -> None:
@@ -123,13 +158,19 @@ class SyncingShops(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
-        where = Path(self.folder.name)
+        where = self.where = Path(self.folder.name)
         self.hub = Replica(where, "hub")
         self.nodes = [Replica(where, f"n{number}") for number in range(NODES)]
         for node in self.nodes:
             node.connect(self.hub)
         self.made: dict[str, list[str]] = {"customers": [], "resources": [], "blockers": []}
         self.chairs: list[str] = []
+        self.snapshots: list[tuple[str, Path]] = []  # (node name, earlier copy of its file)
+        self.files = 0
+
+    def _node(self, number: int) -> Replica:
+        """The acting node: an index taken modulo the nodes there are (copies join them)."""
+        return self.nodes[number % len(self.nodes)]
 
     def _pick(self, kind: str, pick: int) -> str | None:
         made = self.made[kind]
@@ -146,10 +187,10 @@ class SyncingShops(RuleBasedStateMachine):
 
     # customers, resources, blockers
 
-    @rule(node=node_numbers, action=st.sampled_from(["create", "patch", "delete"]), pick=picks,
+    @rule(node=acting, action=st.sampled_from(["create", "patch", "delete"]), pick=picks,
           name=names, patch=customer_patches)  # fmt: skip
     def customer_work(self, node, action, pick, name, patch):
-        replica, customer = self.nodes[node], self._pick("customers", pick)
+        replica, customer = self._node(node), self._pick("customers", pick)
         if action == "create":
             made = expect(replica, "POST", CUSTOMERS, {"name": name}, 201)
             self.made["customers"].append(made["id"])
@@ -160,11 +201,11 @@ class SyncingShops(RuleBasedStateMachine):
         else:
             allowed(replica.call("DELETE", f"{CUSTOMERS}/{customer}"), 200, 404)
 
-    @rule(node=node_numbers, action=st.sampled_from(["create", "patch", "rename_chair", "delete"]),
+    @rule(node=acting, action=st.sampled_from(["create", "patch", "rename_chair", "delete"]),
           pick=picks, name=names, patch=resource_patches)  # fmt: skip
     def resource_work(self, node, action, pick, name, patch):
         """Spare resources come and go; the two chairs are renamed but never deleted."""
-        replica, spare = self.nodes[node], self._pick("resources", pick)
+        replica, spare = self._node(node), self._pick("resources", pick)
         if action == "rename_chair":
             url = f"{RESOURCES}/{self.chairs[pick % 2]}"
             allowed(replica.call("PATCH", url, {"name": name}), 200)
@@ -178,10 +219,10 @@ class SyncingShops(RuleBasedStateMachine):
         else:
             allowed(replica.call("DELETE", f"{RESOURCES}/{spare}"), 200, 404, 422)
 
-    @rule(node=node_numbers, action=st.sampled_from(["create", "delete"]), pick=picks,
+    @rule(node=acting, action=st.sampled_from(["create", "delete"]), pick=picks,
           start=st.sampled_from(BLOCKER_STARTS))  # fmt: skip
     def blocker_work(self, node, action, pick, start):
-        replica, blocker = self.nodes[node], self._pick("blockers", pick)
+        replica, blocker = self._node(node), self._pick("blockers", pick)
         if action == "create" or blocker is None:
             resources = self.chairs + self.made["resources"]
             body = {
@@ -203,16 +244,16 @@ class SyncingShops(RuleBasedStateMachine):
         body = {"resource_id": self.chairs[chair], "start_time": start, "duration_minutes": minutes}
         if customer is not None and self.made["customers"]:
             body["customer_id"] = self._pick("customers", customer)
-        response = self.nodes[node].call("POST", BOOKINGS, body)
+        response = self._node(node).call("POST", BOOKINGS, body)
         allowed(response, 201, 422)  # slot_conflict, unknown_customer
         return response.get_json()["data"]["id"] if response.status_code == 201 else None
 
-    @rule(node=node_numbers, chair=st.integers(0, 1), start=st.sampled_from(STARTS),
+    @rule(node=acting, chair=st.integers(0, 1), start=st.sampled_from(STARTS),
           minutes=st.sampled_from(DURATIONS), customer=st.one_of(st.none(), picks))  # fmt: skip
     def book(self, node, chair, start, minutes, customer):
         self._book(node, chair, start, minutes, customer)
 
-    @rule(nodes=st.lists(node_numbers, min_size=2, max_size=NODES, unique=True),
+    @rule(nodes=st.lists(acting, min_size=2, max_size=NODES, unique=True),
           chair=st.integers(0, 1), start=st.sampled_from(STARTS),
           minutes=st.sampled_from(DURATIONS), seat=st.sampled_from([None, 0, -1]))  # fmt: skip
     def book_one_slot_on_several_nodes(self, nodes, chair, start, minutes, seat):
@@ -223,58 +264,58 @@ class SyncingShops(RuleBasedStateMachine):
             node, booking = made[seat]
             for status in ("confirmed", "checked_in"):
                 url = f"{BOOKINGS}/{booking}/transition"
-                expect(self.nodes[node], "POST", url, {"status": status})
+                expect(self._node(node), "POST", url, {"status": status})
 
     def _known_booking(self, node: int, pick: int) -> str | None:
         """A booking this node knows (its own, or one it pulled), picked by `pick`."""
-        rows = self.nodes[node].db.execute("SELECT id FROM bookings ORDER BY id").fetchall()
+        rows = self._node(node).db.execute("SELECT id FROM bookings ORDER BY id").fetchall()
         return rows[pick % len(rows)][0] if rows else None
 
-    @rule(node=node_numbers, pick=picks, target_status=st.sampled_from(TARGETS))
+    @rule(node=acting, pick=picks, target_status=st.sampled_from(TARGETS))
     def transition(self, node, pick, target_status):
         booking = self._known_booking(node, pick)
         if booking is not None:
             url = f"{BOOKINGS}/{booking}/transition"
-            allowed(self.nodes[node].call("POST", url, {"status": target_status}), 200, 422)
+            allowed(self._node(node).call("POST", url, {"status": target_status}), 200, 422)
 
-    @rule(node=node_numbers, pick=picks)
+    @rule(node=acting, pick=picks)
     def move_along(self, node, pick):
         """The usual day: pending → confirmed → checked_in → completed."""
         booking = self._known_booking(node, pick)
         if booking is not None:
-            status = storage.get_booking(self.nodes[node].db, booking)["status"]
+            status = storage.get_booking(self._node(node).db, booking)["status"]
             if status in FORWARD:
                 body = {"status": FORWARD[status]}
                 url = f"{BOOKINGS}/{booking}/transition"
-                allowed(self.nodes[node].call("POST", url, body), 200)
+                allowed(self._node(node).call("POST", url, body), 200)
 
-    @rule(node=node_numbers, pick=picks, title=titles)
+    @rule(node=acting, pick=picks, title=titles)
     def retitle_booking(self, node, pick, title):
         booking = self._known_booking(node, pick)
         if booking is not None:
             url = f"{BOOKINGS}/{booking}"
-            allowed(self.nodes[node].call("PATCH", url, {"title": title}), 200, 422)
+            allowed(self._node(node).call("PATCH", url, {"title": title}), 200, 422)
 
-    @rule(node=node_numbers, pick=picks)
+    @rule(node=acting, pick=picks)
     def delete_booking(self, node, pick):
         booking = self._known_booking(node, pick)
         if booking is not None:
-            allowed(self.nodes[node].call("DELETE", f"{BOOKINGS}/{booking}"), 200, 422)
+            allowed(self._node(node).call("DELETE", f"{BOOKINGS}/{booking}"), 200, 422)
 
     # the network
 
-    @rule(node=node_numbers, batch=st.integers(1, 6), page=st.integers(1, 8))
+    @rule(node=acting, batch=st.integers(1, 6), page=st.integers(1, 8))
     def sync(self, node, batch, page):
-        self.nodes[node].sync(batch=batch, page_size=page)
+        self._node(node).sync(batch=batch, page_size=page)
 
-    @rule(node=node_numbers, delivered=st.integers(0, 3), batch=st.integers(1, 6),
+    @rule(node=acting, delivered=st.integers(0, 3), batch=st.integers(1, 6),
           page=st.integers(1, 8))  # fmt: skip
     def lose_answer(self, node, delivered, batch, page):
         """The hub handles a request but its answer never arrives (after `delivered` did)."""
-        transport = self.nodes[node].transport
+        transport = self._node(node).transport
         transport.drop_next, transport.deliver_before_drop = 1, delivered
         try:
-            self.nodes[node].sync(batch=batch, page_size=page)
+            self._node(node).sync(batch=batch, page_size=page)
         except HubUnavailable:
             assert transport.drop_next == 0
         else:  # the sync needed fewer calls than that
@@ -282,10 +323,10 @@ class SyncingShops(RuleBasedStateMachine):
         finally:
             transport.drop_next = transport.deliver_before_drop = 0
 
-    @rule(node=node_numbers, data=st.data())
+    @rule(node=acting, data=st.data())
     def duplicate(self, node, data):
         """Deliver an already acknowledged batch to the hub again."""
-        replica = self.nodes[node]
+        replica = self._node(node)
         acked = int(storage.sync_state(replica.db).get("acked_through") or 0)
         if not acked:
             return
@@ -296,6 +337,53 @@ class SyncingShops(RuleBasedStateMachine):
         answer = replica.hub_client.push(storage.node_id(replica.db), batch)
         assert answer["acked_through"] >= last
         assert change_ids(self.hub) == before
+
+    # copies and restores (SYNC.md §3a)
+
+    def _new_file(self, stem: str) -> Path:
+        self.files += 1
+        return self.where / f"{stem}-{self.files}.db"
+
+    @rule(node=acting)
+    def snapshot(self, node):
+        """An earlier copy of a laptop's file, as a backup tool takes it (SQLite's backup API,
+        no mark of `booking backup`), kept in the machine's folder."""
+        replica = self._node(node)
+        path = self._new_file(f"snapshot-{replica.name}")
+        copy_database(replica, path)
+        self.snapshots.append((replica.name, path))
+
+    @rule(pick=picks, same_inode=st.booleans(), marked=st.booleans())
+    def restore_from_snapshot(self, pick, same_inode, marked):
+        """A laptop gets an earlier copy of its own file back, after a repair: put over the
+        live file (its inode stays) or as a new file, with or without the mark `booking
+        backup` leaves; then it opens again with the same sync key."""
+        if not self.snapshots:
+            return
+        name, snapshot = self.snapshots[pick % len(self.snapshots)]
+        number = next(i for i, node in enumerate(self.nodes) if node.name == name)
+        replica = self.nodes[number]
+        # What a laptop wrote after its last sync and before its disk was replaced is gone
+        # with that disk, so "every change made anywhere is held everywhere" could not hold
+        # for it. A laptop repaired after a fault synced before it broke: sync first.
+        replica.sync()
+        source = snapshot
+        if marked:
+            source = marked_copy(snapshot, self._new_file("marked"))
+        aside = None if same_inode else self._new_file(f"broken-{name}")
+        self.nodes[number] = put_back(source, replica, aside)
+
+    @rule(node=acting)
+    def copy_to_new_node(self, node):
+        """A second counter set up from a copy of a laptop's file, with a sync key of its own
+        (at most MAX_COPIES of them)."""
+        if len(self.nodes) >= NODES + MAX_COPIES:
+            return
+        name = f"copy{len(self.nodes) - NODES + 1}"
+        copy_database(self._node(node), self.where / f"{name}.db")
+        replica = Replica(self.where, name)
+        replica.connect(self.hub)
+        self.nodes.append(replica)
 
     # what must hold
 
@@ -353,6 +441,42 @@ SyncingShops.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestSyncingShopsConverge = SyncingShops.TestCase
+
+
+def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
+    """Found by the state machine (SYNC.md §3a: a backup restored twice; a restored laptop
+    keeps its sync key). A laptop is restored from `booking backup` over its own file: it
+    forks and its key moves to the new id. Later it is restored again, from a plain copy
+    taken before the first restore, over the same file: that copy carries the first node id
+    and the file's seat, so nothing local tells it apart; the hub must, on first contact."""
+    hub, node = Replica(tmp_path, "hub"), Replica(tmp_path, "node")
+    node.connect(hub)
+    try:
+        expect(node, "POST", CUSTOMERS, {"name": "Before the copy"}, 201)
+        node.sync()
+        plain = tmp_path / "plain-copy.db"
+        copy_database(node, plain)
+        expect(node, "POST", CUSTOMERS, {"name": "After the copy"}, 201)
+        node.sync()
+
+        node = put_back(marked_copy(plain, tmp_path / "backup.db"), node)
+        expect(node, "POST", CUSTOMERS, {"name": "After the first restore"}, 201)
+        node.sync()  # the key moves to the restored laptop's new id
+
+        node = put_back(plain, node)
+        expect(node, "POST", CUSTOMERS, {"name": "After the second restore"}, 201)
+        settle([node])
+        names = {"Before the copy", "After the copy", "After the first restore",
+                 "After the second restore"}  # fmt: skip
+        for replica in (hub, node):
+            held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
+            assert held == names, replica.name
+        assert exported_state(node) == exported_state(hub)
+        assert change_ids(node) == change_ids(hub)
+    finally:
+        hub.close()
+        node.close()
+        storage.close_thread_connections()
 
 
 # --- order independence -------------------------------------------------------------------------
