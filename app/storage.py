@@ -97,6 +97,7 @@ def migrate(db: Database) -> None:
         # A copy of another database (a restore, a second laptop) takes its own node id here,
         # before it writes anything (SYNC.md §3a).
         identity.settle_at_open(db)
+    identity.note_beside(db)
 
 
 def _new_secret() -> str:

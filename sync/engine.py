@@ -35,8 +35,8 @@ class SyncReport:
     forked: str | None = None  # why this database took a new node id during the sync
 
 
-class _Forked(Exception):
-    """This database took a new node id mid-sync: start the round again under it."""
+class _Again(Exception):
+    """Start the round again: this database took a new node id, or must push before it pulls."""
 
 
 def _noop(_kind: str, _count: int) -> None:
@@ -59,7 +59,7 @@ def sync_once(
             _push(db, client, report, batch, progress)
             if not _pull(db, client, report, page_size, progress):
                 break
-        except _Forked:
+        except _Again:
             continue
     storage.set_sync_state(db, last_success=wall_ms(), last_error=None)
     return report
@@ -69,16 +69,28 @@ def _fork(db: Database, report: SyncReport, reason: str, **how: object) -> None:
     """Take a node id of our own (sync.identity) and start the round again."""
     with storage.transaction(db):
         identity.fork(db, reason, **how)  # type: ignore[arg-type]
+    identity.note_beside(db)
     report.forked = reason
-    raise _Forked
+    raise _Again
 
 
 def _check_not_behind(db: Database, report: SyncReport, hub_mark: int) -> None:
-    """The hub holds changes of our node id that we lack: this file is an older copy of that
-    node (restored over its own inode, or cloned), so it must not write under that id again."""
+    """The hub holds changes of our node id that this file lacks: it is an older copy of that
+    node (put back over the original's inode, or a cloned disk), and must not write under
+    that id again.
+
+    It shares with the hub only what the hub confirmed (`acked_through`): a change it wrote
+    after that carries a change id the hub holds with other content. While such changes
+    wait, push them first, so the hub compares them (change_id_reused names the fork point);
+    then fork after the confirmed ones, re-issuing whatever was written since.
+    """
     own = changelog.own_max_seq(db)
-    if hub_mark > own:
-        _fork(db, report, identity.BEHIND, shared_through=own)
+    if hub_mark <= own:
+        return
+    confirmed = _acked(db)
+    if confirmed < own:
+        raise _Again
+    _fork(db, report, identity.BEHIND, shared_through=confirmed)
 
 
 def _claim(db: Database) -> dict[str, object]:
@@ -134,15 +146,20 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             changes = _batch(db, acked, batch)
             continue
         _note_epoch(db, answer["epoch"], report)
-        _check_not_behind(db, report, answer["acked_through"])
         storage.set_sync_state(db, claimed_as=node)
         _relay(db, client, answer.get("former_nodes", []))
-        pushed = answer["acked_through"] - acked
-        acked = answer["acked_through"]
+        # The hub confirmed this batch: each change new to it, or the very change it held.
+        # It may hold more of our id than we sent (a lost answer, or a copy): that more is
+        # confirmed only once we have sent it too.
+        hub_mark, sent = answer["acked_through"], changes[-1][0]
+        pushed = min(hub_mark, sent) - acked
+        acked = min(hub_mark, sent)
         storage.set_sync_state(db, acked_through=acked)
         report.pushed += max(pushed, 0)
         progress("push", max(pushed, 0))
-        changes = following if acked == changes[-1][0] else _batch(db, acked, batch)
+        changes = following if acked == sent else _batch(db, acked, batch)
+        if not changes:
+            _check_not_behind(db, report, hub_mark)
 
 
 def _relay(db: Database, client: HubClient, former: list[str]) -> None:

@@ -9,6 +9,9 @@ writes, and records where it came from (its lineage). Copies are found in three 
   differ, as they do for a file copied to another laptop, a copy taken with its WAL, a backup
   tool's restore, a copy of a copy;
 - at open, the file carries the mark `booking backup` leaves on every backup it writes;
+- at open, the file beside it (`<database>-node`, written at every start) names another node
+  id: an older copy was put back over the file, which keeps its inode (a restore, or a
+  backup restored twice);
 - on contact with the hub, for a copy nothing local can see (a file copied back over the
   original's inode, a new file that was handed the deleted original's inode number, a cloned
   disk): the hub holds changes of this node id that this file does not (a restore), or holds
@@ -41,8 +44,9 @@ log = logging.getLogger(__name__)
 # Why a database took a new identity, as `GET /sync/status` says it.
 RESTORED = "restored from a backup made by `booking backup`"
 COPIED = "opened as a copy of another database file (a restore, or a second laptop)"
+PUT_BACK = "put back over its own file from an older copy (the node id beside it differs)"
 BEHIND = "restored from an older copy: the hub holds changes this node made after it"
-REUSED = "a copy of another database: the hub holds some of its change ids with other content"
+REUSED = "found to be a copy of another database: the hub holds some of its change ids otherwise"
 
 
 def seat_of(db: Database) -> str | None:
@@ -74,13 +78,46 @@ def settle_at_open(db: Database) -> None:
     if token is None:
         changelog.set_meta(db, "lineage_token", secrets.token_hex(32))
     here, recorded = seat_of(db), changelog.meta(db, "seat")
+    beside = _read_beside(db)
     if changelog.meta(db, "restored_from_backup"):
         db.conn.execute("DELETE FROM node_meta WHERE key = 'restored_from_backup'")
         fork(db, RESTORED)
     elif recorded is not None and here is not None and recorded != here:
         fork(db, COPIED)
+    elif recorded is not None and beside is not None and beside != changelog.meta(db, "node_id"):
+        fork(db, PUT_BACK)
     elif recorded is None and here is not None:
         changelog.set_meta(db, "seat", here)
+
+
+def _beside_path(db: Database) -> str | None:
+    path = _main_file(db)
+    return f"{path}-node" if path else None
+
+
+def _read_beside(db: Database) -> str | None:
+    path = _beside_path(db)
+    try:
+        with open(path or "", encoding="utf-8") as file:
+            return file.read().strip() or None
+    except OSError:
+        return None
+
+
+def note_beside(db: Database) -> None:
+    """Write this node id into the file beside the database, after the id is committed.
+
+    Best effort: a read-only folder only loses this one way of telling copies apart.
+    """
+    path = _beside_path(db)
+    node = changelog.meta(db, "node_id")
+    if path is None or node is None or _read_beside(db) == node:
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(node + "\n")
+    except OSError as error:
+        log.warning("Cannot write %s (%s); copies are then told apart by the hub.", path, error)
 
 
 def fork(
@@ -127,7 +164,7 @@ def fork(
     _set_sync_state(db, state)
     changelog.forget_identity(db)
     log.warning(
-        "This database %s. It was node %s and is node %s from now on; %d of its changes "
+        "This database was %s. It was node %s and is node %s from now on; %d of its changes "
         "were re-issued under the new id, and its sync key follows it.",
         reason, old, new, reissued,
     )  # fmt: skip

@@ -196,8 +196,16 @@ def wait_converged(
     try:
         return wait_for(agreed, timeout=timeout, what="converged", interval=0.25)
     except AssertionError:
-        described = "\n".join(f"{s.url}: {shot}" for s, shot in zip(servers, last, strict=True))
+        described = "\n".join(
+            f"{server.url}: {shot}\n--- its log, last lines ---\n{_log_tail(server)}"
+            for server, shot in zip(servers, last, strict=True)
+        )
         raise AssertionError(f"Not converged within {timeout:.0f} s:\n{described}") from None
+
+
+def _log_tail(server: LiveServer, lines: int = 25) -> str:
+    """The end of a server's stderr, where its sync worker says why it did not sync."""
+    return "\n".join(server.read_output()[1].splitlines()[-lines:])
 
 
 def ids(items: list[dict[str, Any]]) -> set[str]:
