@@ -11,6 +11,7 @@ import json
 import shlex
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -940,7 +941,9 @@ def test_events_lists_every_event_oldest_first(client, read_headers, write_heade
     assert [e["type"] for e in events] == ["created", "updated", "status_changed", "status_changed"]
     assert [e["to_status"] for e in events] == ["pending", None, "confirmed", "checked_in"]
     assert all(EVENT_FIELDS <= set(e) and e["booking_id"] == booking["id"] for e in events)
-    assert [e["occurred_at"] for e in events] == sorted(e["occurred_at"] for e in events)
+    # Instants, not text: "…:41Z" sorts after "…:41.001Z" as text.
+    instants = [datetime.fromisoformat(e["occurred_at"]) for e in events]
+    assert instants == sorted(instants)
     assert response.json["meta"] == {"limit": 25, "next_cursor": None, "has_more": False}
 
 
