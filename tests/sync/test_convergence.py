@@ -479,6 +479,50 @@ def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
         storage.close_thread_connections()
 
 
+def test_a_write_landing_between_push_and_pull_of_a_restored_laptop_is_not_lost(tmp_path):
+    """Found by tests/live/test_copies.py (a plain copy put back over the same inode: the
+    server's worker syncs while the shop writes). The restored file carries the old node id;
+    its sync has nothing to push, and a write lands before the pull, whose high-water mark
+    shows the hub holds more of this node id than the file: the file forks (identity.BEHIND).
+    That write reused a change id the hub holds with other content; it must be re-issued
+    under the new id, not taken as shared with the original."""
+    hub, node = Replica(tmp_path, "hub"), Replica(tmp_path, "node")
+    node.connect(hub)
+    try:
+        expect(node, "POST", CUSTOMERS, {"name": "Before the copy"}, 201)
+        node.sync()
+        plain = tmp_path / "plain-copy.db"
+        copy_database(node, plain)
+        for number in (1, 2):
+            expect(node, "POST", CUSTOMERS, {"name": f"After the copy {number}"}, 201)
+        node.sync()
+        node = put_back(plain, node)  # over the same file, no mark: only the hub can tell
+
+        transport = node.transport
+        assert transport is not None
+        forward, written = transport.request, []
+
+        def request(method, url, **kwargs):
+            if method == "GET" and "/sync/pull" in url and not written:
+                # The shop writes while the worker's sync is between its push and its pull.
+                written.append(expect(node, "POST", CUSTOMERS, {"name": "During the sync"}, 201))
+            return forward(method, url, **kwargs)
+
+        transport.request = request
+        settle([node])
+        assert written
+        names = {"Before the copy", "After the copy 1", "After the copy 2", "During the sync"}
+        for replica in (hub, node):
+            held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
+            assert held == names, replica.name
+        assert exported_state(node) == exported_state(hub)
+        assert change_ids(node) == change_ids(hub)
+    finally:
+        hub.close()
+        node.close()
+        storage.close_thread_connections()
+
+
 # --- order independence -------------------------------------------------------------------------
 
 SEEDED_SLOT = {"start_time": f"{DAY}T14:00:00Z", "duration_minutes": 60}
