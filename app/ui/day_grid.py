@@ -102,9 +102,10 @@ def grid_range(columns: list[Row], day_minutes: int) -> Span:
 
 
 def hour_marks(shown: date, zone: ZoneInfo, first: int, last: int) -> list[Row]:
-    """A label for each local hour that starts within [first, last) minutes of the day.
+    """A label for each wall-clock hour of the day whose mark falls in [first, last) minutes.
 
-    Counted from midnight in real time, so a clock-change day repeats or skips a label.
+    Hours are stepped on the wall clock (aware-datetime arithmetic), so on a clock-change day
+    two labels share a mark or a real hour has none; tests/unit/test_day_grid.py records it.
     """
     start = day_bounds(shown, zone)[0]
     marks = []
