@@ -6,7 +6,7 @@ The form takes local dates and times in the resource's zone; the API takes UTC i
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -18,7 +18,7 @@ from app.domain import blockers, resources
 from app.errors import ApiError, ValidationFailed
 from app.ui.access import requires
 from app.ui.blueprint import bp
-from app.ui.filters import zone_info
+from app.ui.filters import DAY_LABELS, zone_info
 from app.ui.forms import (
     PLACEHOLDER_END,
     PLACEHOLDER_START,
@@ -30,22 +30,14 @@ from app.ui.forms import (
     validated,
 )
 from app.ui.lists import all_resources, every, or_none, shop_zone
-from app.validation import BlockerCreate, BlockerListQuery
+from app.validation import BlockerCreate, BlockerListQuery, Weekday
 
 BLOCKER_FIELDS = (
     "resource_id", "title", "start_time", "end_time", "all_day", "recurrence",
     "recurrence.freq", "recurrence.interval", "recurrence.by_weekday", "recurrence.count",
     "recurrence.until", "recurrence.rrule",
 )  # fmt: skip
-WEEKDAY_NAMES = {
-    "MO": "Mon",
-    "TU": "Tue",
-    "WE": "Wed",
-    "TH": "Thu",
-    "FR": "Fri",
-    "SA": "Sat",
-    "SU": "Sun",
-}
+WEEKDAY_NAMES = dict(zip(get_args(Weekday), DAY_LABELS, strict=True))
 FREQUENCY_NAMES = {
     "daily": "Every day",
     "weekly": "Every week",

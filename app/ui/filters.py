@@ -30,6 +30,8 @@ MOVE_LABELS = {
     "cancelled": "Cancel booking",
     "no_show": "Mark no-show",
 }
+# Monday first, as the API's day keys ("mon") and RRULE weekdays ("MO") both are.
+DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _INSTANT_IN_TEXT = re.compile(INSTANT_PATTERN.strip("^$"))
 
 

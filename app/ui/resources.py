@@ -13,22 +13,15 @@ from app.domain import resources
 from app.errors import ApiError, InvalidState, ValidationFailed
 from app.ui.access import requires
 from app.ui.blueprint import bp
+from app.ui.filters import DAY_LABELS
 from app.ui.forms import answer, field_errors, number, text
 from app.ui.lists import all_resources, shop_zone
-from app.validation import ResourceCreate, validate
+from app.validation import DAYS, ResourceCreate, validate
 
 RESOURCE_FIELDS = (
     "name", "timezone", "default_duration_minutes", "buffer_minutes", "business_hours",
 )  # fmt: skip
-DAY_NAMES = {
-    "mon": "Mon",
-    "tue": "Tue",
-    "wed": "Wed",
-    "thu": "Thu",
-    "fri": "Fri",
-    "sat": "Sat",
-    "sun": "Sun",
-}
+DAY_NAMES = dict(zip(DAYS, DAY_LABELS, strict=True))
 
 
 @bp.get("/resources")
