@@ -50,10 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _prepare_database(app)
 
+    from app import ui
     from app.api import add_limit_headers
     from app.auth import RateLimiter
     from app.errors import register_error_handlers
-    from app.routes import blockers, bookings, customers, health, resources, ui, v1_customers
+    from app.routes import blockers, bookings, customers, health, resources, v1_customers
     from sync import hub
 
     app.extensions["booking.rate_limiter"] = RateLimiter()

@@ -54,6 +54,18 @@ class ApiKey:
     def grants(self, scope: str) -> bool:
         return any(scope in IMPLIED[held] for held in self.scopes if held in IMPLIED)
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ApiKey:
+        """The key as a stored `api_keys` row describes it (read by the API and the pages)."""
+        return cls(
+            id=record["id"],
+            name=record["name"],
+            scopes=frozenset(record["scopes"]),
+            rate_limit=record["rate_limit"],
+            tokens_remaining=record["tokens_remaining"],
+            node_id=record["node_id"],
+        )
+
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -133,14 +145,7 @@ def authenticate(db: Database, header: str | None) -> ApiKey:
         raise Unauthorized()
     if record["revoked_at"] is not None:
         raise Unauthorized("This API key has been revoked.")
-    return ApiKey(
-        id=record["id"],
-        name=record["name"],
-        scopes=frozenset(record["scopes"]),
-        rate_limit=record["rate_limit"],
-        tokens_remaining=record["tokens_remaining"],
-        node_id=record["node_id"],
-    )
+    return ApiKey.from_record(record)
 
 
 class _SweepInline(MemoryStorage):
@@ -194,12 +199,18 @@ class RateLimiter:
 
 
 def authorize(scope: str) -> ApiKey:
-    """Run the spec's checks for `scope` on the current request.
+    """Run the spec's checks for `scope` on the current API request: 401, then `admit`."""
+    db = storage.connection(current_app.config["DB"])
+    return admit(authenticate(db, request.headers.get("Authorization")), scope)
 
+
+def admit(key: ApiKey, scope: str) -> ApiKey:
+    """The checks after authentication, in the spec's order: 403 → 429 → 402.
+
+    The one gate for both doors: the API calls it with the bearer key, the pages with the
+    signed-in session's key, so a page is no way around a key's scope, rate limit or tokens.
     Headers collected on `g.response_headers` go onto the response, error or not.
     """
-    db = storage.connection(current_app.config["DB"])
-    key = authenticate(db, request.headers.get("Authorization"))
     headers: dict[str, str] = {}
     g.response_headers = headers
     if key.tokens_remaining is not None:
@@ -209,7 +220,7 @@ def authorize(scope: str) -> ApiKey:
     limiter: RateLimiter = current_app.extensions["booking.rate_limiter"]
     limiter.hit(key, headers)
     if key.tokens_remaining is not None:
-        left = storage.spend_token(db, key.id)
+        left = storage.spend_token(storage.connection(current_app.config["DB"]), key.id)
         if left is None:
             raise InsufficientTokens()
         headers["X-Tokens-Remaining"] = str(left)
