@@ -102,18 +102,15 @@ def grid_range(columns: list[Row], day_minutes: int) -> Span:
 
 
 def hour_marks(shown: date, zone: ZoneInfo, first: int, last: int) -> list[Row]:
-    """A label for each wall-clock hour of the day whose mark falls in [first, last) minutes.
-
-    Hours are stepped on the wall clock (aware-datetime arithmetic), so on a clock-change day
-    two labels share a mark or a real hour has none; tests/unit/test_day_grid.py records it.
-    """
-    start = day_bounds(shown, zone)[0]
+    """A mark each real hour from the day's start, labelled with the local time then, whose
+    offset falls in [first, last) minutes. On the night the clocks go forward the day has 23
+    marks (01:00 is skipped); on the night they go back, 25 (01:00 comes twice)."""
+    start, end = day_bounds(shown, zone)
     marks = []
-    for hour in range(25):
-        mark = datetime.combine(shown, time(0), tzinfo=zone) + timedelta(hours=hour)
-        offset = (int(mark.timestamp() * 1000) - start) // MINUTE
+    for offset in range(0, (end - start) // MINUTE, 60):
         if first <= offset < last:
-            marks.append({"top": offset, "label": mark.astimezone(zone).strftime("%H:%M")})
+            local = datetime.fromtimestamp((start + offset * MINUTE) / 1000, zone)
+            marks.append({"top": offset, "label": local.strftime("%H:%M")})
     return marks
 
 

@@ -7,8 +7,6 @@ import inspect
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app.ui import day_grid
 from app.ui.day_grid import MINUTE, assign_lanes, day_bounds, gaps, hour_marks, layout, span
 
@@ -70,11 +68,6 @@ def test_hour_marks_on_an_ordinary_day_are_one_an_hour():
     assert marks[9]["label"] == "09:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hour_marks steps the wall clock, so on a clock-change day 01:00 and 02:00 share "
-    "one mark (spring) or a real hour has none (autumn); kept as is while the UI moves",
-)
 def test_hour_marks_follow_real_time_on_a_clock_change_day():
     spring = [(m["top"], m["label"]) for m in hour_marks(date(2030, 3, 31), LONDON, 0, 23 * 60)]
     assert spring[:3] == [(0, "00:00"), (60, "02:00"), (120, "03:00")]
