@@ -105,3 +105,23 @@ def test_a_response_body_leaves_what_json_cannot_write_to_default():
         json_codec.dumps_response({"at": when}, default=str)
         == b'{"at":"2030-01-01 00:00:00+00:00"}'
     )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"[]{}'),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=30,
+)
+
+
+def _nesting(value) -> int:
+    """depth() written the obvious, recursive way."""
+    children = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, (dict, list)):
+        return 0
+    return 1 + max((_nesting(child) for child in children), default=0)
+
+
+@given(json_values)
+def test_depth_counts_nested_arrays_and_objects(value):
+    assert json_codec.depth(value) == _nesting(value)
