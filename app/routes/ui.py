@@ -46,7 +46,6 @@ from werkzeug.wrappers import Response
 from app import storage
 from app.api import actor, cursor_secret, db
 from app.auth import ApiKey, RateLimiter, authenticate
-from app.domain import blockers, bookings, customers, resources
 from app.domain.availability import open_intervals
 from app.errors import (
     ApiError,
@@ -59,6 +58,7 @@ from app.errors import (
     ValidationFailed,
     api_error_for,
 )
+from app.routes.services import blockers, bookings, customers, resources
 from app.times import INSTANT_PATTERN, format_instant, parse_instant, wall_ms
 from app.validation import (
     AvailabilityQuery,
