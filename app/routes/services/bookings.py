@@ -13,6 +13,7 @@ from app import pagination, presenters
 from app.domain import bookings
 from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.errors import refusals_as_api_errors
+from app.routes.services import sent_fields
 from app.times import parse_instant
 from app.validation import (
     BookingCreate,
@@ -71,7 +72,7 @@ def get(db: Database, booking_id: str) -> Json:
 
 @refusals_as_api_errors
 def update(db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
-    sent = {name: getattr(payload, name) for name in payload.model_fields_set}
+    sent = sent_fields(payload)
     return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
 
 

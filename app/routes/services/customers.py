@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from app import pagination, presenters
 from app.domain import customers
 from app.errors import refusals_as_api_errors
+from app.routes.services import sent_fields
 from app.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 
 Json = dict[str, Any]
@@ -26,7 +27,7 @@ def get(db: Database, customer_id: str) -> Json:
 
 @refusals_as_api_errors
 def update(db: Database, customer_id: str, payload: CustomerPatch) -> Json:
-    sent = {name: getattr(payload, name) for name in payload.model_fields_set}
+    sent = sent_fields(payload)
     return presenters.customer(customers.update(db, customer_id, sent))
 
 

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from app import pagination, presenters
 from app.domain import resources
 from app.errors import refusals_as_api_errors
+from app.routes.services import sent_fields
 from app.times import parse_instant
 from app.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
@@ -27,7 +28,7 @@ def get(db: Database, resource_id: str) -> Json:
 
 @refusals_as_api_errors
 def update(db: Database, resource_id: str, payload: ResourcePatch) -> Json:
-    sent = {name: getattr(payload, name) for name in payload.model_fields_set}
+    sent = sent_fields(payload)
     return presenters.resource(resources.update(db, resource_id, sent))
 
 
