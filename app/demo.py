@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from app import storage
-from app.domain import blockers, bookings, customers, resources
+
+# Through the API's own request models and services, so the demo holds only what a client
+# could have made (defaults included).
+from app.routes.services import blockers, bookings, customers, resources
 from app.validation import BlockerCreate, BookingCreate, CustomerCreate, ResourceCreate
 
 WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

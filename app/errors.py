@@ -30,17 +30,27 @@ Every error response has the shape
 | 503    | request_too_expensive | past its deadline (app/deadline.py); retry or ask for less |
 
 All three 503s carry `Retry-After`; writes work again by themselves once the cause is gone.
+
+The domain and storage raise plain exceptions that know no status (app/domain/errors.py,
+storage.RowMissing); `DOMAIN_ERRORS` below is the one table that gives each its answer here.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app import deadline, storage
+from app.domain import errors as domain
+
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ApiError(Exception):
@@ -194,6 +204,54 @@ def storage_error(problem: str, **extra: Any) -> ApiError:
     return cls(headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)}, extra=extra)
 
 
+# The one place a domain or storage refusal becomes an HTTP answer: same code, message, details.
+DOMAIN_ERRORS: dict[type[Exception], type[ApiError]] = {
+    storage.RowMissing: NotFound,
+    domain.NotFound: NotFound,
+    domain.InvalidInput: ValidationFailed,
+    domain.UnknownResource: UnknownResource,
+    domain.UnknownCustomer: UnknownCustomer,
+    domain.SlotConflict: SlotConflict,
+    domain.InvalidState: InvalidState,
+    domain.InvalidTransition: InvalidTransition,
+    deadline.DeadlinePassed: RequestTooExpensive,
+}
+
+
+def from_domain(error: Exception) -> ApiError | None:
+    """The ApiError answering a domain or storage refusal, or None if `error` is not one."""
+    for cls in type(error).__mro__:
+        answer = DOMAIN_ERRORS.get(cls)
+        if answer is not None:
+            retry_after = getattr(error, "retry_after_s", None)
+            return answer(
+                getattr(error, "message", None) or str(error),
+                details=getattr(error, "details", None),
+                extra=getattr(error, "extra", None),
+                headers={"Retry-After": str(retry_after)} if retry_after else None,
+            )
+    return None
+
+
+def refusals_as_api_errors(call: Callable[P, R]) -> Callable[P, R]:
+    """Raise a domain or storage refusal from `call` as its ApiError.
+
+    For callers that catch ApiError to show a refusal beside a form (the UI's pages); the
+    API's routes would get the same answer from the error handler without it.
+    """
+
+    @functools.wraps(call)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return call(*args, **kwargs)
+        except (domain.DomainError, storage.RowMissing, deadline.DeadlinePassed) as error:
+            answer = from_domain(error)
+            assert answer is not None  # every domain error class is in DOMAIN_ERRORS
+            raise answer from error
+
+    return translated
+
+
 def error_response(error: ApiError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
@@ -236,11 +294,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def api_error_for(error: Exception) -> ApiError:
-    """A 503 when SQLite cannot store anything now (full disk, read-only file), else a logged
-    500 that tells the client nothing more."""
-    from app.storage import storage_problem  # storage imports this module
-
-    problem = storage_problem(error)
+    """The answer to an exception no view caught: a domain or storage refusal's own (the
+    table above), a 503 when SQLite cannot store anything now (full disk, read-only file),
+    else a logged 500 that tells the client nothing more."""
+    refusal = from_domain(error)
+    if refusal is not None:
+        return refusal
+    problem = storage.storage_problem(error)
     if problem is not None:
         log.warning("Refused a request: the database cannot be written (%s): %s", problem, error)
         return storage_error(problem)

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from flask import Response, current_app, request
 
 from app import storage
-from app.errors import ApiError, IdempotencyMismatch, ValidationFailed, error_response
+from app.errors import (
+    ApiError,
+    IdempotencyMismatch,
+    ValidationFailed,
+    error_response,
+    from_domain,
+)
 from app.times import wall_ms
 
 HEADER = "Idempotency-Key"
@@ -73,8 +79,14 @@ def run(api_key_id: str, view: Callable[[], Response]) -> Response:
 
 
 def _call(view: Callable[[], Response]) -> Response:
-    """Run the view, turning an API error into its response so that it is remembered too."""
+    """Run the view, turning an API error or a domain refusal into its response so that it is
+    remembered too."""
     try:
         return view()
     except ApiError as error:
         return error_response(error)
+    except Exception as error:
+        answer = from_domain(error)
+        if answer is None:
+            raise  # a bug or a storage outage: the error handler answers, nothing is remembered
+        return error_response(answer)

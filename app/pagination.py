@@ -7,11 +7,14 @@ signature and is a 422 naming `cursor`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.errors import ValidationFailed
+
+T = TypeVar("T")
 
 
 def _serializer(secret: str, kind: str) -> URLSafeSerializer:
@@ -36,8 +39,8 @@ def decode(secret: str, kind: str, cursor: str | None) -> Any:
 
 
 def page(
-    rows: list[dict[str, Any]], limit: int, secret: str, kind: str, key_of: Any
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows: list[T], limit: int, secret: str, kind: str, key_of: Callable[[T], Any]
+) -> tuple[list[T], dict[str, Any]]:
     """Split `limit + 1` fetched rows into the page and its `meta`."""
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from app import json_codec
-from app.errors import ApiError, NotFound
 from app.ids import new_node_id
 from migrations.migrations import migrations
 from sync import changelog, clock, identity
@@ -32,6 +31,19 @@ CHECKPOINT_INTERVAL_S = 0.25
 BACKSTOP_AUTOCHECKPOINT_PAGES = 10_000
 
 log = logging.getLogger(__name__)
+
+
+class RowMissing(LookupError):
+    """No row has the id asked for. The web layer answers it as 404 not_found; a caller that
+    means something else by it (a booking naming an unknown resource) passes `missing=`."""
+
+    code = "not_found"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 _checkpointed_paths: set[str] = set()  # database files a Checkpointer is looking after
 
 
@@ -444,7 +456,11 @@ def _update(
 
 
 def _get(
-    db: Database, table: str, record_id: str, json_columns: tuple[str, ...], missing: type[ApiError]
+    db: Database,
+    table: str,
+    record_id: str,
+    json_columns: tuple[str, ...],
+    missing: Callable[[str], Exception],
 ) -> dict[str, Any]:
     rows = _rows(db, f"SELECT * FROM {table} WHERE id = ?", [record_id])
     if not rows:
@@ -457,7 +473,9 @@ def insert_customer(db: Database, customer: dict[str, Any]) -> None:
     upsert_local(db, "customer", customer["id"], customer)
 
 
-def get_customer(db: Database, customer_id: str, missing: type[ApiError] = NotFound) -> dict:
+def get_customer(
+    db: Database, customer_id: str, missing: Callable[[str], Exception] = RowMissing
+) -> dict:
     return _get(db, "customers", customer_id, CUSTOMER_JSON_COLUMNS, missing)
 
 
@@ -525,7 +543,9 @@ def insert_resource(db: Database, resource: dict[str, Any]) -> None:
     upsert_local(db, "resource", resource["id"], resource)
 
 
-def get_resource(db: Database, resource_id: str, missing: type[ApiError] = NotFound) -> dict:
+def get_resource(
+    db: Database, resource_id: str, missing: Callable[[str], Exception] = RowMissing
+) -> dict:
     return _get(db, "resources", resource_id, RESOURCE_JSON_COLUMNS, missing)
 
 
@@ -613,7 +633,9 @@ def append_booking_event(db: Database, booking: dict[str, Any], event: dict[str,
     _update(db, "bookings", booking["id"], changes, BOOKING_JSON_COLUMNS)
 
 
-def get_booking(db: Database, booking_id: str, missing: type[ApiError] = NotFound) -> dict:
+def get_booking(
+    db: Database, booking_id: str, missing: Callable[[str], Exception] = RowMissing
+) -> dict:
     return _get(db, "bookings", booking_id, BOOKING_JSON_COLUMNS, missing)
 
 
@@ -723,7 +745,9 @@ def insert_blocker(db: Database, blocker: dict[str, Any]) -> None:
     upsert_local(db, "blocker", blocker["id"], blocker)
 
 
-def get_blocker(db: Database, blocker_id: str, missing: type[ApiError] = NotFound) -> dict:
+def get_blocker(
+    db: Database, blocker_id: str, missing: Callable[[str], Exception] = RowMissing
+) -> dict:
     return _get(db, "blockers", blocker_id, BLOCKER_JSON_COLUMNS, missing)
 
 

@@ -28,8 +28,10 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from app import json_codec
+from app.domain.blockers import MAX_OCCURRENCES_PER_DAY
 from app.errors import BadRequest, ValidationFailed
 from app.times import INSTANT_PATTERN, in_range, is_instant, parse_instant
+from sync.protocol import SYNC_PROTOCOL
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -418,7 +420,6 @@ class AvailabilityQuery(Query):
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 # Bounds that keep every blocker's expansion cheap (README § Bookings, blockers and availability).
-MAX_OCCURRENCES_PER_DAY = 24
 MAX_BLOCKER_DAYS = 366  # one-off: a year's closure, not a 4,000-year one
 MAX_OCCURRENCE_DAYS = 31  # each occurrence of a repeating blocker
 DAY_MS = 86_400_000
@@ -593,7 +594,6 @@ class ShingleCustomerListQuery(Query):
 
 # --- sync (SYNC.md §3, §4) ---------------------------------------------------------------------
 
-SYNC_PROTOCOL = 1
 MAX_PUSH_CHANGES = 500
 HLC_PATTERN = r"^\d{16}-\d{5}-[0-9A-Za-z]{1,64}$"
 

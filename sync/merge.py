@@ -18,7 +18,6 @@ from sqlite_utils import Database
 
 from app import storage
 from app.domain import bookings
-from app.errors import NotFound
 from app.times import wall_ms
 from sync import changelog, clock
 
@@ -119,7 +118,7 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
     for booking_id in sorted(booking_ids):
         try:
             booking = storage.get_booking(db, booking_id)
-        except NotFound:  # deleted, or its `created` event has not arrived: nothing to settle
+        except storage.RowMissing:  # deleted, or its `created` event not yet here: nothing to do
             continue
         if booking["status"] not in bookings.ACTIVE:
             continue

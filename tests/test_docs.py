@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app import errors
+from app import deadline, errors, storage
+from app.domain import errors as domain_errors
 from app.settings import SETTINGS
 
 REPO = Path(__file__).parents[1]
@@ -45,6 +46,26 @@ def test_every_error_class_is_in_the_errors_table():
     table = _docstring_table()
     for code, status in _error_classes().items():
         assert table.get(code) == status, f"{status} {code} is a class but not in the table"
+
+
+def _subclasses(cls):
+    found, todo = [], [cls]
+    while todo:
+        found.append(todo.pop())
+        todo += found[-1].__subclasses__()
+    return found
+
+
+def test_every_domain_error_is_answered_by_the_table_with_its_own_code():
+    """A domain or storage refusal keeps its code on the wire (errors.DOMAIN_ERRORS)."""
+    raised = _subclasses(domain_errors.DomainError)[1:] + [storage.RowMissing]
+    for cls in raised:
+        answer = errors.from_domain(cls("Refused."))
+        assert answer is not None, f"{cls.__name__} is not in errors.DOMAIN_ERRORS"
+        assert answer.code == cls.code, cls
+    answer = errors.from_domain(deadline.DeadlinePassed("Too slow."))
+    assert (answer.code, answer.status) == ("request_too_expensive", 503)
+    assert answer.headers == {"Retry-After": "5"}
 
 
 @pytest.mark.skipif(not API_MD.exists(), reason="the shared spec is not beside the repository")

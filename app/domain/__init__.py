@@ -1,1 +1,2 @@
-"""Business rules. Nothing here imports Flask: services take a Database and validated models."""
+"""Business rules. Nothing here imports Flask: services take a Database and plain data (dicts,
+dataclasses, instants in ms), return rows, and raise app.domain.errors, which know no status."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -18,12 +19,11 @@ from dateutil import rrule
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database
 
-from app import deadline, pagination, storage
+from app import deadline, storage
 from app.domain.availability import Interval, overlaps
-from app.errors import UnknownResource, ValidationFailed
+from app.domain.errors import InvalidInput, UnknownResource
 from app.ids import new_id
-from app.times import MAX_MS, format_instant, parse_instant, to_datetime, wall_ms
-from app.validation import MAX_OCCURRENCES_PER_DAY, BlockerCreate, BlockerListQuery
+from app.times import MAX_MS, parse_instant, to_datetime, wall_ms
 
 FREQUENCIES = {
     "daily": rrule.DAILY,
@@ -41,6 +41,8 @@ WEEKDAYS = {
     "SU": rrule.SU,
 }
 MAX_OCCURRENCES_LISTED = 100
+# Bounds that keep every blocker's expansion cheap (README § Bookings, blockers and availability).
+MAX_OCCURRENCES_PER_DAY = 24
 RULE_HORIZON = timedelta(days=3653)
 TWO_HOURS = 7_200_000  # the most a daylight-saving change moves a wall-clock length
 RULE_EXAMPLE = "such as FREQ=WEEKLY;BYDAY=MO,WE"
@@ -308,59 +310,56 @@ def occurrences_for_resource(
         yield from occurrences(blocker, resource["timezone"], start, end)
 
 
-# --- JSON and services ------------------------------------------------------------------------
+# --- services ---------------------------------------------------------------------------------
+
+Blocker = dict[str, Any]
 
 
-def to_json(blocker: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": blocker["id"],
-        "resource_id": blocker["resource_id"],
-        "title": blocker["title"],
-        "start_time": format_instant(blocker["start_time"]),
-        "end_time": format_instant(blocker["end_time"]),
-        "all_day": bool(blocker["all_day"]),
-        "recurrence": blocker["recurrence"],
-        "metadata": blocker["metadata"],
-        "created_at": format_instant(blocker["created_at"]),
-        "updated_at": format_instant(blocker["updated_at"]),
-    }
+@dataclass(frozen=True)
+class NewBlocker:
+    """What a caller asks to block; instants in ms. With `all_day` the interval widens to whole
+    local days; `recurrence` is the structured form or {"rrule": ...}, as stored."""
+
+    resource_id: str
+    start: int
+    end: int
+    title: str | None = None
+    all_day: bool = False
+    recurrence: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _interval_json(interval: Interval) -> dict[str, str]:
-    return {"start_time": format_instant(interval.start), "end_time": format_instant(interval.end)}
-
-
-def create(db: Database, payload: BlockerCreate) -> tuple[dict[str, Any], list[str]]:
-    """Store a blocker; return it and the ids of active bookings it now covers.
+def create(db: Database, new: NewBlocker) -> tuple[Blocker, list[str]]:
+    """Store a blocker; return its row and the ids of active bookings it now covers.
 
     Bookings in the way do not stop a blocker: staff close for a holiday, then call customers.
-    Raises UnknownResource, or ValidationFailed for an RRULE dateutil cannot use.
+    Raises UnknownResource, or InvalidInput for an RRULE dateutil cannot use.
     """
     # Validate and shape the blocker before taking the write lock: a pathological rule can
     # take dateutil seconds to refuse, and other writers must not wait on that.
-    resource = storage.get_resource(db, payload.resource_id, missing=UnknownResource)
-    blocker = _new_blocker(payload, resource["timezone"])
+    resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
+    blocker = _new_blocker(new, resource["timezone"])
     with storage.transaction(db):
-        resource = storage.get_resource(db, payload.resource_id, missing=UnknownResource)
+        resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
         conflicting = _covered_bookings(db, blocker, resource)
         storage.insert_blocker(db, blocker)
-    return to_json(blocker), conflicting
+    return blocker, conflicting
 
 
-def _new_blocker(payload: BlockerCreate, timezone: str) -> dict[str, Any]:
-    start, end = parse_instant(payload.start_time), parse_instant(payload.end_time)
-    if payload.all_day:
+def _new_blocker(new: NewBlocker, timezone: str) -> Blocker:
+    start, end = new.start, new.end
+    if new.all_day:
         start, end = widen_all_day(start, end, timezone)
     now = wall_ms()
     blocker = {
         "id": new_id("blk"),
-        "resource_id": payload.resource_id,
-        "title": payload.title,
+        "resource_id": new.resource_id,
+        "title": new.title,
         "start_time": start,
         "end_time": end,
-        "all_day": payload.all_day,
-        "recurrence": payload.recurrence_json(),
-        "metadata": payload.metadata,
+        "all_day": new.all_day,
+        "recurrence": new.recurrence,
+        "metadata": new.metadata,
         "created_at": now,
         "updated_at": now,
     }
@@ -369,13 +368,13 @@ def _new_blocker(payload: BlockerCreate, timezone: str) -> dict[str, Any]:
 
 
 def _check_rule(blocker: dict[str, Any], timezone: str) -> None:
-    """422 unless dateutil can use the rule within the blocker bounds (README)."""
+    """InvalidInput unless dateutil can use the rule within the blocker bounds (README)."""
     if not blocker["recurrence"]:
         return
     try:
         _check_expansion(blocker["recurrence"], _local(blocker["start_time"], ZoneInfo(timezone)))
     except ValueError as error:
-        raise ValidationFailed(
+        raise InvalidInput(
             "The recurrence rule cannot be used.",
             details=[{"field": "recurrence.rrule", "message": str(error)}],
         ) from None
@@ -414,42 +413,46 @@ def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str,
     return covered
 
 
-def get(db: Database, blocker_id: str) -> dict[str, Any]:
-    return to_json(storage.get_blocker(db, blocker_id))
+def get(db: Database, blocker_id: str) -> Blocker:
+    return storage.get_blocker(db, blocker_id)
 
 
-def delete(db: Database, blocker_id: str) -> dict[str, Any]:
+def delete(db: Database, blocker_id: str) -> Blocker:
     with storage.transaction(db):
         blocker = storage.get_blocker(db, blocker_id)
         storage.delete_blocker(db, blocker_id)
-    return to_json(blocker)
+    return blocker
 
 
-def list_page(
-    db: Database, query: BlockerListQuery, secret: str
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Blockers in id order; with a window, only those occurring in it, with their occurrences."""
-    after = pagination.decode(secret, "blockers", query.cursor)
-    windowed = query.from_ is not None or query.to is not None
-    start = parse_instant(query.from_) if query.from_ else 0
-    end = parse_instant(query.to) if query.to else 253402300800000  # year 10000
+def find(
+    db: Database,
+    *,
+    after_id: str | None,
+    limit: int,
+    resource_id: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[tuple[Blocker, list[Interval] | None]]:
+    """Up to `limit` blockers in id order after `after_id`. With a window (`start` or `end`),
+    only those occurring in it, each with its occurrences there (at most 100); else None."""
+    windowed = start is not None or end is not None
+    first = start if start is not None else 0
+    last = end if end is not None else 253402300800000  # year 10000
     zones: dict[str, str] = {}
-    found: list[dict[str, Any]] = []
-    for blocker in storage.iter_blockers(db, after_id=after, resource_id=query.resource_id):
+    found: list[tuple[Blocker, list[Interval] | None]] = []
+    for blocker in storage.iter_blockers(db, after_id=after_id, resource_id=resource_id):
         deadline.check()
-        item = to_json(blocker)
+        hits = None
         if windowed:
             zone = zones.get(blocker["resource_id"])
             if zone is None:
                 zone = zones[blocker["resource_id"]] = storage.resource_timezone(
                     db, blocker["resource_id"]
                 )
-            hits = list(occurrences(blocker, zone, start, end, MAX_OCCURRENCES_LISTED))
+            hits = list(occurrences(blocker, zone, first, last, MAX_OCCURRENCES_LISTED))
             if not hits:
                 continue
-            item["occurrences"] = [_interval_json(hit) for hit in hits]
-        found.append({**item, "_key": blocker["id"]})
-        if len(found) > query.limit:
+        found.append((blocker, hits))
+        if len(found) >= limit:
             break
-    rows, meta = pagination.page(found, query.limit, secret, "blockers", lambda r: r["_key"])
-    return [{k: v for k, v in row.items() if k != "_key"} for row in rows], meta
+    return found

@@ -9,13 +9,14 @@ what a full replay gives, because a new local event always sorts last.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
-from app import pagination, storage
+from app import storage
 from app.domain import availability, blockers
-from app.errors import (
+from app.domain.errors import (
     InvalidState,
     InvalidTransition,
     SlotConflict,
@@ -24,13 +25,6 @@ from app.errors import (
 )
 from app.ids import new_id
 from app.times import format_instant, parse_instant, wall_ms
-from app.validation import (
-    BookingCreate,
-    BookingListQuery,
-    BookingPatch,
-    BookingTransition,
-    EventListQuery,
-)
 
 STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE = ("pending", "confirmed", "checked_in")
@@ -120,55 +114,6 @@ def moves_message(status: str) -> str:
     return f"A {status} booking can only move to {', '.join(allowed)}."
 
 
-# --- JSON -------------------------------------------------------------------------------------
-
-
-def to_json(booking: Booking) -> dict[str, Any]:
-    return {
-        "id": booking["id"],
-        "resource_id": booking["resource_id"],
-        "customer_id": booking["customer_id"],
-        "start_time": format_instant(booking["start_time"]),
-        "end_time": format_instant(booking["end_time"]),
-        "duration_minutes": (booking["end_time"] - booking["start_time"]) // 60_000,
-        "title": booking["title"],
-        "notes": booking["notes"],
-        "metadata": booking["metadata"],
-        "status": booking["status"],
-        "cancel_reason": booking["cancel_reason"],
-        "created_at": format_instant(booking["created_at"]),
-        "updated_at": format_instant(booking["updated_at"]),
-    }
-
-
-def with_conflicts(db: Database, booking: Booking) -> dict[str, Any]:
-    """The booking's JSON plus `conflict_with`: active bookings overlapping it on its resource.
-
-    Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
-    The list shows the clash until the hub's cancellation arrives (SYNC.md §5).
-    """
-    data = to_json(booking)
-    clashes = storage.overlapping_active(db, booking) if booking["status"] in ACTIVE else []
-    data["conflict_with"] = [clash["id"] for clash in clashes]
-    return data
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "id": event["id"],
-        "booking_id": event["booking_id"],
-        "type": event["type"],
-        "from_status": event["from_status"],
-        "to_status": event["to_status"],
-        "actor": event["actor"],
-        "data": event["data"],
-        "occurred_at": format_instant(event["occurred_at"]),
-        "node_id": event["node_id"],
-        "applied": event["applied"],
-        "anomaly": event["anomaly"],
-    }
-
-
 # --- services ---------------------------------------------------------------------------------
 
 
@@ -187,13 +132,27 @@ def new_event(booking_id: str, kind: str, actor: str | None, **fields: Any) -> E
     }
 
 
-def resolve_interval(payload: BookingCreate, resource: dict[str, Any]) -> tuple[int, int]:
-    """[start, end) in ms: end_time, else duration_minutes, else the resource's default."""
-    start = parse_instant(payload.start_time)
-    if payload.end_time is not None:
-        return start, parse_instant(payload.end_time)
-    minutes = payload.duration_minutes or resource["default_duration_minutes"]
-    return start, start + minutes * 60_000
+@dataclass(frozen=True)
+class NewBooking:
+    """What a caller asks to book; instants in ms. `end`, else `duration_minutes`, else the
+    resource's default length decides where it ends."""
+
+    resource_id: str
+    start: int
+    end: int | None = None
+    duration_minutes: int | None = None
+    customer_id: str | None = None
+    title: str | None = None
+    notes: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_interval(new: NewBooking, resource: dict[str, Any]) -> tuple[int, int]:
+    """[start, end) in ms: end, else duration_minutes, else the resource's default."""
+    if new.end is not None:
+        return new.start, new.end
+    minutes = new.duration_minutes or resource["default_duration_minutes"]
+    return new.start, new.start + minutes * 60_000
 
 
 def find_clash(
@@ -224,46 +183,58 @@ def ensure_free(db: Database, resource: dict[str, Any], start: int, end: int) ->
         )
 
 
-def create(db: Database, payload: BookingCreate, *, actor: str | None) -> dict[str, Any]:
+def conflicts(db: Database, booking: Booking) -> list[str]:
+    """Ids of active bookings overlapping this active one on its resource.
+
+    Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
+    The list shows the clash until the hub's cancellation arrives (SYNC.md §5).
+    """
+    if booking["status"] not in ACTIVE:
+        return []
+    return [clash["id"] for clash in storage.overlapping_active(db, booking)]
+
+
+def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     """Create a pending booking and its `created` event, atomically with the overlap check.
 
-    Raises UnknownResource, UnknownCustomer, SlotConflict (details name the clashing id).
+    Raises UnknownResource, UnknownCustomer, SlotConflict (details name the clashing id). The
+    new booking overlaps nothing: the check just passed.
     """
     booking_id = new_id("bk")
     with storage.transaction(db):
-        resource = storage.get_resource(db, payload.resource_id, missing=UnknownResource)
-        if payload.customer_id is not None:
-            storage.get_customer(db, payload.customer_id, missing=UnknownCustomer)
-        start, end = resolve_interval(payload, resource)
+        resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
+        if new.customer_id is not None:
+            storage.get_customer(db, new.customer_id, missing=UnknownCustomer)
+        start, end = resolve_interval(new, resource)
         ensure_free(db, resource, start, end)
         data = {
             "resource_id": resource["id"],
-            "customer_id": payload.customer_id,
+            "customer_id": new.customer_id,
             "start_time": format_instant(start),
             "end_time": format_instant(end),
-            "title": payload.title,
-            "notes": payload.notes,
-            "metadata": payload.metadata,
+            "title": new.title,
+            "notes": new.notes,
+            "metadata": new.metadata,
         }
         event = new_event(booking_id, "created", actor, to_status="pending", data=data)
         booking, _ = step(None, event)
         assert booking is not None
         storage.insert_booking(db, booking, event)
-    return {**to_json(booking), "conflict_with": []}  # the overlap check just passed
+    return booking
 
 
-def get(db: Database, booking_id: str) -> dict[str, Any]:
-    """The booking with its 20 most recent events, oldest first. Raises NotFound."""
-    booking = storage.get_booking(db, booking_id)
-    events = storage.recent_booking_events(db, booking_id, RECENT_EVENTS)
-    return {**with_conflicts(db, booking), "events": [event_json(e) for e in events]}
+def get(db: Database, booking_id: str) -> Booking:
+    """The booking's row. Raises storage.RowMissing."""
+    return storage.get_booking(db, booking_id)
 
 
-def update(
-    db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None
-) -> dict[str, Any]:
+def recent_events(db: Database, booking_id: str) -> list[Event]:
+    """The booking's 20 most recent events, oldest first."""
+    return storage.recent_booking_events(db, booking_id, RECENT_EVENTS)
+
+
+def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
-    sent = {name: getattr(payload, name) for name in payload.model_fields_set}
     with storage.transaction(db):
         booking = storage.get_booking(db, booking_id)
         if booking["status"] not in EDITABLE:
@@ -278,34 +249,32 @@ def update(
         if changed:
             event = new_event(booking_id, "updated", actor, data={"changed": changed})
             booking = _apply(db, booking, event)
-    return with_conflicts(db, booking)
+    return booking
 
 
 def transition(
-    db: Database, booking_id: str, payload: BookingTransition, *, actor: str | None
-) -> dict[str, Any]:
-    """Move the booking to `payload.status`; raises InvalidTransition naming allowed moves."""
+    db: Database,
+    booking_id: str,
+    status: str,
+    *,
+    cancel_reason: str | None = None,
+    actor: str | None,
+) -> Booking:
+    """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with storage.transaction(db):
         booking = storage.get_booking(db, booking_id)
-        status = booking["status"]
-        if payload.status not in ALLOWED_MOVES[status]:
+        current = booking["status"]
+        if status not in ALLOWED_MOVES[current]:
             raise InvalidTransition(
-                moves_message(status),
-                details=[
-                    {"field": "status", "message": f"Cannot go from {status} to {payload.status}."}
-                ],
+                moves_message(current),
+                details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
             )
-        data = {"cancel_reason": payload.cancel_reason} if payload.status == "cancelled" else {}
+        data = {"cancel_reason": cancel_reason} if status == "cancelled" else {}
         event = new_event(
-            booking_id,
-            "status_changed",
-            payload.actor or actor,
-            from_status=status,
-            to_status=payload.status,
-            data=data,
+            booking_id, "status_changed", actor, from_status=current, to_status=status, data=data
         )
         booking = _apply(db, booking, event)
-    return with_conflicts(db, booking)
+    return booking
 
 
 def _apply(db: Database, booking: Booking, event: Event) -> Booking:
@@ -315,7 +284,7 @@ def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     return after
 
 
-def delete(db: Database, booking_id: str) -> dict[str, Any]:
+def delete(db: Database, booking_id: str) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with storage.transaction(db):
         booking = storage.get_booking(db, booking_id)
@@ -325,39 +294,16 @@ def delete(db: Database, booking_id: str) -> dict[str, Any]:
                 "ones. Cancel it first, or keep it for the record."
             )
         storage.delete_booking(db, booking_id)
-    return {**to_json(booking), "conflict_with": []}
+    return booking
 
 
-def list_page(
-    db: Database, query: BookingListQuery, secret: str
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Bookings by start_time then id, filtered; keyset-paginated."""
-    after = pagination.decode(secret, "bookings", query.cursor)
-    statuses = query.statuses()
-    rows = storage.list_bookings(
-        db,
-        after=tuple(after) if after else None,
-        limit=query.limit + 1,
-        statuses=statuses,
-        resource_id=query.resource_id,
-        customer_id=query.customer_id,
-        start=parse_instant(query.from_) if query.from_ else None,
-        end=parse_instant(query.to) if query.to else None,
-    )
-    rows, meta = pagination.page(
-        rows, query.limit, secret, "bookings", lambda r: [r["start_time"], r["id"]]
-    )
-    return [with_conflicts(db, row) for row in rows], meta
+# Up to `limit` bookings by start_time then id, after the key `after`, filtered: no rule
+# applies to listing, so it is storage's query itself.
+find = storage.list_bookings
 
 
-def events_page(
-    db: Database, booking_id: str, query: EventListQuery, secret: str
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """All of a booking's events, oldest first (event order), keyset-paginated."""
+def events(db: Database, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
+    """Up to `limit` of a booking's events in event order after `after_hlc`. Raises
+    storage.RowMissing for an unknown booking."""
     storage.get_booking(db, booking_id)
-    after = pagination.decode(secret, f"events:{booking_id}", query.cursor)
-    rows = storage.booking_events(db, booking_id, after_hlc=after, limit=query.limit + 1)
-    rows, meta = pagination.page(
-        rows, query.limit, secret, f"events:{booking_id}", lambda r: r["hlc"]
-    )
-    return [event_json(row) for row in rows], meta
+    return storage.booking_events(db, booking_id, after_hlc=after_hlc, limit=limit)

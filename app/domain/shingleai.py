@@ -23,10 +23,9 @@ from sqlite_utils import Database
 from ulid import ULID
 
 from app import storage
-from app.errors import NotFound
+from app.domain.errors import NotFound
 from app.ids import new_id
-from app.times import format_instant, format_optional, parse_instant, wall_ms
-from app.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
+from app.times import wall_ms
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PREFIX = "cus_"
@@ -46,41 +45,15 @@ def native_id(value: str) -> str:
     raise NotFound(f"No customer has the id {value!r}.")
 
 
-def to_json(customer: dict[str, Any], organization_id: str) -> dict[str, Any]:
-    """The ShingleAI JSON of a customer row, in the seed's field order.
-
-    `organization_id` stands in for rows made before the column existed.
-    """
-    return {
-        "id": public_id(customer["id"]),
-        "createdAt": format_instant(customer["created_at"]),
-        "updatedAt": format_instant(customer["updated_at"]),
-        "deletedAt": format_optional(customer["deleted_at"]),
-        "organizationId": customer["organization_id"] or organization_id,
-        "businessId": customer["business_id"],
-        "contactId": customer["contact_id"],
-        "type": customer["type"],
-        "name": customer["name"],
-        "email": customer["email"],
-        "phone": customer["phone"],
-        "notes": customer["notes"],
-        "status": customer["status"],
-        "customerSince": format_optional(customer["customer_since"]),
-        "data": customer["metadata"],
-    }
-
-
-def _columns(fields: dict[str, Any]) -> dict[str, Any]:
-    """Model fields as column values: the models' field names are the column names."""
-    if fields.get("customer_since") is not None:
-        fields["customer_since"] = parse_instant(fields["customer_since"])
-    return fields
+def _with_organization(customer: dict[str, Any], organization_id: str) -> dict[str, Any]:
+    """The row with `organization_id` filled for rows made before the column existed."""
+    return {**customer, "organization_id": customer["organization_id"] or organization_id}
 
 
 def _get(db: Database, path_id: str) -> dict[str, Any]:
     try:
         return storage.get_customer(db, native_id(path_id))
-    except NotFound:
+    except storage.RowMissing:
         # Name the id the client sent: a ShingleAI client never saw the cus_ form.
         raise NotFound(f"No customer has the id {path_id!r}.") from None
 
@@ -92,14 +65,17 @@ def _live(db: Database, path_id: str) -> dict[str, Any]:
     return customer
 
 
-def create(db: Database, payload: ShingleCustomerCreate) -> dict[str, Any]:
-    """Insert a customer (and its `upsert` change with every column); return its ShingleAI JSON."""
+def create(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
+    """Insert a customer (and its `upsert` change with every column); return its row.
+
+    `fields` are column values (instants in ms), named as the columns are.
+    """
     now = wall_ms()
     customer: dict[str, Any] = {
         "id": new_id("cus"),
         "external_id": None,
         "tags": [],
-        **_columns(payload.model_dump()),
+        **fields,
         "deleted_at": None,
         "created_at": now,
         "updated_at": now,
@@ -107,20 +83,19 @@ def create(db: Database, payload: ShingleCustomerCreate) -> dict[str, Any]:
     with storage.transaction(db):
         customer["organization_id"] = storage.organization_id(db)
         storage.insert_customer(db, customer)
-    return to_json(customer, customer["organization_id"])
+    return customer
 
 
 def get(db: Database, path_id: str) -> dict[str, Any]:
-    """The customer's ShingleAI JSON, soft-deleted or not. Raises NotFound."""
-    return to_json(_get(db, path_id), storage.organization_id(db))
+    """The customer's row, soft-deleted or not. Raises NotFound."""
+    return _with_organization(_get(db, path_id), storage.organization_id(db))
 
 
-def update(db: Database, path_id: str, payload: ShingleCustomerPatch) -> dict[str, Any]:
-    """Apply the fields the client sent; unchanged values write nothing.
+def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
+    """Apply the columns sent; unchanged values write nothing.
 
     Raises NotFound, also for a soft-deleted customer (it is gone as far as /v1 is concerned).
     """
-    sent = _columns(payload.model_dump(include=payload.model_fields_set))
     with storage.transaction(db):
         customer = _live(db, path_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
@@ -129,7 +104,7 @@ def update(db: Database, path_id: str, payload: ShingleCustomerPatch) -> dict[st
             storage.update_customer(db, customer["id"], changes)
             customer.update(changes)
         organization_id = storage.organization_id(db)
-    return to_json(customer, organization_id)
+    return _with_organization(customer, organization_id)
 
 
 def delete(db: Database, path_id: str) -> dict[str, Any]:
@@ -144,20 +119,12 @@ def delete(db: Database, path_id: str) -> dict[str, Any]:
         storage.update_customer(db, customer["id"], changes)
         customer.update(changes)
         organization_id = storage.organization_id(db)
-    return to_json(customer, organization_id)
+    return _with_organization(customer, organization_id)
 
 
-def list_page(
-    db: Database, query: ShingleCustomerListQuery
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One offset page of customers that are not deleted, oldest first, with `meta.pagination`."""
-    rows = storage.list_customers(db, after_id=None, limit=query.limit, offset=query.offset)
+def find(db: Database, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One offset page of customers that are not deleted, oldest first, and how many there are."""
+    rows = storage.list_customers(db, after_id=None, limit=limit, offset=offset)
     total = storage.count_customers(db)
     organization_id = storage.organization_id(db)
-    pagination = {
-        "limit": query.limit,
-        "offset": query.offset,
-        "hasMore": query.offset + len(rows) < total,
-        "total": total,
-    }
-    return [to_json(row, organization_id) for row in rows], {"pagination": pagination}
+    return [_with_organization(row, organization_id) for row in rows], total

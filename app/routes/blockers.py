@@ -3,7 +3,7 @@
 from flask import Blueprint, Response
 
 from app.api import cursor_secret, db, endpoint, ok
-from app.domain import blockers
+from app.routes.services import blockers
 from app.schemas import Blocker
 from app.validation import BlockerCreate, BlockerListQuery
 

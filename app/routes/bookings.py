@@ -3,7 +3,7 @@
 from flask import Blueprint, Response
 
 from app.api import actor, cursor_secret, db, endpoint, ok
-from app.domain import bookings
+from app.routes.services import bookings
 from app.schemas import Booking, BookingEvent, BookingWithEvents
 from app.validation import (
     BookingCreate,

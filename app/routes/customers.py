@@ -3,7 +3,7 @@
 from flask import Blueprint, Response
 
 from app.api import cursor_secret, db, endpoint, ok
-from app.domain import customers
+from app.routes.services import customers
 from app.schemas import Customer
 from app.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 

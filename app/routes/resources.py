@@ -3,7 +3,7 @@
 from flask import Blueprint, Response
 
 from app.api import cursor_secret, db, endpoint, ok
-from app.domain import resources
+from app.routes.services import resources
 from app.schemas import Resource, Slot
 from app.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 

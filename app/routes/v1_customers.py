@@ -7,7 +7,7 @@ tokens, idempotency and the error envelope are the rest of the API's.
 from flask import Blueprint, Response
 
 from app.api import db, endpoint, shingleai_ok
-from app.domain import shingleai
+from app.routes.services import shingleai
 from app.schemas import ShingleCustomer
 from app.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
 

@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.api import db
-from app.domain import blockers, resources
 from app.errors import ApiError, ValidationFailed
+from app.routes.services import blockers, resources
 from app.ui.access import requires
 from app.ui.blueprint import bp
 from app.ui.filters import DAY_LABELS, zone_info

@@ -11,8 +11,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.api import actor, db
-from app.domain import bookings, customers, resources
 from app.errors import ApiError, InvalidState, ValidationFailed
+from app.routes.services import bookings, customers, resources
 from app.times import format_instant, parse_instant, wall_ms
 from app.ui import day_grid
 from app.ui.access import requires

@@ -10,8 +10,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.api import cursor_secret, db
-from app.domain import bookings, customers
 from app.errors import ApiError, ValidationFailed
+from app.routes.services import bookings, customers
 from app.times import format_instant, wall_ms
 from app.ui.access import requires
 from app.ui.blueprint import bp

@@ -8,8 +8,8 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.domain import blockers, bookings, customers
 from app.domain.availability import open_intervals
+from app.routes.services import blockers, bookings, customers
 from app.times import format_instant
 from app.ui import day_grid
 from app.ui.blueprint import bp

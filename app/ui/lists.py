@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from app.api import cursor_secret, db
-from app.domain import customers, resources
 from app.errors import NotFound
+from app.routes.services import customers, resources
 from app.validation import CustomerListQuery, ResourceListQuery, validate
 
 PAGE_ROWS = 100  # the API's largest page; pages that show "all" of something walk the cursors

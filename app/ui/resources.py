@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.api import db
-from app.domain import resources
 from app.errors import ApiError, InvalidState, ValidationFailed
+from app.routes.services import resources
 from app.ui.access import requires
 from app.ui.blueprint import bp
 from app.ui.filters import DAY_LABELS

@@ -6,8 +6,8 @@ from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app.api import db
-from app.domain import bookings, customers
 from app.errors import ApiError, InvalidState
+from app.routes.services import bookings, customers
 from app.times import format_instant, wall_ms
 from app.ui.access import requires
 from app.ui.blueprint import bp
