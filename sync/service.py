@@ -45,13 +45,7 @@ def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
     bound, lineage_hash, pushed_at = storage.sync_key_binding(db, key_id)
     moves = storage.sync_key_moves(db, key_id)
     shown = _hash(body.lineage_token) if body.lineage_token else None
-    if node in moves:
-        moved_to, moved_at = moves[node]
-        raise SyncKeyInUse(
-            f"This sync key moved to node {moved_to}, a copy of this database, on "
-            f"{format_instant(moved_at)}; two laptops cannot share one key. {_GET_A_KEY}",
-            extra={"node_id": moved_to},
-        )
+    _refuse_if_moved_away(moves, node)
     if bound is None or bound == node:
         if bound is None or (lineage_hash is None and shown):
             storage.bind_sync_key(db, key_id, node, shown)
@@ -79,11 +73,8 @@ _GET_A_KEY = (
 )
 
 
-def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | None) -> None:
-    """A pull names the node it syncs for; the key must serve it (SYNC.md §3, §3a)."""
-    if not node:
-        return
-    moves = storage.sync_key_moves(db, key_id)
+def _refuse_if_moved_away(moves: dict[str, tuple[str, int]], node: str) -> None:
+    """A node the key moved away from is a second live copy (or an older one): refused."""
     if node in moves:
         moved_to, moved_at = moves[node]
         raise SyncKeyInUse(
@@ -91,6 +82,13 @@ def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | Non
             f"{format_instant(moved_at)}; two laptops cannot share one key. {_GET_A_KEY}",
             extra={"node_id": moved_to},
         )
+
+
+def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | None) -> None:
+    """A pull names the node it syncs for; the key must serve it (SYNC.md §3, §3a)."""
+    if not node:
+        return
+    _refuse_if_moved_away(storage.sync_key_moves(db, key_id), node)
     if bound and node != bound:
         raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
 
