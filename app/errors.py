@@ -47,6 +47,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import deadline, storage
 from app.domain import errors as domain
+from sync import errors as sync_refusals
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -215,6 +216,10 @@ DOMAIN_ERRORS: dict[type[Exception], type[ApiError]] = {
     domain.InvalidState: InvalidState,
     domain.InvalidTransition: InvalidTransition,
     deadline.DeadlinePassed: RequestTooExpensive,
+    sync_refusals.SequenceGap: SequenceGap,
+    sync_refusals.ChangeIdReused: ChangeIdReused,
+    sync_refusals.SyncKeyInUse: SyncKeyInUse,
+    sync_refusals.NotThisKeysNode: Forbidden,
 }
 
 

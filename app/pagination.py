@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.errors import ValidationFailed
+from app.domain.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ def decode(secret: str, kind: str, cursor: str | None) -> Any:
     try:
         return _serializer(secret, kind).loads(cursor)
     except BadSignature:
-        raise ValidationFailed(
+        raise InvalidInput(
             "The cursor is not valid here; pass back meta.next_cursor unchanged.",
             details=[{"field": "cursor", "message": "Not a cursor this list handed out."}],
         ) from None

@@ -22,7 +22,11 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 )  # fmt: skip
 def push(body: SyncPush) -> Response:
     """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
-    return ok(service.push(db(), body, key_id=g.api_key.id))
+    push = service.Push(
+        body.node_id, body.changes, [entry.model_dump() for entry in body.lineage],
+        body.lineage_token,
+    )  # fmt: skip
+    return ok(service.push(db(), push, key_id=g.api_key.id))
 
 
 @bp.get("/pull")

@@ -8,15 +8,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
 from app import pagination, storage
-from app.errors import ChangeIdReused, Forbidden, SequenceGap, SyncKeyInUse
 from app.times import format_instant, wall_ms
-from app.validation import SyncPush
 from sync import changelog, merge
+from sync.errors import ChangeIdReused, NotThisKeysNode, SequenceGap, SyncKeyInUse
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
+def claim_key(db: Database, key_id: str, push: Push) -> None:
     """A sync key serves the first node that uses it, then that node's successors (SYNC.md §3a).
 
     A successor (a restored or copied database: its lineage names the key's node, and it shows
@@ -41,22 +41,22 @@ def claim_key(db: Database, key_id: str, body: SyncPush) -> None:
     away from. Refused nodes keep every change until a person gives them a key of their own.
     In the caller's transaction.
     """
-    node = body.node_id
+    node = push.node_id
     bound, lineage_hash, pushed_at = storage.sync_key_binding(db, key_id)
     moves = storage.sync_key_moves(db, key_id)
-    shown = _hash(body.lineage_token) if body.lineage_token else None
+    shown = _hash(push.lineage_token) if push.lineage_token else None
     _refuse_if_moved_away(moves, node)
     if bound is None or bound == node:
         if bound is None or (lineage_hash is None and shown):
             storage.bind_sync_key(db, key_id, node, shown)
         return
     served = {bound, *moves}
-    parents = [entry for entry in body.lineage if entry.node_id in served]
+    parents = [entry for entry in push.lineage if entry["node_id"] in served]
     # Keys bound before lineage tokens existed have no hash; their lineage is taken on trust.
     proven = lineage_hash is None or hmac.compare_digest(shown or "", lineage_hash)
     if not parents or not proven:
-        raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
-    if pushed_at is not None and pushed_at > body.lineage[-1].at:
+        raise NotThisKeysNode(f"This sync key belongs to node {bound}, not {node}.")
+    if pushed_at is not None and pushed_at > push.lineage[-1]["at"]:
         raise SyncKeyInUse(
             f"This database is a copy of node {bound}, which still syncs with this key; "
             f"two laptops cannot share one key. {_GET_A_KEY}",
@@ -90,10 +90,20 @@ def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | Non
         return
     _refuse_if_moved_away(storage.sync_key_moves(db, key_id), node)
     if bound and node != bound:
-        raise Forbidden(f"This sync key belongs to node {bound}, not {node}.")
+        raise NotThisKeysNode(f"This sync key belongs to node {bound}, not {node}.")
 
 
-def push(db: Database, body: SyncPush, *, key_id: str) -> dict:
+@dataclass(frozen=True)
+class Push:
+    """A node's push as plain data: its changes, and its lineage (SYNC.md §3a)."""
+
+    node_id: str
+    changes: list[dict[str, Any]]
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # node_id, through, at
+    lineage_token: str | None = None
+
+
+def push(db: Database, body: Push, *, key_id: str) -> dict:
     """Apply a node's batch in one transaction; repeats are skipped, gaps are 409.
 
     Never refuses a change for a business reason: the merge rules decide its effect. A change
@@ -105,7 +115,7 @@ def push(db: Database, body: SyncPush, *, key_id: str) -> dict:
     allowed = {body.node_id, *former}
     foreign = [c["change_id"] for c in body.changes if c["origin_node"] not in allowed]
     if foreign:
-        raise Forbidden(f"A node may push only its own changes; {foreign[0]} is not.")
+        raise NotThisKeysNode(f"A node may push only its own changes; {foreign[0]} is not.")
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
     relayed = [c for c in changes if c["origin_node"] != body.node_id]
     with storage.transaction(db):
