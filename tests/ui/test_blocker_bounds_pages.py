@@ -36,9 +36,11 @@ def test_a_stored_rule_of_one_a_second_gets_an_error_page_not_a_500(
         db, resource["id"], "2030-01-07T12:00:00Z", "2030-01-07T12:00:01Z", {"rrule": PER_SECOND}
     )
     counter = desk("booking:write")
-    app.config["REQUEST_DEADLINE_MS"] = 100
+    # A deadline already past when the page first checks it: how long this rule takes to
+    # expand depends on the machine, and the page's answer must not.
+    app.config["REQUEST_DEADLINE_MS"] = -1
     response = counter.get(_pages(resource["id"])[page])
     text = response.get_data(as_text=True)
     assert response.status_code == 503
-    assert "needed more than 0.1 s of work and was stopped" in text
+    assert "of work and was stopped" in text
     assert "Traceback" not in text
