@@ -987,12 +987,23 @@ def _newest_field_clock(
     db: Database, entity: str, record_id: str, values: dict[str, Any]
 ) -> str | None:
     """The newest stamp among the fields `values` sets on the record (None for a new one)."""
+    clocks = field_clocks(db, entity, record_id)
+    return max((clocks[name] for name in values if name in clocks), default=None)
+
+
+def field_clocks(db: Database, entity: str, record_id: str) -> dict[str, str]:
+    """The stamp of the change that last set each field of the record ({} if none)."""
     table = LWW_TABLES[entity][0]
     row = db.conn.execute(f"SELECT field_clocks FROM {table} WHERE id = ?", [record_id]).fetchone()
-    if row is None:
-        return None
-    clocks: dict[str, str] = json_codec.loads(row[0])
-    return max((clocks[name] for name in values if name in clocks), default=None)
+    return json_codec.loads(row[0]) if row else {}
+
+
+def has_event_stamped_between(db: Database, booking_id: str, low: str, high: str) -> bool:
+    row = db.conn.execute(
+        "SELECT 1 FROM booking_events WHERE booking_id = ? AND hlc > ? AND hlc < ? LIMIT 1",
+        [booking_id, low, high],
+    ).fetchone()
+    return row is not None
 
 
 def delete_local(db: Database, entity: str, record_id: str) -> None:

@@ -58,7 +58,10 @@ def apply_changes(
             continue
         held.add(key)
         too_far_ahead = clock.is_suspect(change["hlc"], now)
-        flagged = too_far_ahead if judge_clocks else bool(change.get("clock_suspect"))
+        if judge_clocks:
+            flagged = too_far_ahead and not _steps_past_held_stamp(db, change)
+        else:
+            flagged = bool(change.get("clock_suspect"))
         stored.append((change, flagged))
         if not too_far_ahead and (newest is None or change["hlc"] > newest):
             newest = change["hlc"]  # HLC strings sort in HLC order
@@ -82,6 +85,24 @@ def apply_changes(
     for booking_id in sorted(report.touched_bookings):
         rematerialize(db, booking_id)
     return report
+
+
+def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
+    """Whether a stamp far ahead is an edit stepped just past a value it replaces.
+
+    A node stamps a local edit of a value stamped ahead of its clock in the same millisecond
+    with the next counter (changelog.stamp_past): a person saw that value and changed it. The
+    clock that runs ahead is the one that stamped the value, so only that change is suspect.
+    """
+    millis, counter, _node = change["hlc"].split("-", 2)
+    low, high = f"{millis}-", f"{millis}-{counter}"
+    if change["entity"] == "booking_event":
+        booking_id = change["payload"].get("booking_id", "")
+        return storage.has_event_stamped_between(db, booking_id, low, high)
+    if change["op"] == "upsert" and change["entity"] in storage.LWW_TABLES:
+        clocks = storage.field_clocks(db, change["entity"], change["entity_id"])
+        return any(low < stamp < high for stamp in clocks.values())
+    return False
 
 
 def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> None:

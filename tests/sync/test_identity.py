@@ -277,6 +277,11 @@ def test_an_edit_after_seeing_a_fast_clocked_value_wins_everywhere(tmp_path, mon
         settle([honest, fast])
         for replica in (hub, honest, fast):
             assert expect(replica, "GET", url)["name"] == "Seen, then changed", replica.name
+        # Only the laptop whose clock ran ahead is named, not the one that edited after it.
+        suspects = [
+            a for a in expect(hub, "GET", "/sync/anomalies") if a["kind"] == "clock_suspect"
+        ]
+        assert [a["message"].split()[1] for a in suspects] == [storage.node_id(fast.db)]
         # The suspect stamp did not drag the honest clock a year ahead.
         assert int(storage.meta(honest.db, "hlc").split("-")[0]) < wall_ms() + 60_000
     finally:

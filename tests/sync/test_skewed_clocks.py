@@ -199,3 +199,10 @@ def run(clocks: Clocks, hub: Replica, nodes: list[Replica], creator: int, work) 
         if clocks.offsets.get(replica.name, 0) <= 0:
             stamp = storage.meta(replica.db, "hlc") or "0-"
             assert int(stamp.split("-")[0]) < true_wall_ms() + FIVE_MINUTES, replica.name
+    # Staff are told to check the clock that ran ahead, never the one that edited after it.
+    honest = {
+        node.name: storage.node_id(node.db) for node in nodes if node.name not in clocks.offsets
+    }
+    for anomaly in expect(hub, "GET", "/sync/anomalies"):
+        if anomaly["kind"] == "clock_suspect":
+            assert anomaly["message"].split()[1] not in honest.values(), anomaly
