@@ -110,7 +110,7 @@ def serve(
 
     from app import create_app
     from app import demo as demo_data
-    from app.pools import Pools
+    from app.pools import Pools, share_the_gil
 
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
@@ -152,6 +152,7 @@ def serve(
             max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
             _dispatcher=Pools(app, threads, heavy_threads),
         )
+        share_the_gil(threads, heavy_threads)
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None
     except ValueError:  # waitress: the host does not resolve to an address
