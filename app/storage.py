@@ -470,7 +470,7 @@ def _get(
 
 def insert_customer(db: Database, customer: dict[str, Any]) -> None:
     """Insert a customer and its `upsert` change (all fields). Call inside transaction()."""
-    upsert_local(db, "customer", customer["id"], customer)
+    upsert_local(db, "customer", customer["id"], customer, new=True)
 
 
 def get_customer(
@@ -540,7 +540,7 @@ RESOURCE_JSON_COLUMNS = ("business_hours", "metadata")
 
 
 def insert_resource(db: Database, resource: dict[str, Any]) -> None:
-    upsert_local(db, "resource", resource["id"], resource)
+    upsert_local(db, "resource", resource["id"], resource, new=True)
 
 
 def get_resource(
@@ -742,7 +742,7 @@ BLOCKER_JSON_COLUMNS = ("recurrence", "metadata")
 
 
 def insert_blocker(db: Database, blocker: dict[str, Any]) -> None:
-    upsert_local(db, "blocker", blocker["id"], blocker)
+    upsert_local(db, "blocker", blocker["id"], blocker, new=True)
 
 
 def get_blocker(
@@ -974,11 +974,15 @@ def apply_delete(db: Database, entity: str, entity_id: str, hlc: str) -> None:
         db.conn.execute(f"DELETE FROM {LWW_TABLES[entity][0]} WHERE id = ?", [entity_id])
 
 
-def upsert_local(db: Database, entity: str, record_id: str, values: dict[str, Any]) -> None:
+def upsert_local(
+    db: Database, entity: str, record_id: str, values: dict[str, Any], *, new: bool = False
+) -> None:
     """A local create or edit plus its change: every sent field wins, even over a value stamped
     ahead of our clock by a fast-clocked laptop (changelog.stamp_past)."""
     _require_transaction(db)
-    hlc = changelog.stamp_past(db, _newest_field_clock(db, entity, record_id, values))
+    # A new record has no value to step past; an edit may (changelog.stamp_past).
+    current = None if new else _newest_field_clock(db, entity, record_id, values)
+    hlc = changelog.stamp_past(db, current)
     apply_fields(db, entity, record_id, values, hlc)
     changelog.append(db, entity, record_id, "upsert", values, hlc=hlc)
 

@@ -17,7 +17,7 @@ from sync import clock
 
 # A change stored by the hub or another node is re-encoded from its parsed payload: the
 # canonical form makes that the very text its origin stored.
-_canonical = json_codec.dumps
+canonical = json_codec.dumps
 
 ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly")
 OPS = ("upsert", "delete", "event")
@@ -34,11 +34,6 @@ def set_meta(db: Database, key: str, value: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
     )
-
-
-def canonical(payload: dict[str, Any]) -> str:
-    """The stored text of a change's payload."""
-    return _canonical(payload)
 
 
 def local_node(db: Database) -> str:
@@ -117,7 +112,7 @@ def append(
     assert entity in ENTITIES and op in OPS, (entity, op)
     stamp = hlc or next_hlc(db)
     node_id = local_node(db)
-    body = _canonical(payload)
+    body = canonical(payload)
     # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
     (origin_seq,) = db.conn.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
@@ -208,11 +203,11 @@ def held_from(db: Database, origin: str, after_seq: int, limit: int) -> list[dic
     return [to_wire(row) for row in rows]
 
 
-def own_max_seq(db: Database) -> int:
-    """The newest origin sequence this node handed out (0 before its first change)."""
+def own_max_seq(db: Database, node: str | None = None) -> int:
+    """The newest origin sequence `node` (this node by default) handed out; 0 before any."""
     return db.conn.execute(
         "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?",
-        [local_node(db)],
+        [node or local_node(db)],
     ).fetchone()[0]
 
 
@@ -312,7 +307,7 @@ def store_remote(db: Database, change: dict[str, Any], suspect: bool) -> None:
         [
             change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
             change["entity_id"], change["op"],
-            _canonical(change["payload"]), int(suspect),
+            canonical(change["payload"]), int(suspect),
         ],
     )  # fmt: skip
 
@@ -326,7 +321,7 @@ def store_remote_many(db: Database, changes: list[tuple[dict[str, Any], bool]]) 
         [
             (
                 change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
-                change["entity_id"], change["op"], _canonical(change["payload"]), int(suspect),
+                change["entity_id"], change["op"], canonical(change["payload"]), int(suspect),
             )
             for change, suspect in changes
         ],

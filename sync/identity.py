@@ -134,9 +134,7 @@ def fork(
     assert db.conn.in_transaction, "identity.fork() must run inside a transaction"
     old = changelog.meta(db, "node_id")
     assert old, "the database has no node_id yet"
-    (own_max,) = db.conn.execute(
-        "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?", [old]
-    ).fetchone()
+    own_max = changelog.own_max_seq(db, old)
     through = own_max if shared_through is None else min(shared_through, own_max)
     new = new_node_id()
     reissued = _reissue(db, old, new, through)
@@ -161,7 +159,9 @@ def fork(
     state: dict[str, Any] = {"acked_through": 0, "claimed_as": None}
     if pull_again:
         state["pull_cursor"] = None
-    _set_sync_state(db, state)
+    from app.storage import set_sync_state  # storage imports this module
+
+    set_sync_state(db, **state)
     changelog.forget_identity(db)
     log.warning(
         "This database was %s. It was node %s and is node %s from now on; %d of its changes "
@@ -169,14 +169,6 @@ def fork(
         reason, old, new, reissued,
     )  # fmt: skip
     return new
-
-
-def _set_sync_state(db: Database, values: dict[str, Any]) -> None:
-    db.conn.executemany(
-        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [(key, None if value is None else str(value)) for key, value in values.items()],
-    )
 
 
 def ancestry(db: Database) -> list[dict[str, Any]]:
@@ -215,9 +207,7 @@ def _reissue(db: Database, old: str, new: str, through: int) -> int:
         "WHERE origin_node = ? AND origin_seq > ? ORDER BY origin_seq",
         [old, through],
     ).fetchall()
-    (next_seq,) = db.conn.execute(
-        "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?", [new]
-    ).fetchone()
+    next_seq = 0  # the new node id is fresh: nothing stands under it yet
     bookings: set[str] = set()
     for seq, stamp, entity, entity_id, op, payload in rows:
         next_seq += 1

@@ -287,3 +287,21 @@ def test_an_edit_after_seeing_a_fast_clocked_value_wins_everywhere(tmp_path, mon
     finally:
         for replica in (hub, honest, fast):
             replica.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"lineage_token": "short"}, "lineage_token"),
+        ({"lineage": [{"node_id": NODE_A, "through": -1}]}, "lineage.0.through"),
+        ({"lineage": [{"node_id": "", "through": 1}]}, "lineage.0.node_id"),
+        ({"lineage": [{"node_id": NODE_A, "through": 1, "copied": True}]}, "lineage.0.copied"),
+    ],
+)
+def test_a_malformed_lineage_is_422_naming_the_field_and_changes_nothing(
+    client, db, sync_headers, extra, field
+):
+    with unchanged(db):
+        response = claim(client, sync_headers, NODE_A, changes(NODE_A, 1, 1), **extra)
+    error = assert_error(response, 422, "validation_error")
+    assert field in [detail["field"] for detail in error["details"]], error
