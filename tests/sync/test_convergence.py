@@ -166,6 +166,7 @@ class SyncingShops(RuleBasedStateMachine):
         self.made: dict[str, list[str]] = {"customers": [], "resources": [], "blockers": []}
         self.chairs: list[str] = []
         self.snapshots: list[tuple[str, Path]] = []  # (node name, earlier copy of its file)
+        self.unseen_put_backs: set[str] = set()  # put back over their own file, not synced since
         self.files = 0
 
     def _node(self, number: int) -> Replica:
@@ -372,6 +373,8 @@ class SyncingShops(RuleBasedStateMachine):
             source = marked_copy(snapshot, self._new_file("marked"))
         aside = None if same_inode else self._new_file(f"broken-{name}")
         self.nodes[number] = put_back(source, replica, aside)
+        if same_inode and not marked:
+            self.unseen_put_backs.add(name)
 
     @rule(node=acting)
     def copy_to_new_node(self, node):
@@ -380,7 +383,15 @@ class SyncingShops(RuleBasedStateMachine):
         if len(self.nodes) >= NODES + MAX_COPIES:
             return
         name = f"copy{len(self.nodes) - NODES + 1}"
-        copy_database(self._node(node), self.where / f"{name}.db")
+        source = self._node(node)
+        if source.name in self.unseen_put_backs:
+            # OPEN BUG (see test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_...):
+            # a copy of a file put back over itself that has not met the hub since takes every
+            # change under the old id as shared, including ones the hub holds otherwise. Until
+            # that is fixed, such a laptop syncs before it is copied.
+            source.sync()
+            self.unseen_put_backs.discard(source.name)
+        copy_database(source, self.where / f"{name}.db")
         replica = Replica(self.where, name)
         replica.connect(self.hub)
         self.nodes.append(replica)
@@ -441,6 +452,42 @@ SyncingShops.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestSyncingShopsConverge = SyncingShops.TestCase
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OPEN BUG (issue #11): a copy forks at open taking every change under the old id as "
+    "shared; a file put back over itself wrote one the hub holds otherwise, so the copy skips "
+    "the hub's change with that id",
+)
+def test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_ends_like_the_hub(tmp_path):
+    """Found by the state machine: a laptop put back over its own file from an earlier plain
+    copy writes before its next sync, and its file is copied to a second laptop meanwhile."""
+    hub, node = Replica(tmp_path, "hub"), Replica(tmp_path, "node")
+    node.connect(hub)
+    copy = None
+    try:
+        expect(node, "POST", CUSTOMERS, {"name": "Before the copy"}, 201)
+        node.sync()
+        plain = tmp_path / "plain-copy.db"
+        copy_database(node, plain)
+        expect(node, "POST", CUSTOMERS, {"name": "After the copy"}, 201)
+        node.sync()
+        node = put_back(plain, node)
+        expect(node, "POST", CUSTOMERS, {"name": "After the restore"}, 201)
+        copy_database(node, tmp_path / "second.db")
+        copy = Replica(tmp_path, "second")
+        copy.connect(hub)
+        settle([node, copy])
+        settle([node, copy])
+        for replica in (node, copy):
+            assert exported_state(replica) == exported_state(hub), replica.name
+    finally:
+        hub.close()
+        node.close()
+        if copy is not None:
+            copy.close()
+        storage.close_thread_connections()
 
 
 def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
