@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from app import storage
-from app.auth import KeyRequestError, create_key, parse_rate_limit, parse_scopes, revoke_key
+from app import store
+from app.core.times import to_datetime
 from app.settings import SETTINGS, setting
-from app.times import to_datetime
+from app.web.auth import KeyRequestError, create_key, parse_rate_limit, parse_scopes, revoke_key
+from sync import identity
 
 ADMIN_SCOPES = ["booking:admin"]
 
@@ -47,10 +48,10 @@ def _count_option(flag: str, name: str, *, minimum: int):
 
 def _open(db_path: str):
     try:
-        storage.init_database(db_path)
-    except storage.StorageError as error:
+        identity.init_database(db_path)
+    except store.StorageError as error:
         raise click.ClickException(str(error)) from None
-    return storage.open_db(db_path)
+    return store.open_db(db_path)
 
 
 @click.group()
@@ -65,7 +66,7 @@ def init(db_path: str) -> None:
     """Create or migrate the database and print its node id. Safe to run again."""
     db = _open(db_path)
     click.echo(f"Database ready at {db_path}")
-    click.echo(f"Node id: {storage.node_id(db)}")
+    click.echo(f"Node id: {store.node_id(db)}")
     db.close()
 
 
@@ -110,12 +111,12 @@ def serve(
 
     from app import create_app
     from app import demo as demo_data
-    from app.pools import Pools, share_the_gil
+    from app.web.pools import Pools, share_the_gil
 
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
     db = _open(db_path)
-    if storage.count_api_keys(db) == 0:
+    if store.count_api_keys(db) == 0:
         _, key = create_key(
             db, name="admin", scopes=ADMIN_SCOPES, rate_limit=setting("DEFAULT_RATE_LIMIT")
         )
@@ -159,7 +160,7 @@ def serve(
         raise click.ClickException(
             f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
         ) from None
-    checkpointer = storage.Checkpointer(db_path)
+    checkpointer = store.Checkpointer(db_path)
     checkpointer.start()
     worker = None
     if hub_url and hub_key:
@@ -235,7 +236,7 @@ def keys_create(
 def keys_list(db_path: str) -> None:
     """List keys with their scopes, limits and tokens left (never the secret)."""
     db = _open(db_path)
-    rows = storage.list_api_keys(db)
+    rows = store.list_api_keys(db)
     if not rows:
         click.echo("No keys yet; `booking serve` makes the first admin key.")
         return
@@ -259,7 +260,7 @@ def _day(millis: int) -> str:
 def keys_revoke(db_path: str, key_id: str) -> None:
     """Revoke a key at once; requests with it get 401 from now on."""
     db = _open(db_path)
-    if storage.get_api_key(db, key_id) is None:
+    if store.get_api_key(db, key_id) is None:
         raise click.ClickException(f"No key has the id {key_id}; see `booking keys list`.")
     if revoke_key(db, key_id):
         click.echo(f"Revoked {key_id}.")
@@ -277,7 +278,7 @@ def backup(db_path: str, path: str) -> None:
     if os.path.exists(path):
         raise click.ClickException(f"{path} already exists; choose a new file name.")
     try:
-        source = storage.open_db(db_path)
+        source = store.open_db(db_path)
     except sqlite3.Error as error:
         raise click.ClickException(f"Cannot read the database at {db_path}: {error}.") from None
     try:
@@ -295,8 +296,8 @@ def backup(db_path: str, path: str) -> None:
     finally:
         source.close()
     target.close()
-    copy = storage.open_db(path)
-    storage.mark_as_backup(copy)  # restored later, it takes a new node id and epoch
+    copy = store.open_db(path)
+    store.mark_as_backup(copy)  # restored later, it takes a new node id and epoch
     copy.close()
     click.echo(f"Backed up {db_path} to {path}.")
 
@@ -352,7 +353,7 @@ def sync_command(db_path: str, hub_url: str | None, hub_key: str | None) -> None
     try:
         report = sync_once(db, HubClient(hub_url, hub_key), progress=progress)
     except (HubUnavailable, HubRejected) as error:
-        storage.set_sync_state(db, last_error=str(error))
+        store.set_sync_state(db, last_error=str(error))
         raise click.ClickException(str(error)) from None
     finally:
         for bar in bars.values():
@@ -388,5 +389,5 @@ def status(db_path: str, hub_url: str | None) -> None:
             f"{copy['reason']} (formerly node {copy['forked_from']})"
         )
     for table in ("customers", "resources", "bookings", "blockers"):
-        click.echo(f"{table.capitalize() + ':':<16}{storage.count_rows(db, table)}")
+        click.echo(f"{table.capitalize() + ':':<16}{store.count_rows(db, table)}")
     db.close()

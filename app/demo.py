@@ -6,19 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from app import storage
+from app import store
 
 # Through the API's own request models and services, so the demo holds only what a client
 # could have made (defaults included).
-from app.routes.services import blockers, bookings, customers, resources
-from app.validation import BlockerCreate, BookingCreate, CustomerCreate, ResourceCreate
+from app.web.routes.services import blockers, bookings, customers, resources
+from app.web.validation import BlockerCreate, BookingCreate, CustomerCreate, ResourceCreate
 
 WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
 def is_empty(db: Database) -> bool:
     tables = ("customers", "resources", "bookings", "blockers")
-    return all(storage.count_rows(db, table) == 0 for table in tables)
+    return all(store.count_rows(db, table) == 0 for table in tables)
 
 
 def fill(db: Database) -> None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from app import json_codec
+from app.core import json_codec
 from sync.protocol import SYNC_PROTOCOL
 
 TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to read

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from app import storage
-from app.times import wall_ms
-from sync import changelog, identity, merge
+from app import store
+from app.core.times import wall_ms
+from app.store import changelog
+from sync import identity, merge
 from sync.client import ChangeIdReusedError, HubClient, SequenceGapError
 
 PUSH_BATCH = 500
@@ -61,13 +62,13 @@ def sync_once(
                 break
         except _Again:
             continue
-    storage.set_sync_state(db, last_success=wall_ms(), last_error=None)
+    store.set_sync_state(db, last_success=wall_ms(), last_error=None)
     return report
 
 
 def _fork(db: Database, report: SyncReport, reason: str, **how: object) -> None:
     """Take a node id of our own (sync.identity) and start the round again."""
-    with storage.transaction(db):
+    with store.transaction(db):
         identity.fork(db, reason, **how)  # type: ignore[arg-type]
     identity.note_beside(db)
     report.forked = reason
@@ -99,13 +100,13 @@ def _claim(db: Database) -> dict[str, object]:
 
 
 def _acked(db: Database) -> int:
-    return int(storage.sync_state(db).get("acked_through") or 0)
+    return int(store.sync_state(db).get("acked_through") or 0)
 
 
 def _batch(
     db: Database, acked: int, batch: int, origin: str | None = None
 ) -> list[tuple[int, str]]:
-    changes = changelog.held_from_text(db, origin or storage.node_id(db), acked, batch)
+    changes = changelog.held_from_text(db, origin or store.node_id(db), acked, batch)
     size, kept = 0, []
     for change in changes:
         size += len(change[1]) + 1
@@ -116,13 +117,13 @@ def _batch(
 
 
 def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progress: Progress):
-    node, claim = storage.node_id(db), _claim(db)
+    node, claim = store.node_id(db), _claim(db)
     acked = _acked(db)
     changes = _batch(db, acked, batch)
-    if not changes and storage.sync_state(db).get("claimed_as") != node:
+    if not changes and store.sync_state(db).get("claimed_as") != node:
         # A new identity claims its sync key before it pulls, even with nothing to push.
         _check_not_behind(db, report, client.push_text(node, [], claim)["acked_through"])
-        storage.set_sync_state(db, claimed_as=node)
+        store.set_sync_state(db, claimed_as=node)
     while changes:
         answer_later = client.in_background(
             client.push_text, node, [text for _, text in changes], claim
@@ -142,11 +143,11 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             # from where it stands, after handing back what a restored hub made and lost.
             _relay(db, client, gap.former_nodes)
             acked = gap.expected - 1
-            storage.set_sync_state(db, acked_through=acked)
+            store.set_sync_state(db, acked_through=acked)
             changes = _batch(db, acked, batch)
             continue
         _note_epoch(db, answer["epoch"], report)
-        storage.set_sync_state(db, claimed_as=node)
+        store.set_sync_state(db, claimed_as=node)
         _relay(db, client, answer.get("former_nodes", []))
         # The hub confirmed this batch: each change new to it, or the very change it held.
         # It may hold more of our id than we sent (a lost answer, or a copy): that more is
@@ -154,7 +155,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
         hub_mark, sent = answer["acked_through"], changes[-1][0]
         pushed = min(hub_mark, sent) - acked
         acked = min(hub_mark, sent)
-        storage.set_sync_state(db, acked_through=acked)
+        store.set_sync_state(db, acked_through=acked)
         report.pushed += max(pushed, 0)
         progress("push", max(pushed, 0))
         changes = following if acked == sent else _batch(db, acked, batch)
@@ -166,8 +167,8 @@ def _relay(db: Database, client: HubClient, former: list[str]) -> None:
     """Hand a restored hub back the changes it made under its former identities: after the
     backup they live on only in the nodes (SYNC.md §3). Once per identity; the hub skips
     what it holds."""
-    done = set(json.loads(storage.sync_state(db).get("relayed_from") or "[]"))
-    node = storage.node_id(db)
+    done = set(json.loads(store.sync_state(db).get("relayed_from") or "[]"))
+    node = store.node_id(db)
     for origin in former:
         if origin in done:
             continue
@@ -176,15 +177,15 @@ def _relay(db: Database, client: HubClient, former: list[str]) -> None:
             client.push_text(node, [text for _, text in changes], _claim(db))
             after = changes[-1][0]
         done.add(origin)
-        storage.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
+        store.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
 
 
 def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
     """Remember the hub's epoch; a change of epoch means the hub was restored: pull anew."""
-    known = storage.sync_state(db).get("hub_epoch")
+    known = store.sync_state(db).get("hub_epoch")
     if known == epoch:
         return False
-    storage.set_sync_state(db, hub_epoch=epoch, pull_cursor=None)
+    store.set_sync_state(db, hub_epoch=epoch, pull_cursor=None)
     if known is not None:
         report.restored_hub = True
         return True
@@ -199,9 +200,9 @@ def _pull(
     Each next page is asked for as soon as its cursor is known, and merged after this one:
     the same requests in the same order as one by one, but the hub and this node work at once.
     """
-    node = storage.node_id(db)
+    node = store.node_id(db)
     repush = False
-    page = client.pull(storage.sync_state(db).get("pull_cursor"), page_size, node)
+    page = client.pull(store.sync_state(db).get("pull_cursor"), page_size, node)
     while True:
         _check_not_behind(db, report, page["high_water"])
         if page["has_more"]:
@@ -210,11 +211,11 @@ def _pull(
         # A page from a new epoch (the hub was restored) starts at that epoch's beginning, as
         # the cursors after it do: it is merged like any other.
         _note_epoch(db, page["epoch"], report)
-        with storage.transaction(db):
+        with store.transaction(db):
             applied = merge.apply_changes(db, page["changes"]).applied
-            storage.set_sync_state(db, pull_cursor=page["next_cursor"], hub_epoch=page["epoch"])
+            store.set_sync_state(db, pull_cursor=page["next_cursor"], hub_epoch=page["epoch"])
             if page["high_water"] < _acked(db):
-                storage.set_sync_state(db, acked_through=page["high_water"])
+                store.set_sync_state(db, acked_through=page["high_water"])
                 repush = True
         report.pulled += len(page["changes"])
         report.applied += applied

@@ -1,7 +1,7 @@
 """The hub's refusals of a push or pull: plain exceptions with the API's codes.
 
 Like the domain's (app/domain/errors.py) they know nothing of HTTP; the web layer's one table
-(app/errors.py DOMAIN_ERRORS) gives each its status.
+(app/web/errors.py DOMAIN_ERRORS) gives each its status.
 """
 
 from __future__ import annotations

@@ -35,9 +35,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app.ids import new_node_id
-from app.times import format_instant, wall_ms
-from sync import changelog, clock
+from app import store
+from app.core import clock
+from app.core.ids import new_node_id
+from app.core.times import format_instant, wall_ms
+from app.store import changelog
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,23 @@ def _main_file(db: Database) -> str:
     return ""
 
 
+def init_database(path: str) -> str:
+    """Create or migrate the database at `path`, settle which replica it is; its node id.
+
+    Everything that opens a database for use (`booking init`, `booking serve`, the app factory)
+    comes through here, so a restored or copied file is noticed before it writes anything.
+    """
+    node = store.init_database(path, settle=settle_at_open)
+    db = store.open_db(path)
+    try:
+        note_beside(db)
+    finally:
+        db.close()
+    return node
+
+
 def settle_at_open(db: Database) -> None:
-    """Run by storage.migrate() in its transaction: keep this identity or take a new one.
+    """Run by store.migrate() in its transaction: keep this identity or take a new one.
 
     A database without a seat is new, or older than seats: it is the original, and takes
     this one as its seat.
@@ -159,7 +176,7 @@ def fork(
     state: dict[str, Any] = {"acked_through": 0, "claimed_as": None}
     if pull_again:
         state["pull_cursor"] = None
-    from app.storage import set_sync_state  # storage imports this module
+    from app.store import set_sync_state  # storage imports this module
 
     set_sync_state(db, **state)
     changelog.forget_identity(db)
@@ -235,7 +252,7 @@ def _restamp_record(
     db: Database, entity: str, entity_id: str, op: str, old: str, new: str, node: str
 ) -> None:
     """Where the record keeps the stamp of this change, put the new stamp (and node id)."""
-    from app.storage import LWW_TABLES
+    from app.store import LWW_TABLES
 
     if op == "delete":
         db.conn.execute(

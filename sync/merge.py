@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
+from app import store
+from app.core import clock
+from app.core.times import wall_ms
 from app.domain import bookings
-from app.times import wall_ms
-from sync import changelog, clock
+from app.store import changelog
 
 SYNC_ACTOR = "sync"
 CANCELLABLE = ("pending", "confirmed")
@@ -41,7 +42,7 @@ def apply_changes(
     `clock_suspect`; nodes keep the hub's flag, so every node lists the same anomalies. Any
     node refuses to move its own clock to a stamp that is suspect by its own wall clock.
     """
-    assert db.conn.in_transaction, "apply_changes() must run inside storage.transaction()"
+    assert db.conn.in_transaction, "apply_changes() must run inside store.transaction()"
     report = MergeReport()
     now = wall_ms()
     held = changelog.held_among(db, changes)
@@ -74,13 +75,13 @@ def apply_changes(
     upserts: list[tuple[str, str, dict[str, Any], str]] = []
     for change in fresh:
         entity = change["entity"]
-        if change["op"] == "upsert" and entity in storage.LWW_TABLES:
+        if change["op"] == "upsert" and entity in store.LWW_TABLES:
             upserts.append((entity, change["entity_id"], change["payload"], change["hlc"]))
             continue
-        storage.apply_fields_many(db, upserts)  # what came before lands first
+        store.apply_fields_many(db, upserts)  # what came before lands first
         upserts = []
         _apply_effect(db, change, report)
-    storage.apply_fields_many(db, upserts)
+    store.apply_fields_many(db, upserts)
     report.applied = len(fresh)
     for booking_id in sorted(report.touched_bookings):
         rematerialize(db, booking_id)
@@ -98,9 +99,9 @@ def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
     low, high = f"{millis}-", f"{millis}-{counter}"
     if change["entity"] == "booking_event":
         booking_id = change["payload"].get("booking_id", "")
-        return storage.has_event_stamped_between(db, booking_id, low, high)
-    if change["op"] == "upsert" and change["entity"] in storage.LWW_TABLES:
-        clocks = storage.field_clocks(db, change["entity"], change["entity_id"])
+        return store.has_event_stamped_between(db, booking_id, low, high)
+    if change["op"] == "upsert" and change["entity"] in store.LWW_TABLES:
+        clocks = store.field_clocks(db, change["entity"], change["entity_id"])
         return any(low < stamp < high for stamp in clocks.values())
     return False
 
@@ -108,24 +109,24 @@ def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
 def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> None:
     entity, op, entity_id = change["entity"], change["op"], change["entity_id"]
     if op == "delete":
-        storage.apply_delete(db, entity, entity_id, change["hlc"])
+        store.apply_delete(db, entity, entity_id, change["hlc"])
         report.touched_bookings.discard(entity_id)
-    elif op == "upsert" and entity in storage.LWW_TABLES:
-        storage.apply_fields(db, entity, entity_id, change["payload"], change["hlc"])
+    elif op == "upsert" and entity in store.LWW_TABLES:
+        store.apply_fields(db, entity, entity_id, change["payload"], change["hlc"])
     elif entity == "booking_event":
         event = change["payload"]
-        if not storage.is_tombstoned(db, "booking", event["booking_id"]):
-            storage.insert_remote_event(db, event, change["hlc"])
+        if not store.is_tombstoned(db, "booking", event["booking_id"]):
+            store.insert_remote_event(db, event, change["hlc"])
             report.touched_bookings.add(event["booking_id"])
     elif entity == "anomaly":
-        storage.insert_anomaly(db, {**change["payload"], "hlc": change["hlc"]})
+        store.insert_anomaly(db, {**change["payload"], "hlc": change["hlc"]})
     # Anything else comes from a newer version: it is kept in the change log, untouched.
 
 
 def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
     """Replay the booking's events and store the resulting row and each event's outcome."""
-    state, anomalies = bookings.replay(storage.booking_events(db, booking_id))
-    storage.save_replayed_booking(db, booking_id, state, anomalies)
+    state, anomalies = bookings.replay(store.booking_events(db, booking_id))
+    store.save_replayed_booking(db, booking_id, state, anomalies)
     return state
 
 
@@ -138,12 +139,12 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
     recorded = 0
     for booking_id in sorted(booking_ids):
         try:
-            booking = storage.get_booking(db, booking_id)
-        except storage.RowMissing:  # deleted, or its `created` event not yet here: nothing to do
+            booking = store.get_booking(db, booking_id)
+        except store.RowMissing:  # deleted, or its `created` event not yet here: nothing to do
             continue
         if booking["status"] not in bookings.ACTIVE:
             continue
-        rivals = storage.overlapping_active(db, booking)
+        rivals = store.overlapping_active(db, booking)
         if not rivals:
             continue
         group = [booking["id"], *(rival["id"] for rival in rivals)]
@@ -153,11 +154,11 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
 
 def _settle(db: Database, group: list[str]) -> int:
     """Earliest `created` event keeps the slot; each later overlapping booking loses."""
-    ordered = sorted(group, key=lambda b: (storage.created_hlc(db, b), b))
+    ordered = sorted(group, key=lambda b: (store.created_hlc(db, b), b))
     keepers: list[dict[str, Any]] = []
     recorded = 0
     for booking_id in ordered:
-        booking = storage.get_booking(db, booking_id)
+        booking = store.get_booking(db, booking_id)
         if booking["status"] not in bookings.ACTIVE:
             continue
         rivals = [keeper for keeper in keepers if _overlaps(keeper, booking)]
@@ -184,7 +185,7 @@ def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) ->
     )  # fmt: skip
     after, anomaly = bookings.step(loser, event)
     assert anomaly is None and after is not None
-    storage.append_booking_event(db, after, event)
+    store.append_booking_event(db, after, event)
 
 
 def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str) -> int:
@@ -197,7 +198,7 @@ def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str
         "be cancelled because the customer is already checked in. Call one of them.",
     }
     hlc = changelog.next_hlc(db)
-    if not storage.insert_anomaly(db, {**anomaly, "hlc": hlc}):
+    if not store.insert_anomaly(db, {**anomaly, "hlc": hlc}):
         return 0
     changelog.append(db, "anomaly", anomaly["id"], "event", anomaly, hlc=hlc)
     return 1

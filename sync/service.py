@@ -1,6 +1,6 @@
 """The hub's side of the protocol, and the anomaly and status views every node offers.
 
-No Flask here: sync.hub turns these into routes.
+No Flask here: app.web.routes.hub turns these into routes.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import pagination, storage
-from app.times import format_instant, wall_ms
-from sync import changelog, merge
+from app import store
+from app.core.times import format_instant, wall_ms
+from app.domain import pagination
+from app.store import changelog
+from sync import merge
 from sync.errors import ChangeIdReused, NotThisKeysNode, SequenceGap, SyncKeyInUse
 
 log = logging.getLogger(__name__)
 
 
 def epoch(db: Database) -> str:
-    value = storage.meta(db, "epoch")
+    value = store.meta(db, "epoch")
     assert value, "database not migrated"
     return value
 
@@ -42,13 +44,13 @@ def claim_key(db: Database, key_id: str, push: Push) -> None:
     In the caller's transaction.
     """
     node = push.node_id
-    bound, lineage_hash, pushed_at = storage.sync_key_binding(db, key_id)
-    moves = storage.sync_key_moves(db, key_id)
+    bound, lineage_hash, pushed_at = store.sync_key_binding(db, key_id)
+    moves = store.sync_key_moves(db, key_id)
     shown = _hash(push.lineage_token) if push.lineage_token else None
     _refuse_if_moved_away(moves, node)
     if bound is None or bound == node:
         if bound is None or (lineage_hash is None and shown):
-            storage.bind_sync_key(db, key_id, node, shown)
+            store.bind_sync_key(db, key_id, node, shown)
         return
     served = {bound, *moves}
     parents = [entry for entry in push.lineage if entry["node_id"] in served]
@@ -62,8 +64,8 @@ def claim_key(db: Database, key_id: str, push: Push) -> None:
             f"two laptops cannot share one key. {_GET_A_KEY}",
             extra={"node_id": bound},
         )
-    storage.record_sync_key_move(db, key_id, bound, node, wall_ms())
-    storage.bind_sync_key(db, key_id, node, shown)
+    store.record_sync_key_move(db, key_id, bound, node, wall_ms())
+    store.bind_sync_key(db, key_id, node, shown)
     log.warning("Sync key %s moved from node %s to its successor %s.", key_id, bound, node)
 
 
@@ -88,7 +90,7 @@ def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | Non
     """A pull names the node it syncs for; the key must serve it (SYNC.md §3, §3a)."""
     if not node:
         return
-    _refuse_if_moved_away(storage.sync_key_moves(db, key_id), node)
+    _refuse_if_moved_away(store.sync_key_moves(db, key_id), node)
     if bound and node != bound:
         raise NotThisKeysNode(f"This sync key belongs to node {bound}, not {node}.")
 
@@ -111,16 +113,16 @@ def push(db: Database, body: Push, *, key_id: str) -> dict:
     """
     # Besides its own, a node may hand back what this hub made under a former identity (before
     # a restore): those changes live on only in the nodes.
-    former = storage.former_node_ids(db)
+    former = store.former_node_ids(db)
     allowed = {body.node_id, *former}
     foreign = [c["change_id"] for c in body.changes if c["origin_node"] not in allowed]
     if foreign:
         raise NotThisKeysNode(f"A node may push only its own changes; {foreign[0]} is not.")
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
     relayed = [c for c in changes if c["origin_node"] != body.node_id]
-    with storage.transaction(db):
+    with store.transaction(db):
         claim_key(db, key_id, body)
-        acked = storage.peer_acked(db, body.node_id)
+        acked = store.peer_acked(db, body.node_id)
         own = [c for c in changes if c["origin_node"] == body.node_id]
         _refuse_reused_ids(db, [c for c in own if c["origin_seq"] <= acked])
         _refuse_reused_ids(db, relayed)
@@ -139,8 +141,8 @@ def push(db: Database, body: Push, *, key_id: str) -> dict:
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]
-            storage.set_peer_acked(db, body.node_id, acked)
-            storage.note_sync_key_push(db, key_id, wall_ms())
+            store.set_peer_acked(db, body.node_id, acked)
+            store.note_sync_key_push(db, key_id, wall_ms())
         merge.resolve_double_bookings(db, report.touched_bookings)
     return {
         "acked_through": acked, "epoch": epoch(db), "high_water": acked, "former_nodes": former,
@@ -194,20 +196,20 @@ def pull(
         "next_cursor": pagination.encode(secret, "sync", [current, last]),
         "has_more": has_more,
         "epoch": current,
-        "high_water": storage.peer_acked(db, node) if node else 0,
-        "former_nodes": storage.former_node_ids(db),
+        "high_water": store.peer_acked(db, node) if node else 0,
+        "former_nodes": store.former_node_ids(db),
     }
 
 
 def anomalies(db: Database) -> list[dict[str, Any]]:
     """Everything that could not take effect, the same on every node once synced."""
     found: list[dict[str, Any]] = []
-    for event in storage.unapplied_events(db):
+    for event in store.unapplied_events(db):
         found.append({
             "kind": "invalid_event", "id": event["id"], "booking_id": event["booking_id"],
             "other_booking_id": None, "message": event["anomaly"], "hlc": event["hlc"],
         })  # fmt: skip
-    for record in storage.anomaly_records(db):
+    for record in store.anomaly_records(db):
         found.append({**record})
     for change in changelog.suspect_changes(db):
         found.append({

@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
-from app.times import format_optional
-from sync import changelog, identity, service
+from app import store
+from app.core.times import format_optional
+from app.store import changelog
+from sync import identity, service
 
 
 def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
     changelog.forget_identity(db)  # a sync in another process may have forked this database
-    state = storage.sync_state(db)
+    state = store.sync_state(db)
     acked = int(state.get("acked_through") or 0)
 
     def when(key: str) -> str | None:
@@ -22,7 +23,7 @@ def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
 
     return {
         "hub_url": hub_url,
-        "node_id": storage.node_id(db),
+        "node_id": store.node_id(db),
         "pending": changelog.count_own_after(db, acked),
         "acked_through": acked,
         "last_success": when("last_success"),

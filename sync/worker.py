@@ -14,8 +14,8 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import storage
-from app.times import wall_ms
+from app import store
+from app.core.times import wall_ms
 from sync.client import HubClient, HubRejected, HubUnavailable
 from sync.engine import sync_once
 
@@ -48,9 +48,9 @@ class SyncWorker:
 
     def run_now(self) -> None:
         """Run as soon as possible, even while backing off."""
-        db = storage.open_db(self.db_path)
+        db = store.open_db(self.db_path)
         try:
-            storage.set_sync_state(db, next_attempt=None)
+            store.set_sync_state(db, next_attempt=None)
         finally:
             db.close()
         self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now())
@@ -59,28 +59,28 @@ class SyncWorker:
         self.scheduler.shutdown(wait=False)
 
     def run_once(self) -> None:
-        db = storage.open_db(self.db_path)
+        db = store.open_db(self.db_path)
         try:
-            state = storage.sync_state(db)
+            state = store.sync_state(db)
             due = state.get("next_attempt")
             if due and int(due) > wall_ms():
                 return
-            storage.set_sync_state(db, last_attempt=wall_ms())
+            store.set_sync_state(db, last_attempt=wall_ms())
             try:
                 report = sync_once(db, self.client)
             except HubUnavailable as error:
                 failures = int(state.get("failures") or 0) + 1
                 wait = backoff_seconds(failures, self.interval, error.retry_after)
-                storage.set_sync_state(
+                store.set_sync_state(
                     db, failures=failures, last_error=str(error),
                     next_attempt=wall_ms() + int(wait * 1000),
                 )  # fmt: skip
                 log.warning("Sync failed (%s); next try in %.0f s.", error, wait)
             except HubRejected as error:
-                storage.set_sync_state(db, last_error=str(error), failures=0, next_attempt=None)
+                store.set_sync_state(db, last_error=str(error), failures=0, next_attempt=None)
                 log.error("The hub refused to sync: %s", error)
             else:
-                storage.set_sync_state(db, failures=0, next_attempt=None)
+                store.set_sync_state(db, failures=0, next_attempt=None)
                 if report.pushed or report.applied:
                     log.info("Synced: pushed %d, applied %d.", report.pushed, report.applied)
         except Exception:  # a bug must not kill the scheduler thread; it is logged

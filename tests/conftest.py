@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app import create_app, storage
-from app.auth import create_key
-from app.ids import new_id
-from app.times import parse_instant, wall_ms
+from app import create_app, store
+from app.core.ids import new_id
+from app.core.times import parse_instant, wall_ms
+from app.web.auth import create_key
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def db_path(tmp_path) -> str:
 def app(db_path):
     application = create_app({"TESTING": True, "DB": db_path})
     yield application
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def client(app):
 
 @pytest.fixture
 def db(app, db_path):
-    database = storage.open_db(db_path)
+    database = store.open_db(db_path)
     yield database
     database.close()
 
@@ -166,5 +166,5 @@ def store_blocker(db, resource_id: str, start: str, end: str, recurrence: dict |
         "created_at": now,
         "updated_at": now,
     }
-    with storage.transaction(db):
-        storage.insert_blocker(db, blocker)
+    with store.transaction(db):
+        store.insert_blocker(db, blocker)

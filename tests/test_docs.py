@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from app import deadline, errors, storage
+from app import store
+from app.core import deadline
 from app.domain import errors as domain_errors
 from app.settings import SETTINGS
+from app.web import errors
 
 REPO = Path(__file__).parents[1]
 API_MD = Path(__file__).parents[2] / "shared/spec/API.md"
@@ -58,7 +60,7 @@ def _subclasses(cls):
 
 def test_every_domain_error_is_answered_by_the_table_with_its_own_code():
     """A domain or storage refusal keeps its code on the wire (errors.DOMAIN_ERRORS)."""
-    raised = _subclasses(domain_errors.DomainError)[1:] + [storage.RowMissing]
+    raised = _subclasses(domain_errors.DomainError)[1:] + [store.RowMissing]
     for cls in raised:
         answer = errors.from_domain(cls("Refused."))
         assert answer is not None, f"{cls.__name__} is not in errors.DOMAIN_ERRORS"

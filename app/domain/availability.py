@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from app import deadline
-from app.times import to_datetime
+from app.core import deadline
+from app.core.times import to_datetime
 
 MINUTE = 60_000
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -19,11 +19,12 @@ from dateutil import rrule
 from dateutil.relativedelta import relativedelta
 from sqlite_utils import Database
 
-from app import deadline, storage
+from app import store
+from app.core import deadline
+from app.core.ids import new_id
+from app.core.times import MAX_MS, parse_instant, to_datetime, wall_ms
 from app.domain.availability import Interval, overlaps
 from app.domain.errors import InvalidInput, UnknownResource
-from app.ids import new_id
-from app.times import MAX_MS, parse_instant, to_datetime, wall_ms
 
 FREQUENCIES = {
     "daily": rrule.DAILY,
@@ -306,7 +307,7 @@ def occurrences_for_resource(
     db: Database, resource: dict[str, Any], start: int, end: int
 ) -> Iterator[Interval]:
     """Every blocker occurrence of the resource overlapping [start, end)."""
-    for blocker in storage.blockers_for_resource(db, resource["id"], before=end):
+    for blocker in store.blockers_for_resource(db, resource["id"], before=end):
         yield from occurrences(blocker, resource["timezone"], start, end)
 
 
@@ -337,12 +338,12 @@ def create(db: Database, new: NewBlocker) -> tuple[Blocker, list[str]]:
     """
     # Validate and shape the blocker before taking the write lock: a pathological rule can
     # take dateutil seconds to refuse, and other writers must not wait on that.
-    resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
+    resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
     blocker = _new_blocker(new, resource["timezone"])
-    with storage.transaction(db):
-        resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
+    with store.transaction(db):
+        resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
         conflicting = _covered_bookings(db, blocker, resource)
-        storage.insert_blocker(db, blocker)
+        store.insert_blocker(db, blocker)
     return blocker, conflicting
 
 
@@ -405,7 +406,7 @@ def _check_expansion(recurrence: dict[str, Any], first_start: datetime) -> None:
 
 def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str, Any]) -> list:
     covered = []
-    for booking in storage.active_bookings_from(db, resource["id"], blocker["start_time"]):
+    for booking in store.active_bookings_from(db, resource["id"], blocker["start_time"]):
         deadline.check()
         window = (booking["start_time"], booking["end_time"])
         if next(occurrences(blocker, resource["timezone"], *window), None) is not None:
@@ -414,13 +415,13 @@ def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str,
 
 
 def get(db: Database, blocker_id: str) -> Blocker:
-    return storage.get_blocker(db, blocker_id)
+    return store.get_blocker(db, blocker_id)
 
 
 def delete(db: Database, blocker_id: str) -> Blocker:
-    with storage.transaction(db):
-        blocker = storage.get_blocker(db, blocker_id)
-        storage.delete_blocker(db, blocker_id)
+    with store.transaction(db):
+        blocker = store.get_blocker(db, blocker_id)
+        store.delete_blocker(db, blocker_id)
     return blocker
 
 
@@ -440,13 +441,13 @@ def find(
     last = end if end is not None else 253402300800000  # year 10000
     zones: dict[str, str] = {}
     found: list[tuple[Blocker, list[Interval] | None]] = []
-    for blocker in storage.iter_blockers(db, after_id=after_id, resource_id=resource_id):
+    for blocker in store.iter_blockers(db, after_id=after_id, resource_id=resource_id):
         deadline.check()
         hits = None
         if windowed:
             zone = zones.get(blocker["resource_id"])
             if zone is None:
-                zone = zones[blocker["resource_id"]] = storage.resource_timezone(
+                zone = zones[blocker["resource_id"]] = store.resource_timezone(
                     db, blocker["resource_id"]
                 )
             hits = list(occurrences(blocker, zone, first, last, MAX_OCCURRENCES_LISTED))

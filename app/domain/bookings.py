@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
+from app import store
+from app.core.ids import new_id
+from app.core.times import format_instant, parse_instant, wall_ms
 from app.domain import availability, blockers
 from app.domain.errors import (
     InvalidState,
@@ -23,8 +25,6 @@ from app.domain.errors import (
     UnknownCustomer,
     UnknownResource,
 )
-from app.ids import new_id
-from app.times import format_instant, parse_instant, wall_ms
 
 STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE = ("pending", "confirmed", "checked_in")
@@ -161,7 +161,7 @@ def find_clash(
     """The id of an active booking or blocker that [start, end) plus the buffer would overlap."""
     buffer = resource["buffer_minutes"] * 60_000
     held = availability.Interval(start, end + buffer, "")
-    busy = storage.active_bookings_between(db, resource["id"], start - buffer, end + buffer)
+    busy = store.active_bookings_between(db, resource["id"], start - buffer, end + buffer)
     for booking in busy:
         if booking["id"] != ignore and availability.overlaps(
             held, availability.Interval(booking["start_time"], booking["end_time"] + buffer, "")
@@ -191,7 +191,7 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
     """
     if booking["status"] not in ACTIVE:
         return []
-    return [clash["id"] for clash in storage.overlapping_active(db, booking)]
+    return [clash["id"] for clash in store.overlapping_active(db, booking)]
 
 
 def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
@@ -201,10 +201,10 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     new booking overlaps nothing: the check just passed.
     """
     booking_id = new_id("bk")
-    with storage.transaction(db):
-        resource = storage.get_resource(db, new.resource_id, missing=UnknownResource)
+    with store.transaction(db):
+        resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
         if new.customer_id is not None:
-            storage.get_customer(db, new.customer_id, missing=UnknownCustomer)
+            store.get_customer(db, new.customer_id, missing=UnknownCustomer)
         start, end = resolve_interval(new, resource)
         ensure_free(db, resource, start, end)
         data = {
@@ -219,24 +219,24 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
         event = new_event(booking_id, "created", actor, to_status="pending", data=data)
         booking, _ = step(None, event)
         assert booking is not None
-        storage.insert_booking(db, booking, event)
+        store.insert_booking(db, booking, event)
     return booking
 
 
 def get(db: Database, booking_id: str) -> Booking:
-    """The booking's row. Raises storage.RowMissing."""
-    return storage.get_booking(db, booking_id)
+    """The booking's row. Raises store.RowMissing."""
+    return store.get_booking(db, booking_id)
 
 
 def recent_events(db: Database, booking_id: str) -> list[Event]:
     """The booking's 20 most recent events, oldest first."""
-    return storage.recent_booking_events(db, booking_id, RECENT_EVENTS)
+    return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
 def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
-    with storage.transaction(db):
-        booking = storage.get_booking(db, booking_id)
+    with store.transaction(db):
+        booking = store.get_booking(db, booking_id)
         if booking["status"] not in EDITABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be edited; only pending or confirmed ones."
@@ -261,8 +261,8 @@ def transition(
     actor: str | None,
 ) -> Booking:
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
-    with storage.transaction(db):
-        booking = storage.get_booking(db, booking_id)
+    with store.transaction(db):
+        booking = store.get_booking(db, booking_id)
         current = booking["status"]
         if status not in ALLOWED_MOVES[current]:
             raise InvalidTransition(
@@ -280,30 +280,30 @@ def transition(
 def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
-    storage.append_booking_event(db, after, event)
+    store.append_booking_event(db, after, event)
     return after
 
 
 def delete(db: Database, booking_id: str) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
-    with storage.transaction(db):
-        booking = storage.get_booking(db, booking_id)
+    with store.transaction(db):
+        booking = store.get_booking(db, booking_id)
         if booking["status"] not in DELETABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be deleted; only pending or cancelled "
                 "ones. Cancel it first, or keep it for the record."
             )
-        storage.delete_booking(db, booking_id)
+        store.delete_booking(db, booking_id)
     return booking
 
 
 # Up to `limit` bookings by start_time then id, after the key `after`, filtered: no rule
 # applies to listing, so it is storage's query itself.
-find = storage.list_bookings
+find = store.list_bookings
 
 
 def events(db: Database, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
     """Up to `limit` of a booking's events in event order after `after_hlc`. Raises
-    storage.RowMissing for an unknown booking."""
-    storage.get_booking(db, booking_id)
-    return storage.booking_events(db, booking_id, after_hlc=after_hlc, limit=limit)
+    store.RowMissing for an unknown booking."""
+    store.get_booking(db, booking_id)
+    return store.booking_events(db, booking_id, after_hlc=after_hlc, limit=limit)

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
-from app.ids import new_id
-from app.times import wall_ms
+from app import store
+from app.core.ids import new_id
+from app.core.times import wall_ms
 
 Customer = dict[str, Any]
 
@@ -20,35 +20,35 @@ def create(db: Database, fields: dict[str, Any]) -> Customer:
     """Insert a new customer from its fields (and its change row); return the row."""
     now = wall_ms()
     customer = {"id": new_id("cus"), **fields, "created_at": now, "updated_at": now}
-    with storage.transaction(db):
+    with store.transaction(db):
         # Stamped as a column so /v1 shows it and it syncs with the customer (API.md §6).
-        customer["organization_id"] = storage.organization_id(db)
-        storage.insert_customer(db, customer)
+        customer["organization_id"] = store.organization_id(db)
+        store.insert_customer(db, customer)
     return customer
 
 
 def get(db: Database, customer_id: str) -> Customer:
-    """The customer's row; raises storage.RowMissing."""
-    return storage.get_customer(db, customer_id)
+    """The customer's row; raises store.RowMissing."""
+    return store.get_customer(db, customer_id)
 
 
 def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
-    """Apply the fields sent; unchanged values write nothing. Raises storage.RowMissing."""
-    with storage.transaction(db):
-        customer = storage.get_customer(db, customer_id)
+    """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
+    with store.transaction(db):
+        customer = store.get_customer(db, customer_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
         if changes:
             changes["updated_at"] = max(wall_ms(), customer["updated_at"])
-            storage.update_customer(db, customer_id, changes)
+            store.update_customer(db, customer_id, changes)
             customer.update(changes)
     return customer
 
 
 def delete(db: Database, customer_id: str) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
-    with storage.transaction(db):
-        customer = storage.get_customer(db, customer_id)
-        storage.delete_customer(db, customer_id)
+    with store.transaction(db):
+        customer = store.get_customer(db, customer_id)
+        store.delete_customer(db, customer_id)
     return customer
 
 
@@ -62,6 +62,6 @@ def find(
     tags: list[str] | None = None,
 ) -> list[Customer]:
     """Up to `limit` customers in creation order after `after_id`, filtered."""
-    return storage.list_customers(
+    return store.list_customers(
         db, after_id=after_id, limit=limit, email=email, q=q, tags=tags or []
     )

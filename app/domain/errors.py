@@ -1,6 +1,6 @@
 """The rules' refusals: plain exceptions with a stable code, a sentence and field details.
 
-They know nothing of HTTP: the web layer's one table (app/errors.py) turns each into its status.
+They know nothing of HTTP: the web layer's one table (app/web/errors.py) turns each into its status.
 """
 
 from __future__ import annotations

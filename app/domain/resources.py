@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
+from app import store
+from app.core.ids import new_id
+from app.core.times import wall_ms
 from app.domain import blockers
 from app.domain.availability import MINUTE, Interval, free_slots, open_intervals
 from app.domain.errors import InvalidState
-from app.ids import new_id
-from app.times import wall_ms
 
 Resource = dict[str, Any]
 
@@ -22,37 +22,37 @@ Resource = dict[str, Any]
 def create(db: Database, fields: dict[str, Any]) -> Resource:
     now = wall_ms()
     resource = {"id": new_id("res"), **fields, "created_at": now, "updated_at": now}
-    with storage.transaction(db):
-        storage.insert_resource(db, resource)
+    with store.transaction(db):
+        store.insert_resource(db, resource)
     return resource
 
 
 def get(db: Database, resource_id: str) -> Resource:
-    return storage.get_resource(db, resource_id)
+    return store.get_resource(db, resource_id)
 
 
 def update(db: Database, resource_id: str, sent: dict[str, Any]) -> Resource:
-    """Apply the fields sent; unchanged values write nothing. Raises storage.RowMissing."""
-    with storage.transaction(db):
-        resource = storage.get_resource(db, resource_id)
+    """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
+    with store.transaction(db):
+        resource = store.get_resource(db, resource_id)
         changes = {name: value for name, value in sent.items() if resource[name] != value}
         if changes:
             changes["updated_at"] = max(wall_ms(), resource["updated_at"])
-            storage.update_resource(db, resource_id, changes)
+            store.update_resource(db, resource_id, changes)
             resource.update(changes)
     return resource
 
 
 def delete(db: Database, resource_id: str) -> Resource:
-    """Remove the resource for good. Raises storage.RowMissing, or InvalidState while it has
+    """Remove the resource for good. Raises store.RowMissing, or InvalidState while it has
     pending, confirmed or checked-in bookings that end in the future."""
-    with storage.transaction(db):
-        resource = storage.get_resource(db, resource_id)
-        if storage.has_future_active_bookings(db, resource_id, wall_ms()):
+    with store.transaction(db):
+        resource = store.get_resource(db, resource_id)
+        if store.has_future_active_bookings(db, resource_id, wall_ms()):
             raise InvalidState(
                 f"{resource['name']} still has upcoming bookings; cancel or complete them first."
             )
-        storage.delete_resource(db, resource_id)
+        store.delete_resource(db, resource_id)
     return resource
 
 
@@ -66,12 +66,12 @@ def availability(
     step_minutes: int,
 ) -> list[Interval]:
     """Free slots of `duration_minutes` (else the resource's default) in [start, end), every
-    `step_minutes`, that a booking could take right now. Raises storage.RowMissing."""
-    resource = storage.get_resource(db, resource_id)
+    `step_minutes`, that a booking could take right now. Raises store.RowMissing."""
+    resource = store.get_resource(db, resource_id)
     window = Interval(start, end, "")
     duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE
     buffer = resource["buffer_minutes"] * MINUTE
-    bookings = storage.active_bookings_between(
+    bookings = store.active_bookings_between(
         db, resource_id, window.start - buffer, window.end + duration + buffer
     )
     busy = [Interval(b["start_time"], b["end_time"] + buffer, b["id"]) for b in bookings]
@@ -92,4 +92,4 @@ def availability(
 
 def find(db: Database, *, after_id: str | None, limit: int, q: str | None = None) -> list[Resource]:
     """Up to `limit` resources in creation order after `after_id`, filtered by `q`."""
-    return storage.list_resources(db, after_id=after_id, limit=limit, q=q)
+    return store.list_resources(db, after_id=after_id, limit=limit, q=q)

@@ -22,10 +22,10 @@ from typing import Any
 from sqlite_utils import Database
 from ulid import ULID
 
-from app import storage
+from app import store
+from app.core.ids import new_id
+from app.core.times import wall_ms
 from app.domain.errors import NotFound
-from app.ids import new_id
-from app.times import wall_ms
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PREFIX = "cus_"
@@ -52,8 +52,8 @@ def _with_organization(customer: dict[str, Any], organization_id: str) -> dict[s
 
 def _get(db: Database, path_id: str) -> dict[str, Any]:
     try:
-        return storage.get_customer(db, native_id(path_id))
-    except storage.RowMissing:
+        return store.get_customer(db, native_id(path_id))
+    except store.RowMissing:
         # Name the id the client sent: a ShingleAI client never saw the cus_ form.
         raise NotFound(f"No customer has the id {path_id!r}.") from None
 
@@ -80,15 +80,15 @@ def create(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
-    with storage.transaction(db):
-        customer["organization_id"] = storage.organization_id(db)
-        storage.insert_customer(db, customer)
+    with store.transaction(db):
+        customer["organization_id"] = store.organization_id(db)
+        store.insert_customer(db, customer)
     return customer
 
 
 def get(db: Database, path_id: str) -> dict[str, Any]:
     """The customer's row, soft-deleted or not. Raises NotFound."""
-    return _with_organization(_get(db, path_id), storage.organization_id(db))
+    return _with_organization(_get(db, path_id), store.organization_id(db))
 
 
 def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
@@ -96,14 +96,14 @@ def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
 
     Raises NotFound, also for a soft-deleted customer (it is gone as far as /v1 is concerned).
     """
-    with storage.transaction(db):
+    with store.transaction(db):
         customer = _live(db, path_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
         if changes:
             changes["updated_at"] = max(wall_ms(), customer["updated_at"])
-            storage.update_customer(db, customer["id"], changes)
+            store.update_customer(db, customer["id"], changes)
             customer.update(changes)
-        organization_id = storage.organization_id(db)
+        organization_id = store.organization_id(db)
     return _with_organization(customer, organization_id)
 
 
@@ -112,19 +112,19 @@ def delete(db: Database, path_id: str) -> dict[str, Any]:
 
     Raises NotFound for an unknown or already deleted customer.
     """
-    with storage.transaction(db):
+    with store.transaction(db):
         customer = _live(db, path_id)
         now = max(wall_ms(), customer["updated_at"])
         changes = {"deleted_at": now, "updated_at": now}
-        storage.update_customer(db, customer["id"], changes)
+        store.update_customer(db, customer["id"], changes)
         customer.update(changes)
-        organization_id = storage.organization_id(db)
+        organization_id = store.organization_id(db)
     return _with_organization(customer, organization_id)
 
 
 def find(db: Database, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """One offset page of customers that are not deleted, oldest first, and how many there are."""
-    rows = storage.list_customers(db, after_id=None, limit=limit, offset=offset)
-    total = storage.count_customers(db)
-    organization_id = storage.organization_id(db)
+    rows = store.list_customers(db, after_id=None, limit=limit, offset=offset)
+    total = store.count_customers(db)
+    organization_id = store.organization_id(db)
     return [_with_organization(row, organization_id) for row in rows], total

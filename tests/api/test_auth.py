@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app import storage
-from app.auth import create_key, revoke_key
+from app import store
+from app.web.auth import create_key, revoke_key
 from tests.conftest import assert_error, unchanged
 
 RESOURCES = "/modules/booking/resources"
@@ -507,7 +507,7 @@ def test_healthz_needs_no_key(client, db):
     body = response.json
     assert body == {
         "status": "ok",
-        "data": {"version": body["data"]["version"], "node_id": storage.node_id(db), "db": "ok"},
+        "data": {"version": body["data"]["version"], "node_id": store.node_id(db), "db": "ok"},
     }
     assert isinstance(body["data"]["version"], str) and body["data"]["version"]
     assert "X-RateLimit-Limit" not in response.headers

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app import create_app, storage
+from app import create_app, store
 from tests.conftest import assert_error, store_blocker, unchanged
 
 URL = "/modules/booking/blockers"
@@ -239,7 +239,7 @@ def tight_app(db_path):
     """The app with a 100 ms deadline, on the same database as `db`."""
     application = create_app({"TESTING": True, "DB": db_path, "REQUEST_DEADLINE_MS": 100})
     yield application
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def test_a_stored_rule_of_one_occurrence_a_second_is_stopped_by_the_deadline(
@@ -274,7 +274,7 @@ def no_time_app(db_path):
     """The app with a deadline already past when the first loop checks it."""
     application = create_app({"TESTING": True, "DB": db_path, "REQUEST_DEADLINE_MS": -1})
     yield application
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def test_a_blocker_create_past_its_deadline_is_503_and_leaves_nothing(

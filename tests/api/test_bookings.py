@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from app import storage
+from app import store
+from app.core.times import parse_instant
 from app.domain.bookings import replay
-from app.times import parse_instant
 from tests.conftest import assert_error, unchanged
 
 URL = "/modules/booking/bookings"
@@ -441,7 +441,7 @@ def test_concurrent_requests_for_one_slot_give_exactly_one_201(app, admin_header
             body = {"resource_id": resource["id"], "start_time": START}
             return client.post(URL, json=body, headers=admin_headers).status_code
         finally:
-            storage.close_thread_connections()
+            store.close_thread_connections()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = sorted(pool.map(attempt, range(8)))
@@ -990,9 +990,9 @@ def test_events_cursor_of_another_booking_is_422(client, write_headers, make_boo
 
 
 def _replays_to_stored_state(db, booking_id: str) -> None:
-    state, anomalies = replay(storage.booking_events(db, booking_id))
+    state, anomalies = replay(store.booking_events(db, booking_id))
     assert anomalies == {}
-    assert state == storage.get_booking(db, booking_id)
+    assert state == store.get_booking(db, booking_id)
 
 
 def test_replaying_the_events_gives_the_stored_booking(
@@ -1015,7 +1015,7 @@ def test_replaying_a_cancellation_keeps_its_reason(client, db, write_headers, bo
     booking = booking_in("confirmed")
     transition(client, write_headers, booking["id"], status="cancelled", cancel_reason="ill")
     _replays_to_stored_state(db, booking["id"])
-    assert storage.get_booking(db, booking["id"])["cancel_reason"] == "ill"
+    assert store.get_booking(db, booking["id"])["cancel_reason"] == "ill"
 
 
 def test_every_create_patch_and_transition_appends_one_booking_event_change(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.times import parse_instant
+from app.core.times import parse_instant
 from tests.conftest import assert_error, unchanged
 
 URL = "/modules/booking/customers"

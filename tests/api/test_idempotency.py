@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app import idempotency, storage
+from app import store
+from app.web import idempotency
 from tests.conftest import assert_error, unchanged
 
 BOOKINGS = "/modules/booking/bookings"
@@ -268,7 +269,7 @@ def test_racing_retries_with_one_key_do_the_work_once(app, db, admin_headers, re
                 response.headers.get("Idempotent-Replayed"),
             )
         finally:
-            storage.close_thread_connections()
+            store.close_thread_connections()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(attempt, range(6)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import storage
+from app import store
 from tests.conftest import assert_error, unchanged
 from tests.ui.conftest import Desk, key_text
 
@@ -25,7 +25,7 @@ FULL_MESSAGE = (
 @pytest.fixture
 def app_db(app, db_path):
     """The connection the app uses on this thread (the test client runs views right here)."""
-    return storage.connection(db_path)
+    return store.connection(db_path)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from app import create_app, storage
-from app.auth import create_key
+from app import create_app, store
+from app.core.ids import new_id
 from app.domain.shingleai import native_id
-from app.ids import new_id
-from app.schemas import Customer, ShingleCustomer
+from app.web.auth import create_key
+from app.web.schemas import Customer, ShingleCustomer
 from migrations.migrations import migrations
 from tests.conftest import assert_error, unchanged
 
@@ -582,7 +582,7 @@ def test_openapi_documents_the_v1_routes_with_shingleais_envelope(client):
 
 def test_customers_from_before_the_migration_show_in_v1(tmp_path):
     path = str(tmp_path / "old.db")
-    old = storage.open_db(path)
+    old = store.open_db(path)
     migrations.apply(old, stop_before="m0003_shingleai_customer_fields")
     old.execute(
         "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, 'Old', 0, 0)",
@@ -591,13 +591,13 @@ def test_customers_from_before_the_migration_show_in_v1(tmp_path):
     old.commit()
     old.close()
     app = create_app({"TESTING": True, "DB": path})  # migrates, as `booking serve` does
-    database = storage.open_db(path)
+    database = store.open_db(path)
     _, key = create_key(database, name="t", scopes=["booking:read"], rate_limit="9/minute")
     database.close()
     try:
         body = app.test_client().get(URL, headers={"Authorization": f"Bearer {key}"}).json
     finally:
-        storage.close_thread_connections()
+        store.close_thread_connections()
     [data] = body["data"]
     assert data["name"] == "Old" and data["deletedAt"] is None and data["businessId"] is None
     assert UUID.match(data["organizationId"])  # the database's, though the row has none

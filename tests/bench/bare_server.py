@@ -14,7 +14,7 @@ import threading
 import waitress
 from flask import Flask, jsonify, request
 
-from app import storage
+from app import store
 from app.settings import SETTINGS
 
 
@@ -24,7 +24,7 @@ def make_app(mode: str, db_path: str | None) -> Flask:
 
     def connection():
         if not hasattr(local, "db"):
-            local.db = storage.open_db(db_path)
+            local.db = store.open_db(db_path)
         return local.db
 
     if mode == "json":
@@ -34,11 +34,11 @@ def make_app(mode: str, db_path: str | None) -> Flask:
             return jsonify({"ok": True})
 
     else:
-        setup = storage.open_db(db_path)
+        setup = store.open_db(db_path)
         setup.execute("PRAGMA journal_mode = WAL")
         setup.execute("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body TEXT)")
         setup.close()
-        storage.Checkpointer(db_path).start()  # as `booking serve` does
+        store.Checkpointer(db_path).start()  # as `booking serve` does
 
         @app.post("/")
         def insert():

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import requests
 
-from app import storage
-from app.ids import new_id
+from app import store
+from app.core.ids import new_id
 from tests.bench import load, recurrence_bench, sync_bench, threads
 from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
@@ -55,11 +55,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 def _seed_bookings(db_path: str, total: int, resource_ids: list[str]) -> int:
     """Insert bookings directly (the API path is measured separately); return days covered."""
-    db = storage.open_db(db_path)
+    db = store.open_db(db_path)
     per_resource = total // len(resource_ids)
     now = load.BASE_MS
     batch: list[tuple] = []
-    with storage.transaction(db):
+    with store.transaction(db):
         for index in range(per_resource):
             day, slot = divmod(index, BOOKINGS_PER_DAY)
             start = load.BASE_MS + day * 86_400_000 + slot * 3 * 3_600_000

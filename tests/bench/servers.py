@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from app import storage
-from app.auth import create_key
+from app import store
+from app.web.auth import create_key
+from sync import identity
 from tests.live.server import LiveServer
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -13,8 +14,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 
 def bench_key(db_path: str) -> dict[str, str]:
     """Headers carrying a new admin key on the database at db_path, with no practical limit."""
-    storage.init_database(db_path)
-    db = storage.open_db(db_path)
+    identity.init_database(db_path)
+    db = store.open_db(db_path)
     _, key = create_key(db, name="bench", scopes=["booking:admin"], rate_limit="10000000/minute")
     db.close()
     return {"Authorization": f"Bearer {key}"}

@@ -3,7 +3,7 @@
 The hub is `booking serve` in a subprocess; the nodes are databases in this process, synced
 with sync.engine.sync_once through sync.client.HubClient, exactly as `booking sync` does.
 
-- node A writes RECORDS customers through app.storage.upsert_local (the real local write path,
+- node A writes RECORDS customers through app.store.upsert_local (the real local write path,
   so its change rows are genuine), then one sync_once pushes them all and pulls them back;
 - node B, empty, pulls everything with one sync_once;
 - 1% of the customers change on node A: one sync_once on A, then one on B;
@@ -27,10 +27,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app import storage
-from app.auth import create_key
-from app.ids import new_id
-from app.times import wall_ms
+from app import store
+from app.core.ids import new_id
+from app.core.times import wall_ms
+from app.web.auth import create_key
+from sync import identity
 from sync.client import HubClient
 from sync.engine import SyncReport, sync_once
 from tests.live.server import LiveServer
@@ -102,15 +103,15 @@ def timed_sync(db: Database, client: HubClient, hub_pid: int | None = None) -> T
 
 
 def _sync_key(hub_path: str, name: str) -> str:
-    db = storage.open_db(hub_path)
+    db = store.open_db(hub_path)
     _, key = create_key(db, name=name, scopes=["sync"], rate_limit="10000000/minute")
     db.close()
     return key
 
 
 def _node(path: str) -> Database:
-    storage.init_database(path)
-    return storage.open_db(path)
+    identity.init_database(path)
+    return store.open_db(path)
 
 
 def _customer(index: int, now: int, organization: str) -> dict[str, Any]:
@@ -131,13 +132,13 @@ def _customer(index: int, now: int, organization: str) -> dict[str, Any]:
 def seed_customers(db: Database, count: int) -> list[str]:
     """Write `count` customers through the local write path, in a few large transactions."""
     ids: list[str] = []
-    organization = storage.organization_id(db)
+    organization = store.organization_id(db)
     for start in range(0, count, SEED_TRANSACTION):
         now = wall_ms()
-        with storage.transaction(db):
+        with store.transaction(db):
             for index in range(start, min(count, start + SEED_TRANSACTION)):
                 customer = _customer(index, now, organization)
-                storage.insert_customer(db, customer)
+                store.insert_customer(db, customer)
                 ids.append(customer["id"])
     return ids
 
@@ -145,22 +146,22 @@ def seed_customers(db: Database, count: int) -> list[str]:
 def change_customers(db: Database, ids: list[str]) -> None:
     """Edit two fields of each customer, as PATCH /customers/{id} would (one change each)."""
     now = wall_ms()
-    with storage.transaction(db):
+    with store.transaction(db):
         for index, customer_id in enumerate(ids):
             changes = {"phone": f"+1666{index:07d}", "updated_at": now}
-            storage.update_customer(db, customer_id, changes)
+            store.update_customer(db, customer_id, changes)
 
 
 def raw_copy(source_path: str, target_path: str, count: int) -> float:
     """Seconds to copy the first `count` change rows into a fresh, migrated database file."""
-    storage.init_database(target_path)
-    target = storage.open_db(target_path)
+    identity.init_database(target_path)
+    target = store.open_db(target_path)
     source = sqlite3.connect(source_path)
     started = time.perf_counter()
     rows = source.execute(
         f"SELECT {_COPY_COLUMNS} FROM change_log ORDER BY seq LIMIT ?", [count]
     ).fetchall()
-    with storage.transaction(target):
+    with store.transaction(target):
         target.conn.executemany(
             f"INSERT INTO change_log ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
@@ -210,7 +211,7 @@ def _seconds_row(name: str, timing: Timing) -> Row:
 def run(folder: Path, say: Callable[[str], None] = lambda _text: None) -> list[Row]:
     """Every measurement; returns the table's rows."""
     hub_path = str(folder / "hub.db")
-    storage.init_database(hub_path)
+    identity.init_database(hub_path)
     key_a, key_b = _sync_key(hub_path, "bench-node-a"), _sync_key(hub_path, "bench-node-b")
     node_a, node_b = _node(str(folder / "node-a.db")), _node(str(folder / "node-b.db"))
 

@@ -1,4 +1,4 @@
-"""`make bench`, third table: `booking serve`'s worker threads, quick + heavy (app/pools.py).
+"""`make bench`, third table: `booking serve`'s worker threads, quick + heavy (app/web/pools.py).
 
 The same two loads against a fresh server for each setup: 1 + 0 (one pool, as before issue 12),
 1 + 1 (the default: expensive requests in a pool of their own) and 4 + 0 (one pool of four):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import create_app, storage
+from app import create_app, store
 from app.cli import cli
 from app.settings import SETTINGS
 from tests.live.server import LiveServer, find_free_port
@@ -58,7 +58,7 @@ def make_key(invoke):
 def client(db_path):
     """A test client of the app on the same database file the CLI writes."""
     yield create_app({"TESTING": True, "DB": db_path}).test_client()
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -104,9 +104,9 @@ def test_init_creates_the_database_with_missing_folders_and_prints_its_node_id(r
     result = runner.invoke(cli, ["init", "--db", str(path)])
     assert result.exit_code == 0, result.output
     assert path.is_file()
-    db = storage.open_db(str(path))
+    db = store.open_db(str(path))
     try:
-        node_id = storage.node_id(db)
+        node_id = store.node_id(db)
     finally:
         db.close()
     assert f"Node id: {node_id}" in result.stdout.splitlines()
@@ -302,9 +302,9 @@ def test_serve_takes_database_and_port_from_the_environment_alone(tmp_path):
         assert server.env["BOOKING_PORT"] == str(server.port) and "--port" not in server.command
         health = server.request("GET", "/healthz", headers={}).json()["data"]
         assert server.request("GET", CUSTOMERS).status_code == 200
-    db = storage.open_db(str(path))
+    db = store.open_db(str(path))
     try:
-        assert health["node_id"] == storage.node_id(db)
+        assert health["node_id"] == store.node_id(db)
     finally:
         db.close()
 

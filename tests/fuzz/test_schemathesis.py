@@ -18,8 +18,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app import create_app, storage
-from app.auth import create_key
+from app import create_app, store
+from app.web.auth import create_key
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [
@@ -34,7 +34,7 @@ def _make_app():
     """A fresh database with an admin key and a few real records, so ids sometimes hit."""
     path = str(Path(tempfile.mkdtemp(prefix="booking-fuzz-")) / "fuzz.db")
     app = create_app({"TESTING": True, "DB": path})
-    database = storage.open_db(path)
+    database = store.open_db(path)
     _, key = create_key(
         database, name="fuzz", scopes=["booking:admin"], rate_limit="1000000/minute"
     )

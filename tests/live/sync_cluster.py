@@ -16,10 +16,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from app import storage
-from app.ids import new_id
-from app.times import wall_ms
-from app.validation import CustomerCreate
+from app import store
+from app.core.ids import new_id
+from app.core.times import wall_ms
+from app.web.validation import CustomerCreate
+from sync import identity
 from tests.live.server import PROJECT_ROOT, LiveServer
 
 BOOKINGS = "/modules/booking/bookings"
@@ -65,16 +66,16 @@ def query(db_path: str, sql: str, params: tuple | list = ()) -> list[tuple]:
 
 def seed_customers(db_path: str, count: int, prefix: str) -> str:
     """Create (or migrate) the database and write `count` customers, each with its change row,
-    in one transaction through app.storage; return the database's node id."""
-    node = storage.init_database(db_path)
-    db = storage.open_db(db_path)
+    in one transaction through app.store; return the database's node id."""
+    node = identity.init_database(db_path)
+    db = store.open_db(db_path)
     try:
         now = wall_ms()
-        with storage.transaction(db):
-            organization = storage.organization_id(db)
+        with store.transaction(db):
+            organization = store.organization_id(db)
             for number in range(count):
                 fields = CustomerCreate(name=f"{prefix} {number:05d}").model_dump()
-                storage.insert_customer(
+                store.insert_customer(
                     db,
                     {
                         "id": new_id("cus"),

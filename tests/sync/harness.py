@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app import create_app, storage
-from app.auth import create_key
+from app import create_app, store
+from app.web.auth import create_key
 from sync.client import HubClient
 from sync.engine import sync_once
 
@@ -64,7 +64,7 @@ class Replica:
         self.name = name
         self.path = str(folder / f"{name}.db")
         self.app = create_app({"TESTING": True, "DB": self.path})
-        self.db = storage.open_db(self.path)
+        self.db = store.open_db(self.path)
         _, key = create_key(
             self.db, name=name, scopes=["booking:admin"], rate_limit="1000000/minute"
         )
@@ -95,7 +95,7 @@ class Replica:
         """Close this replica and open its file again, as `booking serve` after a restart (on
         whatever file is now at its path), talking to the hub with the same client and key."""
         self.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
         replica = Replica(Path(self.path).parent, self.name)
         replica.hub_client, replica.transport = self.hub_client, self.transport
         return replica
@@ -164,22 +164,22 @@ def anomalies(replica: Replica) -> list[dict[str, Any]]:
 
 def node_clock(replica: Replica) -> str | None:
     """The replica's last HLC stamp (node_meta 'hlc')."""
-    return storage.meta(replica.db, "hlc")
+    return store.meta(replica.db, "hlc")
 
 
 class SteppedClock:
-    """The wall clock sync.changelog stamps HLCs with, moved only by the test.
+    """The wall clock app.store.changelog stamps HLCs with, moved only by the test.
 
     It starts a second past the real clock, so it is ahead of every stamp made so far;
     `at(ms)` sets it `ms` past that start (more than five minutes makes stamps suspect).
     """
 
     def __init__(self, monkeypatch) -> None:
-        from app.times import wall_ms
+        from app.core.times import wall_ms
 
         self.start = wall_ms() + 1_000
         self.now = self.start
-        monkeypatch.setattr("sync.changelog.wall_ms", lambda: self.now)
+        monkeypatch.setattr("app.store.changelog.wall_ms", lambda: self.now)
 
     def at(self, offset_ms: int) -> None:
         self.now = self.start + offset_ms

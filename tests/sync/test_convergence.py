@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from app import storage
-from sync import changelog, merge
+from app import store
+from app.store import changelog
+from sync import merge
 from sync.client import HubUnavailable
 from tests.sync.harness import (
     BLOCKERS,
@@ -87,8 +88,8 @@ def copy_database(replica: Replica, path: Path) -> None:
 def marked_copy(source: Path, path: Path) -> Path:
     """A copy of `source` with the mark `booking backup` leaves on the backups it writes."""
     shutil.copyfile(source, path)
-    copy = storage.open_db(str(path))
-    storage.mark_as_backup(copy)
+    copy = store.open_db(str(path))
+    store.mark_as_backup(copy)
     copy.close()
     return path
 
@@ -98,7 +99,7 @@ def put_back(source: Path, replica: Replica, aside: Path | None = None) -> Repli
     open it again with the same sync key. Over the live file (its inode stays), or with
     `aside`, as a new file, the broken one kept there so its inode is not handed on."""
     replica.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
     live = Path(replica.path)
     for suffix in ("-wal", "-shm"):
         Path(f"{live}{suffix}").unlink(missing_ok=True)
@@ -284,7 +285,7 @@ class SyncingShops(RuleBasedStateMachine):
         """The usual day: pending → confirmed → checked_in → completed."""
         booking = self._known_booking(node, pick)
         if booking is not None:
-            status = storage.get_booking(self._node(node).db, booking)["status"]
+            status = store.get_booking(self._node(node).db, booking)["status"]
             if status in FORWARD:
                 body = {"status": FORWARD[status]}
                 url = f"{BOOKINGS}/{booking}/transition"
@@ -328,14 +329,14 @@ class SyncingShops(RuleBasedStateMachine):
     def duplicate(self, node, data):
         """Deliver an already acknowledged batch to the hub again."""
         replica = self._node(node)
-        acked = int(storage.sync_state(replica.db).get("acked_through") or 0)
+        acked = int(store.sync_state(replica.db).get("acked_through") or 0)
         if not acked:
             return
         first = data.draw(st.integers(1, acked), label="from")
         last = data.draw(st.integers(first, acked), label="through")
         batch = changelog.own_pending(replica.db, first - 1, last - first + 1)
         before = change_ids(self.hub)
-        answer = replica.hub_client.push(storage.node_id(replica.db), batch)
+        answer = replica.hub_client.push(store.node_id(replica.db), batch)
         assert answer["acked_through"] >= last
         assert change_ids(self.hub) == before
 
@@ -411,7 +412,7 @@ class SyncingShops(RuleBasedStateMachine):
         finally:
             for replica in (self.hub, *self.nodes):
                 replica.close()
-            storage.close_thread_connections()
+            store.close_thread_connections()
             self.folder.cleanup()
 
     def sync_everyone_and_compare(self):
@@ -435,7 +436,7 @@ class SyncingShops(RuleBasedStateMachine):
         for replica in everyone:
             events = {row[0] for row in replica.db.execute("SELECT id FROM booking_events")}
             for event_id, booking_id in made:
-                assert event_id in events or storage.is_tombstoned(
+                assert event_id in events or store.is_tombstoned(
                     replica.db, "booking", booking_id
                 ), (replica.name, event_id)
         for replica in everyone:
@@ -487,7 +488,7 @@ def test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_ends_like_the_
         node.close()
         if copy is not None:
             copy.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
 
 
 def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
@@ -523,7 +524,7 @@ def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
     finally:
         hub.close()
         node.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
 
 
 def test_a_write_landing_between_push_and_pull_of_a_restored_laptop_is_not_lost(tmp_path):
@@ -567,7 +568,7 @@ def test_a_write_landing_between_push_and_pull_of_a_restored_laptop_is_not_lost(
     finally:
         hub.close()
         node.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
 
 
 # --- order independence -------------------------------------------------------------------------
@@ -655,7 +656,7 @@ def deliver(hub: Replica, nodes: list[Replica], schedule: list[tuple], order: li
         node = nodes[number]
         batch = changelog.own_pending(node.db, sent[number], size)
         if batch:
-            sent[number] = clients[number].push(storage.node_id(node.db), batch)["acked_through"]
+            sent[number] = clients[number].push(store.node_id(node.db), batch)["acked_through"]
 
     for number, size in schedule:
         push(number, size)
@@ -668,7 +669,7 @@ def materialized(hub: Replica) -> dict:
     and which earlier booking a sync_conflict cancellation names. (With three bookings of one
     slot arriving latest first, the hub rightly cancels the third for the second, then the
     second for the first: the third's reason names the second, a booking it did overlap.)"""
-    hub_node = storage.node_id(hub.db)
+    hub_node = store.node_id(hub.db)
     db = hub.db
 
     def rows(sql: str, params: list | tuple = ()) -> list[tuple]:
@@ -730,7 +731,7 @@ def test_any_delivery_order_and_batching_of_the_same_changes_gives_the_same_stat
         finally:
             for replica in (*nodes, *hubs):
                 replica.close()
-            storage.close_thread_connections()
+            store.close_thread_connections()
 
 
 def seed_shared_records(nodes: list[Replica]) -> dict:
@@ -749,7 +750,7 @@ def seed_shared_records(nodes: list[Replica]) -> dict:
     seeded["booking"] = expect(first, "POST", BOOKINGS, body, 201)["id"]
     made = changelog.own_pending(first.db, 0, 100)
     for node in nodes[1:]:
-        with storage.transaction(node.db):
+        with store.transaction(node.db):
             merge.apply_changes(node.db, made)
     return seeded
 
@@ -776,7 +777,7 @@ def busy_hub(tmp_path, monkeypatch):
     yield SimpleNamespace(hub=hub, c=c, d=d)
     for replica in (hub, a, b, c, d):
         replica.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 # c's sync is one push, then four pages of two (the hub holds seven changes by then).
@@ -808,7 +809,7 @@ def shops(tmp_path, monkeypatch):
     yield SimpleNamespace(hub=hub, a=a, b=b, everyone=[hub, a, b], chair=chair, clock=clock)
     for replica in (hub, a, b):
         replica.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def book(node: Replica, chair: dict, start: str) -> dict:
@@ -844,7 +845,7 @@ def test_two_shops_booking_one_slot_offline_end_with_the_first_created_booking_e
         decision = lost["events"][-1]
         assert decision["type"] == "status_changed" and decision["actor"] == "sync"
         assert (decision["from_status"], decision["to_status"]) == ("pending", "cancelled")
-        assert decision["node_id"] == storage.node_id(shops.hub.db)
+        assert decision["node_id"] == store.node_id(shops.hub.db)
         assert anomalies(replica) == []
     assert exported_state(shops.a) == exported_state(shops.b) == exported_state(shops.hub)
 

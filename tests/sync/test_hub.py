@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app, storage
-from app.ids import new_node_id
-from app.times import wall_ms
-from sync.clock import Hlc
+from app import create_app, store
+from app.core.clock import Hlc
+from app.core.ids import new_node_id
+from app.core.times import wall_ms
 from tests.conftest import assert_error, unchanged
 from tests.sync.harness import CUSTOMERS, Replica, expect
 
@@ -106,7 +106,7 @@ def test_a_key_bound_to_one_node_pushing_as_another_is_403_and_changes_nothing(
     with unchanged(db):
         response = push(client, sync_headers, NODE_B, changes(NODE_B, 1, 1))
     assert NODE_A in assert_error(response, 403, "forbidden")["message"]
-    assert storage.peer_acked(db, NODE_B) == 0
+    assert store.peer_acked(db, NODE_B) == 0
 
 
 def test_a_key_bound_to_one_node_pulling_as_another_is_403(client, db, sync_headers):
@@ -137,7 +137,7 @@ def test_a_batch_starting_past_the_next_expected_change_is_409_sequence_gap(
         response = push(client, sync_headers, NODE_A, changes(NODE_A, *second_batch))
     error = assert_error(response, 409, "sequence_gap")
     assert error["expected"] == expected
-    assert error["high_water"] == expected - 1 and error["epoch"] == storage.meta(db, "epoch")
+    assert error["high_water"] == expected - 1 and error["epoch"] == store.meta(db, "epoch")
 
 
 def test_a_batch_with_a_hole_inside_is_409_sequence_gap_and_applies_none_of_it(
@@ -154,7 +154,7 @@ def test_a_repeated_batch_is_skipped_and_acknowledged_again(client, db, sync_hea
     with unchanged(db):
         again = push(client, sync_headers, NODE_A, batch)
     assert again.status_code == 200 and again.json["data"]["acked_through"] == 3
-    assert storage.peer_acked(db, NODE_A) == 3
+    assert store.peer_acked(db, NODE_A) == 3
     assert held(db) == [(NODE_A, 1), (NODE_A, 2), (NODE_A, 3)]
 
 
@@ -163,7 +163,7 @@ def test_a_batch_overlapping_what_the_hub_holds_adds_only_the_new_changes(client
     response = push(client, sync_headers, NODE_A, changes(NODE_A, 2, 5))
     assert response.json["data"]["acked_through"] == 5
     assert held(db) == [(NODE_A, seq) for seq in range(1, 6)]
-    assert storage.count_rows(db, "customers") == 5
+    assert store.count_rows(db, "customers") == 5
 
 
 def test_more_than_500_changes_in_one_push_is_422_and_500_are_fine(client, db, sync_headers):
@@ -217,7 +217,7 @@ def test_a_malformed_push_body_is_422_naming_the_field(client, db, sync_headers,
 def test_push_answers_carry_the_epoch_and_the_high_water_mark(client, db, sync_headers):
     data = push(client, sync_headers, NODE_A, changes(NODE_A, 1, 4)).json["data"]
     assert data["acked_through"] == data["high_water"] == 4
-    assert data["epoch"] == storage.meta(db, "epoch")
+    assert data["epoch"] == store.meta(db, "epoch")
     assert data["former_nodes"] == []  # never restored from a backup
 
 
@@ -267,9 +267,9 @@ def test_a_forged_pull_cursor_is_422(client, db, sync_headers, tmp_path, admin_h
 
 
 def _other_sync_key(tmp_path) -> dict:
-    from app.auth import create_key
+    from app.web.auth import create_key
 
-    other = storage.open_db(str(tmp_path / "other.db"))
+    other = store.open_db(str(tmp_path / "other.db"))
     try:
         _, key = create_key(other, name="other", scopes=["sync"], rate_limit="600/minute")
     finally:
@@ -281,7 +281,7 @@ def test_pull_answers_carry_the_epoch_and_the_nodes_high_water_mark(
     client, db, sync_headers, make_key
 ):
     push(client, sync_headers, NODE_A, changes(NODE_A, 1, 3))
-    epoch = storage.meta(db, "epoch")
+    epoch = store.meta(db, "epoch")
     bound = pull(client, sync_headers).json["data"]
     assert (bound["epoch"], bound["high_water"]) == (epoch, 3)
     unbound = make_key("sync")
@@ -294,7 +294,7 @@ def test_a_cursor_from_another_epoch_starts_again_from_the_beginning(client, db,
     push(client, sync_headers, NODE_A, changes(NODE_A, 1, 3))
     old = pull(client, sync_headers).json["data"]
     assert pull(client, sync_headers, cursor=old["next_cursor"]).json["data"]["changes"] == []
-    with storage.transaction(db):  # what restoring the hub from a backup does to it
+    with store.transaction(db):  # what restoring the hub from a backup does to it
         db.execute("UPDATE node_meta SET value = 'RESTORED' WHERE key = 'epoch'")
     again = pull(client, sync_headers, cursor=old["next_cursor"]).json["data"]
     assert again["epoch"] == "RESTORED" != old["epoch"]
@@ -311,7 +311,7 @@ def test_sync_status_of_a_node_that_never_synced(client, db, read_headers, admin
     data = client.get("/sync/status", headers=read_headers).json["data"]
     assert data == {
         "hub_url": None,
-        "node_id": storage.node_id(db),
+        "node_id": store.node_id(db),
         "pending": 2,
         "acked_through": 0,
         "last_success": None,
@@ -335,12 +335,12 @@ def test_sync_status_after_a_sync_shows_nothing_pending_and_the_hubs_epoch(tmp_p
         data = expect(node, "GET", "/sync/status")
         assert (data["pending"], data["acked_through"]) == (0, 1)
         assert data["last_success"].endswith("Z") and data["last_error"] is None
-        assert data["cursor"] and data["hub_epoch"] == storage.meta(hub.db, "epoch")
-        assert data["node_id"] == storage.node_id(node.db) != storage.node_id(hub.db)
+        assert data["cursor"] and data["hub_epoch"] == store.meta(hub.db, "epoch")
+        assert data["node_id"] == store.node_id(node.db) != store.node_id(hub.db)
     finally:
         hub.close()
         node.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
 
 
 def test_sync_status_needs_a_key(client):

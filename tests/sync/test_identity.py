@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app import storage
-from app.auth import create_key
-from app.times import wall_ms
+from app import store
+from app.core.times import wall_ms
+from app.web.auth import create_key
 from sync import identity
 from sync.client import HubClient, HubRejected
 from tests.conftest import assert_error, unchanged
@@ -72,7 +72,7 @@ def test_a_successor_showing_the_lineage_token_takes_the_key_over(client, db, sy
     # The key now serves the successor, and pulls for it.
     pulled = client.get(PULL, query_string={"node_id": NODE_B}, headers=sync_headers)
     assert pulled.status_code == 200, pulled.json
-    assert storage.sync_key_binding(db, _key_id(db))[0] == NODE_B
+    assert store.sync_key_binding(db, _key_id(db))[0] == NODE_B
 
 
 def test_the_node_a_key_moved_away_from_is_refused_with_what_to_do(client, db, sync_headers):
@@ -95,7 +95,7 @@ def test_a_copy_of_a_node_that_still_syncs_is_refused_and_the_key_stays(client, 
         )
     error = assert_error(response, 409, "sync_key_in_use")
     assert "still syncs" in error["message"] and "sync key of its own" in error["message"]
-    assert storage.sync_key_binding(db, _key_id(db))[0] == NODE_A
+    assert store.sync_key_binding(db, _key_id(db))[0] == NODE_A
 
 
 def test_a_clone_on_a_key_of_its_own_is_not_refused_for_the_originals_pushes(client, db, make_key):
@@ -125,7 +125,7 @@ def test_a_claim_without_the_token_or_the_lineage_is_403_and_changes_nothing(
 
 def _key_id(db) -> str:
     """The one sync key these tests make."""
-    (key,) = [key for key in storage.list_api_keys(db) if key["scopes"] == ["sync"]]
+    (key,) = [key for key in store.list_api_keys(db) if key["scopes"] == ["sync"]]
     return key["id"]
 
 
@@ -142,7 +142,7 @@ def _copy_file(source: Replica, target: Path) -> None:
 def _reopen(old: Replica, name: str | None = None) -> Replica:
     """A Replica on an existing file (as `booking serve` after a restart), same key to the hub."""
     old.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
     folder = Path(old.path).parent
     replica = Replica(folder, name or old.name)
     replica.hub_client, replica.transport = old.hub_client, old.transport
@@ -172,7 +172,7 @@ def hub_and_node(tmp_path):
     yield hub, node
     hub.close()
     node.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def test_a_copied_file_opens_as_a_node_of_its_own_and_the_original_stays(tmp_path, hub_and_node):
@@ -181,15 +181,15 @@ def test_a_copied_file_opens_as_a_node_of_its_own_and_the_original_stays(tmp_pat
     _copy_file(node, tmp_path / "copy.db")
     copy = Replica(tmp_path, "copy")
     try:
-        original_id = storage.node_id(node.db)
-        assert storage.node_id(copy.db) != original_id
+        original_id = store.node_id(node.db)
+        assert store.node_id(copy.db) != original_id
         status = expect(copy, "GET", "/sync/status")
         assert status["identity"]["forked_from"] == original_id
         assert status["identity"]["reason"] == identity.COPIED
         # The original keeps its id and says nothing of copies; it opens the same again.
         assert expect(node, "GET", "/sync/status")["identity"] is None
         reopened = _reopen(node)
-        assert storage.node_id(reopened.db) == original_id
+        assert store.node_id(reopened.db) == original_id
         reopened.close()
     finally:
         copy.close()
@@ -210,7 +210,7 @@ def test_a_plain_copy_put_back_loses_nothing_before_or_after(
     expect(node, "POST", CUSTOMERS, {"name": "After the backup"}, 201)
     node.sync()
     node.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
     _put_back(backup, Path(node.path), same_inode=same_inode)
     restored = _reopen(node)
     if write_first:
@@ -257,7 +257,7 @@ def test_a_copy_with_the_same_key_is_refused_loses_nothing_and_syncs_with_its_ow
 
 
 def test_an_edit_after_seeing_a_fast_clocked_value_wins_everywhere(tmp_path, monkeypatch):
-    from app.times import wall_ms
+    from app.core.times import wall_ms
 
     hub, honest, fast = (Replica(tmp_path, name) for name in ("hub", "honest", "fast"))
     for node in (honest, fast):
@@ -266,7 +266,7 @@ def test_an_edit_after_seeing_a_fast_clocked_value_wins_everywhere(tmp_path, mon
         customer = expect(honest, "POST", CUSTOMERS, {"name": "Ada"}, 201)
         settle([honest, fast])
         year = 365 * 24 * 3600 * 1000
-        monkeypatch.setattr("sync.changelog.wall_ms", lambda: wall_ms() + year)
+        monkeypatch.setattr("app.store.changelog.wall_ms", lambda: wall_ms() + year)
         expect(fast, "PATCH", f"{CUSTOMERS}/{customer['id']}", {"name": "From the future"})
         monkeypatch.undo()
         settle([fast, honest])
@@ -281,9 +281,9 @@ def test_an_edit_after_seeing_a_fast_clocked_value_wins_everywhere(tmp_path, mon
         suspects = [
             a for a in expect(hub, "GET", "/sync/anomalies") if a["kind"] == "clock_suspect"
         ]
-        assert [a["message"].split()[1] for a in suspects] == [storage.node_id(fast.db)]
+        assert [a["message"].split()[1] for a in suspects] == [store.node_id(fast.db)]
         # The suspect stamp did not drag the honest clock a year ahead.
-        assert int(storage.meta(honest.db, "hlc").split("-")[0]) < wall_ms() + 60_000
+        assert int(store.meta(honest.db, "hlc").split("-")[0]) < wall_ms() + 60_000
     finally:
         for replica in (hub, honest, fast):
             replica.close()

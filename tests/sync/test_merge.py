@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import storage
-from app.ids import new_node_id
-from app.times import wall_ms
-from sync import changelog, merge
-from sync.clock import MAX_FUTURE_DRIFT_MS, Hlc
+from app import store
+from app.core.clock import MAX_FUTURE_DRIFT_MS, Hlc
+from app.core.ids import new_node_id
+from app.core.times import wall_ms
+from app.store import changelog
+from sync import merge
 from tests.conftest import unchanged
 from tests.sync.harness import (
     BLOCKERS,
@@ -54,7 +55,7 @@ def world(tmp_path, clock):
     yield SimpleNamespace(hub=hub, a=a, b=b, nodes=[a, b], everyone=[hub, a, b], clock=clock)
     for replica in (hub, a, b):
         replica.close()
-    storage.close_thread_connections()
+    store.close_thread_connections()
 
 
 def converged(world) -> dict:
@@ -68,7 +69,7 @@ def converged(world) -> dict:
 
 def apply(replica: Replica, changes: list[dict]) -> merge.MergeReport:
     """Merge remote changes into the replica as a pull would: one transaction."""
-    with storage.transaction(replica.db):
+    with store.transaction(replica.db):
         return merge.apply_changes(replica.db, changes)
 
 
@@ -193,9 +194,9 @@ def test_a_delete_wins_over_any_update_and_nothing_is_resurrected(
     )
     apply(world.a, [update, delete] if update_arrives_first else [delete, update])
     assert world.a.call("GET", url).status_code == 404
-    table = storage.LWW_TABLES[entity][0]
+    table = store.LWW_TABLES[entity][0]
     rows = world.a.db.execute(f"SELECT * FROM {table} WHERE id = ?", [record["id"]]).fetchall()
-    assert rows == [] and storage.is_tombstoned(world.a.db, entity, record["id"])
+    assert rows == [] and store.is_tombstoned(world.a.db, entity, record["id"])
 
 
 @pytest.mark.parametrize("entity", ["customer", "resource"])
@@ -212,7 +213,7 @@ def test_an_edit_made_offline_after_another_node_deleted_the_record_does_not_bri
     state = converged(world)  # ... and then the delete
     for replica in world.everyone:
         assert replica.call("GET", url).status_code == 404, replica.name
-    assert state[storage.LWW_TABLES[entity][0]] == []
+    assert state[store.LWW_TABLES[entity][0]] == []
 
 
 def test_a_booking_event_arriving_after_the_booking_was_deleted_is_kept_but_not_replayed(world):
@@ -267,13 +268,13 @@ def booking_history(tmp_path_factory):
         expected = booking_view(hub, booking["id"])
         for replica in (hub, a, b):
             replica.close()
-        storage.close_thread_connections()
+        store.close_thread_connections()
     return SimpleNamespace(changes=changes, booking_id=booking["id"], expected=expected)
 
 
 def booking_view(replica: Replica, booking_id: str) -> dict:
-    row = storage.get_booking(replica.db, booking_id)
-    events = storage.booking_events(replica.db, booking_id)
+    row = store.get_booking(replica.db, booking_id)
+    events = store.booking_events(replica.db, booking_id)
     return {
         "booking": row,
         "events": [(e["id"], e["type"], e["applied"], e["anomaly"]) for e in events],
@@ -312,7 +313,7 @@ def test_booking_events_arriving_in_any_order_and_batches_replay_to_the_same_sta
             assert booking_view(node, booking_history.booking_id) == booking_history.expected
         finally:
             node.close()
-            storage.close_thread_connections()
+            store.close_thread_connections()
 
 
 def test_a_confirmation_after_a_cancellation_is_kept_unapplied_and_listed_everywhere(world):
@@ -367,7 +368,7 @@ def test_pulling_everything_again_from_the_start_changes_nothing(world):
     expect(world.b, "POST", CUSTOMERS, {"name": "Ada"}, 201)
     converged(world)
     before, held = exported_state(world.b), change_ids(world.b)
-    storage.set_sync_state(world.b.db, pull_cursor=None)
+    store.set_sync_state(world.b.db, pull_cursor=None)
     report = world.b.sync()
     assert report.pulled == len(held) and report.applied == 0
     assert exported_state(world.b) == before and change_ids(world.b) == held
@@ -406,7 +407,7 @@ def test_metadata_with_integers_beyond_64_bits_syncs_digit_for_digit_everywhere(
 def test_change_rows_written_in_the_older_escaped_form_still_sync(world):
     customer = expect(world.a, "POST", CUSTOMERS, {"name": "Zoë", "metadata": {"n": 1e-07}}, 201)
     # Before json_codec, payloads were written with \u escapes and Python's float spelling.
-    with storage.transaction(world.a.db):
+    with store.transaction(world.a.db):
         (payload,) = world.a.db.execute("SELECT payload FROM change_log").fetchone()
         older = json.dumps(json.loads(payload), separators=(",", ":"), sort_keys=True)
         assert "\\u00eb" in older and "1e-07" in older

@@ -4,7 +4,7 @@ one laptop syncs, reads a record (seeing the other's last value), edits it, and 
 Every edit is answered 200 and shows at once on that laptop; once everyone has synced, every
 replica shows the last edit made, which was made after seeing all the others.
 
-Only sync's clocks are skewed (sync.changelog.wall_ms stamps local writes and moves the HLC;
+Only sync's clocks are skewed (app.store.changelog.wall_ms stamps local writes and moves the HLC;
 sync.merge.wall_ms judges remote stamps): the laptop's offset applies while it acts, the
 hub's (none) while the hub handles a request, which the in-process transport runs on the
 calling thread or on the client's worker thread. `make soak` sets SYNC_EXAMPLES=500.
@@ -23,8 +23,8 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import storage
-from app.times import wall_ms as true_wall_ms
+from app import store
+from app.core.times import wall_ms as true_wall_ms
 from tests.sync.harness import (
     BLOCKERS,
     BOOKINGS,
@@ -118,7 +118,7 @@ def test_an_edit_made_after_seeing_a_value_wins_everywhere_whatever_the_clocks(
         clocks = Clocks({nodes[skewed].name: offset})
         try:
             with (
-                mock.patch("sync.changelog.wall_ms", clocks.wall_ms),
+                mock.patch("app.store.changelog.wall_ms", clocks.wall_ms),
                 mock.patch("sync.merge.wall_ms", clocks.wall_ms),
             ):
                 for node in nodes:
@@ -128,7 +128,7 @@ def test_an_edit_made_after_seeing_a_value_wins_everywhere_whatever_the_clocks(
         finally:
             for replica in (hub, *nodes):
                 replica.close()
-            storage.close_thread_connections()
+            store.close_thread_connections()
 
 
 def run(clocks: Clocks, hub: Replica, nodes: list[Replica], creator: int, work) -> None:
@@ -197,11 +197,11 @@ def run(clocks: Clocks, hub: Replica, nodes: list[Replica], creator: int, work) 
     # A stamp far ahead (suspect) does not drag an honest clock into the future.
     for replica in (hub, *nodes):
         if clocks.offsets.get(replica.name, 0) <= 0:
-            stamp = storage.meta(replica.db, "hlc") or "0-"
+            stamp = store.meta(replica.db, "hlc") or "0-"
             assert int(stamp.split("-")[0]) < true_wall_ms() + FIVE_MINUTES, replica.name
     # Staff are told to check the clock that ran ahead, never the one that edited after it.
     honest = {
-        node.name: storage.node_id(node.db) for node in nodes if node.name not in clocks.offsets
+        node.name: store.node_id(node.db) for node in nodes if node.name not in clocks.offsets
     }
     for anomaly in expect(hub, "GET", "/sync/anomalies"):
         if anomaly["kind"] == "clock_suspect":

@@ -3,7 +3,8 @@
 import tempfile
 from pathlib import Path
 
-from app import storage
+from app import store
+from sync import identity
 
 
 def schema_sql(db) -> str:
@@ -17,7 +18,7 @@ def schema_sql(db) -> str:
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "schema.db")
-        storage.init_database(path)
-        database = storage.open_db(path)
+        identity.init_database(path)
+        database = store.open_db(path)
         print(schema_sql(database))
         database.close()

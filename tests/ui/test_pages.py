@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from app import storage
-from app.auth import revoke_key
+from app import store
+from app.web.auth import revoke_key
 from tests.conftest import unchanged
 from tests.ui.conftest import DAY, Desk, api_get, field_error, key_id, key_text
 
@@ -85,9 +85,9 @@ def test_a_revoked_key_is_signed_out_at_once(desk, db):
 
 
 def test_the_session_secret_is_kept_in_the_database(app, db_path):
-    db = storage.open_db(db_path)
+    db = store.open_db(db_path)
     try:
-        assert app.secret_key == storage.meta(db, "session_secret")
+        assert app.secret_key == store.meta(db, "session_secret")
         assert len(app.secret_key) >= 32
     finally:
         db.close()
@@ -574,7 +574,7 @@ def test_the_sync_page_lists_sync_conflict_cancellations_with_whom_to_call(
 
 def test_the_sync_page_says_when_this_database_took_a_node_id_of_its_own(desk, db, tmp_path):
     from app import create_app
-    from app.auth import create_key
+    from app.web.auth import create_key
 
     notice = "this database has a node id of its own"
     assert notice not in desk("booking:read").text("/sync")  # the original says nothing
@@ -583,11 +583,11 @@ def test_the_sync_page_says_when_this_database_took_a_node_id_of_its_own(desk, d
         db.conn.backup(copy)
     copy.close()
     copied = create_app({"TESTING": True, "DB": str(target)})
-    copy_db = storage.open_db(str(target))
+    copy_db = store.open_db(str(target))
     _, key = create_key(copy_db, name="desk", scopes=["booking:read"], rate_limit="600/minute")
     copy_db.close()
     staff = Desk(copied.test_client())
     assert staff.post("/signin", {"api_key": key}).status_code == 302
     text = staff.text("/sync")
     assert notice in text and "opened as a copy of another database file" in text
-    assert storage.node_id(db) in text  # the node it was copied from
+    assert store.node_id(db) in text  # the node it was copied from

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.auth import revoke_key
+from app.web.auth import revoke_key
 from tests.conftest import unchanged
 from tests.ui.conftest import Desk, key_id
 

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.clock import MAX_COUNTER, MAX_FUTURE_DRIFT_MS, Hlc, is_suspect, receive, tick
+from app.core.clock import MAX_COUNTER, MAX_FUTURE_DRIFT_MS, Hlc, is_suspect, receive, tick
 
 NODE = "01NODEAAAAAAAAAAAAAAAAAAAA"
 OTHER = "01NODEBBBBBBBBBBBBBBBBBBBB"

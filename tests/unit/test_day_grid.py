@@ -1,4 +1,4 @@
-"""The day view's layout (app/ui/day_grid.py) on plain rows: no app, no database."""
+"""The day view's layout (app/web/ui/day_grid.py) on plain rows: no app, no database."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import inspect
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from app.ui import day_grid
-from app.ui.day_grid import MINUTE, assign_lanes, day_bounds, gaps, hour_marks, layout, span
+from app.web.ui import day_grid
+from app.web.ui.day_grid import MINUTE, assign_lanes, day_bounds, gaps, hour_marks, layout, span
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")
@@ -52,7 +52,7 @@ def test_the_module_imports_no_flask_and_nothing_of_the_web_layer():
     ]
     names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     assert not [n for n in names if n.split(".")[0] in ("flask", "werkzeug", "jinja2")]
-    assert not [n for n in names if n.startswith(("app.ui", "app.api", "app.routes"))]
+    assert not [n for n in names if n.startswith(("app.web.ui", "app.web.api", "app.web.routes"))]
 
 
 def test_a_day_is_23_or_25_hours_long_when_the_clocks_change():

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from app import storage
+from app import store
+from app.core.times import parse_instant
 from app.domain import blockers, bookings, customers, resources, shingleai
 from app.domain.errors import (
     DomainError,
@@ -19,7 +20,7 @@ from app.domain.errors import (
     UnknownCustomer,
     UnknownResource,
 )
-from app.times import parse_instant
+from sync import identity
 
 TEN = parse_instant("2030-01-07T10:00:00Z")
 HOUR = 3_600_000
@@ -28,8 +29,8 @@ HOUR = 3_600_000
 @pytest.fixture
 def db(tmp_path):
     path = str(tmp_path / "domain.db")
-    storage.init_database(path)  # what `booking init` does; no Flask app is built
-    database = storage.open_db(path)
+    identity.init_database(path)  # what `booking init` does; no Flask app is built
+    database = store.open_db(path)
     yield database
     database.close()
 
@@ -96,7 +97,7 @@ def test_transitions_follow_the_status_machine(db, chair):
     with pytest.raises(InvalidState):
         bookings.update(db, booking["id"], {"title": "Late"}, actor=None)
     assert bookings.delete(db, booking["id"])["id"] == booking["id"]
-    with pytest.raises(storage.RowMissing):
+    with pytest.raises(store.RowMissing):
         bookings.get(db, booking["id"])
 
 

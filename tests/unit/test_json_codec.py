@@ -1,4 +1,4 @@
-"""app.json_codec: json's results at orjson's speed, and one canonical text per value."""
+"""app.core.json_codec: json's results at orjson's speed, and one canonical text per value."""
 
 import json
 from datetime import UTC, datetime
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import json_codec
+from app.core import json_codec
 
 # JSON values as Python's json reads them: integers of any size, finite floats, any text that
 # UTF-8 can hold (lone surrogates cannot be stored, so they never reach an encoder).

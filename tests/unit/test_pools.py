@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from app.pools import SWITCH_INTERVAL_S, share_the_gil
+from app.web.pools import SWITCH_INTERVAL_S, share_the_gil
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from app.auth import ApiKey, RateLimiter
-from app.errors import RateLimited
+from app.web.auth import ApiKey, RateLimiter
+from app.web.errors import RateLimited
 
 
 def _key(rate_limit: str, key_id: str = "key_1") -> ApiKey:

@@ -13,8 +13,8 @@ from dateutil import rrule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.core.times import format_instant, parse_instant
 from app.domain.blockers import build_rule, occurrences, widen_all_day
-from app.times import format_instant, parse_instant
 
 BERLIN = "Europe/Berlin"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.times import format_instant, is_instant, parse_instant
+from app.core.times import format_instant, is_instant, parse_instant
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_fractions_finer_than_a_millisecond_are_truncated():
 
 
 def test_non_ascii_digits_are_refused_by_validation():
-    from app.errors import ValidationFailed
-    from app.validation import BookingCreate, validate
+    from app.web.errors import ValidationFailed
+    from app.web.validation import BookingCreate, validate
 
     with pytest.raises(ValidationFailed):
         validate(
@@ -65,8 +65,8 @@ def test_non_ascii_digits_are_refused_by_validation():
     "text", ["0000-02-29T23:44:18Z", "1899-12-31T23:59:59Z", "9000-01-01T00:00:00Z"]
 )
 def test_instants_outside_1900_to_8999_are_refused(text):
-    from app.errors import ValidationFailed
-    from app.validation import BookingCreate, validate
+    from app.web.errors import ValidationFailed
+    from app.web.validation import BookingCreate, validate
 
     with pytest.raises(ValidationFailed):
         validate(BookingCreate, {"resource_id": "r", "start_time": text})

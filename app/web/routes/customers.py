@@ -1,0 +1,46 @@
+"""Customers: /modules/booking/customers (API.md §3)."""
+
+from flask import Blueprint, Response
+
+from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.routes.services import customers
+from app.web.schemas import Customer
+from app.web.validation import CustomerCreate, CustomerListQuery, CustomerPatch
+
+bp = Blueprint("customers", __name__, url_prefix="/modules/booking")
+
+
+@bp.post("/customers")
+@endpoint(scope="booking:write", body=CustomerCreate, response=Customer, status=201)
+def create_customer(body: CustomerCreate) -> Response:
+    """Create a customer."""
+    return ok(customers.create(db(), body), status=201)
+
+
+@bp.get("/customers")
+@endpoint(scope="booking:read", query=CustomerListQuery, response=Customer, is_list=True)
+def list_customers(query: CustomerListQuery) -> Response:
+    """List customers, oldest first, filtered by email, q and tags."""
+    rows, meta = customers.list_page(db(), query, cursor_secret())
+    return ok(rows, meta=meta)
+
+
+@bp.get("/customers/<customer_id>")
+@endpoint(scope="booking:read", response=Customer)
+def get_customer(customer_id: str) -> Response:
+    """Get one customer."""
+    return ok(customers.get(db(), customer_id))
+
+
+@bp.patch("/customers/<customer_id>")
+@endpoint(scope="booking:write", body=CustomerPatch, response=Customer)
+def update_customer(customer_id: str, body: CustomerPatch) -> Response:
+    """Update a customer's fields."""
+    return ok(customers.update(db(), customer_id, body))
+
+
+@bp.delete("/customers/<customer_id>")
+@endpoint(scope="booking:admin", response=Customer)
+def delete_customer(customer_id: str) -> Response:
+    """Delete a customer permanently; returns what was deleted."""
+    return ok(customers.delete(db(), customer_id))

@@ -1,0 +1,126 @@
+"""Bookings (API.md §4) for the web: request models in, JSON out.
+
+The status sets are re-exported because pages decide which buttons to show from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from app.core.times import parse_instant
+from app.domain import bookings, pagination
+from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.web import presenters
+from app.web.errors import refusals_as_api_errors
+from app.web.routes.services import sent_fields
+from app.web.validation import (
+    BookingCreate,
+    BookingListQuery,
+    BookingPatch,
+    BookingTransition,
+    EventListQuery,
+)
+
+__all__ = ["ACTIVE", "ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
+
+Json = dict[str, Any]
+
+
+def new_booking(payload: BookingCreate) -> bookings.NewBooking:
+    return bookings.NewBooking(
+        resource_id=payload.resource_id,
+        start=parse_instant(payload.start_time),
+        end=parse_instant(payload.end_time) if payload.end_time is not None else None,
+        duration_minutes=payload.duration_minutes,
+        customer_id=payload.customer_id,
+        title=payload.title,
+        notes=payload.notes,
+        metadata=payload.metadata,
+    )
+
+
+def resolve_interval(payload: BookingCreate, resource: Json) -> tuple[int, int]:
+    """[start, end) in ms of the booking `payload` asks for on `resource`."""
+    return bookings.resolve_interval(new_booking(payload), resource)
+
+
+@refusals_as_api_errors
+def ensure_free(db: Database, resource: Json, start: int, end: int) -> None:
+    """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
+    bookings.ensure_free(db, resource, start, end)
+
+
+def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
+    return presenters.booking(booking, bookings.conflicts(db, booking))
+
+
+@refusals_as_api_errors
+def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
+    booking = bookings.create(db, new_booking(payload), actor=actor)
+    return presenters.booking(booking, [])  # the overlap check just passed
+
+
+@refusals_as_api_errors
+def get(db: Database, booking_id: str) -> Json:
+    """The booking with its 20 most recent events, oldest first."""
+    booking = bookings.get(db, booking_id)
+    events = bookings.recent_events(db, booking_id)
+    return {**_with_conflicts(db, booking), "events": [presenters.event(e) for e in events]}
+
+
+@refusals_as_api_errors
+def update(db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
+    sent = sent_fields(payload)
+    return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
+
+
+@refusals_as_api_errors
+def transition(
+    db: Database, booking_id: str, payload: BookingTransition, *, actor: str | None
+) -> Json:
+    moved = bookings.transition(
+        db,
+        booking_id,
+        payload.status,
+        cancel_reason=payload.cancel_reason,
+        actor=payload.actor or actor,
+    )
+    return _with_conflicts(db, moved)
+
+
+@refusals_as_api_errors
+def delete(db: Database, booking_id: str) -> Json:
+    return presenters.booking(bookings.delete(db, booking_id), [])
+
+
+def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
+    """Bookings by start_time then id, filtered; keyset-paginated."""
+    after = pagination.decode(secret, "bookings", query.cursor)
+    rows = bookings.find(
+        db,
+        after=tuple(after) if after else None,
+        limit=query.limit + 1,
+        statuses=query.statuses(),
+        resource_id=query.resource_id,
+        customer_id=query.customer_id,
+        start=parse_instant(query.from_) if query.from_ else None,
+        end=parse_instant(query.to) if query.to else None,
+    )
+    rows, meta = pagination.page(
+        rows, query.limit, secret, "bookings", lambda r: [r["start_time"], r["id"]]
+    )
+    return [_with_conflicts(db, row) for row in rows], meta
+
+
+@refusals_as_api_errors
+def events_page(
+    db: Database, booking_id: str, query: EventListQuery, secret: str
+) -> tuple[list[Json], Json]:
+    """All of a booking's events, oldest first (event order), keyset-paginated."""
+    kind = f"events:{booking_id}"
+    after = pagination.decode(secret, kind, query.cursor)
+    rows = bookings.events(db, booking_id, after_hlc=after, limit=query.limit + 1)
+    rows, meta = pagination.page(rows, query.limit, secret, kind, lambda r: r["hlc"])
+    return [presenters.event(row) for row in rows], meta

@@ -1,0 +1,57 @@
+"""Resources (API.md §2) for the web: request models in, JSON out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from app.core.times import parse_instant
+from app.domain import pagination, resources
+from app.web import presenters
+from app.web.errors import refusals_as_api_errors
+from app.web.routes.services import sent_fields
+from app.web.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
+
+Json = dict[str, Any]
+
+
+@refusals_as_api_errors
+def create(db: Database, payload: ResourceCreate) -> Json:
+    return presenters.resource(resources.create(db, payload.model_dump()))
+
+
+@refusals_as_api_errors
+def get(db: Database, resource_id: str) -> Json:
+    return presenters.resource(resources.get(db, resource_id))
+
+
+@refusals_as_api_errors
+def update(db: Database, resource_id: str, payload: ResourcePatch) -> Json:
+    sent = sent_fields(payload)
+    return presenters.resource(resources.update(db, resource_id, sent))
+
+
+@refusals_as_api_errors
+def delete(db: Database, resource_id: str) -> Json:
+    return presenters.resource(resources.delete(db, resource_id))
+
+
+@refusals_as_api_errors
+def availability(db: Database, resource_id: str, query: AvailabilityQuery) -> list[Json]:
+    slots = resources.availability(
+        db,
+        resource_id,
+        start=parse_instant(query.from_),
+        end=parse_instant(query.to),
+        duration_minutes=query.duration_minutes,
+        step_minutes=query.step_minutes,
+    )
+    return presenters.slots(slots)
+
+
+def list_page(db: Database, query: ResourceListQuery, secret: str) -> tuple[list[Json], Json]:
+    after_id = pagination.decode(secret, "resources", query.cursor)
+    rows = resources.find(db, after_id=after_id, limit=query.limit + 1, q=query.q)
+    rows, meta = pagination.page(rows, query.limit, secret, "resources", lambda row: row["id"])
+    return [presenters.resource(row) for row in rows], meta
