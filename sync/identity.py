@@ -40,6 +40,7 @@ from app.core import clock
 from app.core.ids import new_node_id
 from app.core.times import format_instant, wall_ms
 from app.store import changelog
+from sync import merge
 
 log = logging.getLogger(__name__)
 
@@ -143,16 +144,22 @@ def fork(
     """Take a new node id; re-issue our changes after `shared_through` under it. In the
     caller's transaction. Returns the new id.
 
-    `shared_through` is the last origin sequence this copy shares with the original (all of
-    its own changes, unless the hub found a reused one). `pull_again` restarts the pull from
-    the beginning: a copy that lost a race for its old id has skipped the winner's changes as
-    its own, and must now take them.
+    `shared_through` is the last origin sequence this copy shares with the original. By
+    default it is what the hub confirmed (`acked_through`): a change written after that may
+    never reach the hub under the old id (the original died, or was itself put back and
+    wrote another change under that id), so the copy re-issues it. If the original pushes it
+    too, the same write arrives twice under two stamps, which the merge rules settle alike
+    everywhere (SYNC.md §3a). `pull_again` restarts the pull from the beginning: a copy that
+    lost a race for its old id has skipped the winner's changes as its own, and must now
+    take them.
     """
     assert db.conn.in_transaction, "identity.fork() must run inside a transaction"
     old = changelog.meta(db, "node_id")
     assert old, "the database has no node_id yet"
     own_max = changelog.own_max_seq(db, old)
-    through = own_max if shared_through is None else min(shared_through, own_max)
+    if shared_through is None:
+        shared_through = int(store.sync_state(db).get("acked_through") or 0)
+    through = min(shared_through, own_max)
     new = new_node_id()
     reissued = _reissue(db, old, new, through)
     now = wall_ms()
@@ -176,9 +183,7 @@ def fork(
     state: dict[str, Any] = {"acked_through": 0, "claimed_as": None}
     if pull_again:
         state["pull_cursor"] = None
-    from app.store import set_sync_state  # storage imports this module
-
-    set_sync_state(db, **state)
+    store.set_sync_state(db, **state)
     changelog.forget_identity(db)
     log.warning(
         "This database was %s. It was node %s and is node %s from now on; %d of its changes "
@@ -241,8 +246,6 @@ def _reissue(db: Database, old: str, new: str, through: int) -> int:
             [new, next_seq, new_stamp, changelog.canonical(body), seq],
         )
     if bookings:
-        from sync import merge  # merge needs storage, which imports this module's callers
-
         for booking_id in sorted(bookings):
             merge.rematerialize(db, booking_id)
     return len(rows)
@@ -252,15 +255,13 @@ def _restamp_record(
     db: Database, entity: str, entity_id: str, op: str, old: str, new: str, node: str
 ) -> None:
     """Where the record keeps the stamp of this change, put the new stamp (and node id)."""
-    from app.store import LWW_TABLES
-
     if op == "delete":
         db.conn.execute(
             "UPDATE tombstones SET hlc = ? WHERE entity = ? AND entity_id = ? AND hlc = ?",
             [new, entity, entity_id, old],
         )
-    elif entity in LWW_TABLES:
-        table = LWW_TABLES[entity][0]
+    elif entity in store.LWW_TABLES:
+        table = store.LWW_TABLES[entity][0]
         db.conn.execute(
             f"UPDATE {table} SET field_clocks = replace(field_clocks, ?, ?) WHERE id = ?",
             [json.dumps(old), json.dumps(new), entity_id],

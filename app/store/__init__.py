@@ -1021,13 +1021,20 @@ def delete_local(db: Database, entity: str, record_id: str) -> None:
 
 
 def insert_remote_event(db: Database, event: dict[str, Any], hlc: str) -> bool:
-    """Keep another node's booking event; False when it was already held."""
+    """Keep another node's booking event; False when it was already held as it is.
+
+    One event can arrive under two stamps: a copied laptop re-issues the writes the hub had
+    not confirmed, and the original may send them too (SYNC.md §3a). Every replica keeps the
+    lower stamp, so all replay the same history.
+    """
     _require_transaction(db)
     row = _event_row({"applied": True, "anomaly": None, **event}, event["node_id"], hlc)
     row = {name: row.get(name) for name in _EVENT_COLUMNS}
     cursor = db.conn.execute(
-        f"INSERT OR IGNORE INTO booking_events ({', '.join(row)}) "
-        f"VALUES ({', '.join(':' + c for c in row)})",
+        f"INSERT INTO booking_events ({', '.join(row)}) "
+        f"VALUES ({', '.join(':' + c for c in row)}) "
+        "ON CONFLICT (id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id "
+        "WHERE excluded.hlc < booking_events.hlc",
         row,
     )
     return cursor.rowcount == 1

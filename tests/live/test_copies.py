@@ -215,6 +215,30 @@ def test_a_laptop_restored_from_booking_backup_gets_everything_back_and_keeps_it
     assert state["identity"]["former_node_ids"] == [original]
 
 
+def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(
+    tmp_path, servers
+):
+    """The laptop works offline, `booking backup` runs, then the laptop's file is lost before
+    it ever reached the hub: the restored file's offline writes must still reach the hub."""
+    cluster = start_cluster(tmp_path, servers, count=1)
+    hub, (node,), (key,) = cluster.hub, cluster.nodes, cluster.keys
+    shop = Shop(cluster.resource_id)
+    shop.write(node, "Before the outage", book=True)
+    shop.everywhere([hub, node])
+
+    hub.stop()  # the shop's internet is down: the laptop keeps taking bookings
+    shop.write(node, "Written offline", book=True)
+    backup = tmp_path / "nightly.db"
+    done = run_cli("backup", "--db", node.db_path, str(backup))
+    assert done.returncode == 0, done.stderr
+    node = restore_backup(servers, node, backup)  # the laptop's disk died; the backup is back
+    hub = servers.restart(hub)
+
+    final = shop.everywhere([hub, node])
+    assert {c["name"] for c in final["customers"]} == {"Before the outage", "Written offline"}
+    assert sync_status(node)["identity"]["reason"] == identity.RESTORED
+
+
 # --- b. a plain copy taken while the server was stopped: a second laptop with its own key ---
 
 

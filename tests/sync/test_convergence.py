@@ -167,7 +167,6 @@ class SyncingShops(RuleBasedStateMachine):
         self.made: dict[str, list[str]] = {"customers": [], "resources": [], "blockers": []}
         self.chairs: list[str] = []
         self.snapshots: list[tuple[str, Path]] = []  # (node name, earlier copy of its file)
-        self.unseen_put_backs: set[str] = set()  # put back over their own file, not synced since
         self.files = 0
 
     def _node(self, number: int) -> Replica:
@@ -374,8 +373,6 @@ class SyncingShops(RuleBasedStateMachine):
             source = marked_copy(snapshot, self._new_file("marked"))
         aside = None if same_inode else self._new_file(f"broken-{name}")
         self.nodes[number] = put_back(source, replica, aside)
-        if same_inode and not marked:
-            self.unseen_put_backs.add(name)
 
     @rule(node=acting)
     def copy_to_new_node(self, node):
@@ -385,13 +382,6 @@ class SyncingShops(RuleBasedStateMachine):
             return
         name = f"copy{len(self.nodes) - NODES + 1}"
         source = self._node(node)
-        if source.name in self.unseen_put_backs:
-            # OPEN BUG (see test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_...):
-            # a copy of a file put back over itself that has not met the hub since takes every
-            # change under the old id as shared, including ones the hub holds otherwise. Until
-            # that is fixed, such a laptop syncs before it is copied.
-            source.sync()
-            self.unseen_put_backs.discard(source.name)
         copy_database(source, self.where / f"{name}.db")
         replica = Replica(self.where, name)
         replica.connect(self.hub)
@@ -455,12 +445,6 @@ SyncingShops.TestCase.settings = settings(
 TestSyncingShopsConverge = SyncingShops.TestCase
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OPEN BUG (issue #11): a copy forks at open taking every change under the old id as "
-    "shared; a file put back over itself wrote one the hub holds otherwise, so the copy skips "
-    "the hub's change with that id",
-)
 def test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_ends_like_the_hub(tmp_path):
     """Found by the state machine: a laptop put back over its own file from an earlier plain
     copy writes before its next sync, and its file is copied to a second laptop meanwhile."""
@@ -483,6 +467,65 @@ def test_a_copy_of_a_laptop_put_back_over_itself_before_it_synced_ends_like_the_
         settle([node, copy])
         for replica in (node, copy):
             assert exported_state(replica) == exported_state(hub), replica.name
+    finally:
+        hub.close()
+        node.close()
+        if copy is not None:
+            copy.close()
+        store.close_thread_connections()
+
+
+def test_writes_only_in_a_restored_backup_reach_the_hub(tmp_path):
+    """A laptop writes offline, `booking backup` copies its file, and the laptop is lost
+    before it syncs: the restored file re-issues what the hub never confirmed."""
+    hub, node = Replica(tmp_path, "hub"), Replica(tmp_path, "node")
+    node.connect(hub)
+    try:
+        expect(node, "POST", CUSTOMERS, {"name": "Synced"}, 201)
+        node.sync()
+        expect(node, "POST", CUSTOMERS, {"name": "Only in the backup"}, 201)
+        copy_database(node, tmp_path / "plain.db")
+        backup = marked_copy(tmp_path / "plain.db", tmp_path / "backup.db")
+        node = put_back(backup, node, aside=tmp_path / "dead-disk.db")
+        settle([node])
+        names = {row[0] for row in hub.db.execute("SELECT name FROM customers")}
+        assert names == {"Synced", "Only in the backup"}
+        assert exported_state(node) == exported_state(hub)
+        assert change_ids(node) == change_ids(hub)
+    finally:
+        hub.close()
+        node.close()
+        store.close_thread_connections()
+
+
+def test_a_booking_written_before_a_copy_is_sent_by_both_laptops_and_ends_alike(tmp_path):
+    """Unsynced writes at the moment of a copy leave with both files: the original sends them
+    under its id, the copy re-issues them under its own. The booking's events then arrive
+    twice under two stamps, and every replica keeps the lower one."""
+    hub, node = Replica(tmp_path, "hub"), Replica(tmp_path, "node")
+    node.connect(hub)
+    copy = None
+    try:
+        chair = expect(node, "POST", RESOURCES, {"name": "Chair"}, 201)
+        node.sync()
+        slot = {"resource_id": chair["id"], "start_time": "2030-05-01T10:00:00Z"}
+        booking = expect(node, "POST", BOOKINGS, slot, 201)
+        expect(node, "POST", f"{BOOKINGS}/{booking['id']}/transition", {"status": "confirmed"}, 200)
+        copy_database(node, tmp_path / "second.db")
+        copy = Replica(tmp_path, "second")
+        copy.connect(hub)
+        settle([copy, node])
+        settle([copy, node])
+        for replica in (node, copy):
+            assert exported_state(replica) == exported_state(hub), replica.name
+        events = hub.db.execute(
+            "SELECT count(*) FROM booking_events WHERE booking_id = ?", [booking["id"]]
+        ).fetchone()[0]
+        assert events == 2  # created and confirmed, each once
+        sent_twice = hub.db.execute(
+            "SELECT count(*) FROM change_log WHERE entity = 'booking_event'"
+        ).fetchone()[0]
+        assert sent_twice == 4  # each event under the original's id and under the copy's
     finally:
         hub.close()
         node.close()
