@@ -221,7 +221,7 @@ def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(
     """The laptop works offline, `booking backup` runs, then the laptop's file is lost before
     it ever reached the hub: the restored file's offline writes must still reach the hub."""
     cluster = start_cluster(tmp_path, servers, count=1)
-    hub, (node,), (key,) = cluster.hub, cluster.nodes, cluster.keys
+    hub, (node,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     shop.write(node, "Before the outage", book=True)
     shop.everywhere([hub, node])
