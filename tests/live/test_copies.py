@@ -215,9 +215,7 @@ def test_a_laptop_restored_from_booking_backup_gets_everything_back_and_keeps_it
     assert state["identity"]["former_node_ids"] == [original]
 
 
-def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(
-    tmp_path, servers
-):
+def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(tmp_path, servers):
     """The laptop works offline, `booking backup` runs, then the laptop's file is lost before
     it ever reached the hub: the restored file's offline writes must still reach the hub."""
     cluster = start_cluster(tmp_path, servers, count=1)
