@@ -135,9 +135,12 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             answer = answer_later.result()
         except ChangeIdReusedError as reused:
             _fork(
-                db, report, identity.REUSED,
-                shared_through=reused.origin_seq - 1, pull_again=True,
-            )  # fmt: skip
+                db,
+                report,
+                identity.REUSED,
+                shared_through=reused.origin_seq - 1,
+                pull_again=True,
+            )
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
             # from where it stands, after handing back what a restored hub made and lost.
