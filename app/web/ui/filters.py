@@ -11,19 +11,19 @@ from flask import g
 from werkzeug.datastructures import MultiDict
 
 from app.core.times import INSTANT_PATTERN, parse_instant, to_datetime
-from app.core.vocabulary import CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW, PENDING
+from app.core.vocabulary import CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW, STATUSES
 from app.web.ui.access import can
 from app.web.ui.blueprint import bp
 from app.web.ui.csrf import csrf_token
 
-STATUS_LABELS = {
-    PENDING: "Pending",
-    CONFIRMED: "Confirmed",
-    CHECKED_IN: "Checked in",
-    COMPLETED: "Completed",
-    CANCELLED: "Cancelled",
-    NO_SHOW: "No-show",
-}
+# In the vocabulary's order; zip(strict=True) refuses to start with a status left unlabelled.
+STATUS_LABELS = dict(
+    zip(
+        STATUSES,
+        ("Pending", "Confirmed", "Checked in", "Completed", "Cancelled", "No-show"),
+        strict=True,
+    )
+)
 # A move's button: the status it moves to, as a verb.
 MOVE_LABELS = {
     CONFIRMED: "Confirm",
