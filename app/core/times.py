@@ -1,4 +1,4 @@
-"""Instants: the seed's exact ISO 8601 input pattern, stored as integer milliseconds, output with Z.
+"""Instants: the seed's exact ISO 8601 pattern in, integer milliseconds stored, UTC `Z` text out.
 
 Storing milliseconds makes range queries index-friendly and keeps output in one canonical form:
 `2030-01-07T10:00:00Z`, or `2030-01-07T10:00:00.250Z` when there is a fraction. Input fractions

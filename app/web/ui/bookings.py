@@ -1,5 +1,8 @@
-"""Booking pages: the new-booking form (free slots, inline new customer) and one booking's
-detail with its timeline, status moves, edit and delete."""
+"""Booking pages: the new-booking form, and one booking with its timeline and next steps.
+
+The form lists free slots and can make a new customer inline; a booking's page shows its
+detail, timeline, the status moves its status allows, edit and delete.
+"""
 
 from __future__ import annotations
 
