@@ -50,11 +50,14 @@ def serve(
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
     try:
         held = lock.acquire(db_path, "start a second server on it")
-        log_file = logs.configure(paths.log_dir(db_path))
-    except (lock.ServerRunning, logs.LogError) as error:
+    except lock.ServerRunning as error:
         raise click.ClickException(str(error).rstrip(".") + ".") from None
     try:
         _prepare(db_path, demo=demo, service=service)
+        try:
+            log_file = logs.configure(paths.log_dir(db_path))
+        except logs.LogError as error:
+            raise click.ClickException(str(error).rstrip(".") + ".") from None
         _run(db_path, host, port, hub_url, hub_key, sync_interval, threads, heavy_threads,
              backup_hour)  # fmt: skip
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -61,7 +62,10 @@ def ago(then_ms: int, now_ms: int) -> str:
 
 
 def integrity_live(db: Database) -> Check:
-    rows = db.execute("PRAGMA quick_check").fetchall()
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as error:  # damaged beyond what the check can walk
+        rows = [(str(error),)]
     if rows == [("ok",)]:
         return Check("Database", "The database passed its integrity check just now.")
     return Check(

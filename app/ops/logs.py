@@ -33,15 +33,19 @@ def configure(folder: Path) -> Path:
         )
     except OSError as error:
         raise LogError(
-            f"Cannot write logs to {folder}: {error.strerror}; pass --log-dir."
+            f"Cannot write logs to {folder}: {error.strerror}; set BOOKING_LOG_DIR to another folder."
         ) from None
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)  # what a terminal showed before there were log files
     root = logging.getLogger()
-    root.addHandler(handler)
-    root.addHandler(console)
+    for old in [h for h in root.handlers if getattr(h, "booking_log", False)]:
+        root.removeHandler(old)  # configured again in one process: replace, not add
+        old.close()
+    for new in (handler, console):
+        new.booking_log = True  # type: ignore[attr-defined]
+        root.addHandler(new)
     root.setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "job executed" every minute
     return folder / LOG_NAME
