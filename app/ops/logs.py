@@ -33,7 +33,7 @@ def configure(folder: Path) -> Path:
         )
     except OSError as error:
         raise LogError(
-            f"Cannot write logs to {folder}: {error.strerror}; set BOOKING_LOG_DIR to another folder."
+            f"Cannot write logs to {folder}: {error.strerror}; set BOOKING_LOG_DIR elsewhere."
         ) from None
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)
