@@ -169,6 +169,8 @@ def open_command(db_path: str, host: str, port: int, scope: str, no_browser: boo
     It makes a link that signs in once, within a minute, with this laptop's own key for the
     scope (made on first use). Only someone who can read the database file can make one.
     """
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this laptop reaches it locally
+        host = "127.0.0.1"
     url = f"http://{host}:{port}"
     answer = _health(host, port)
     if answer is None:

@@ -15,16 +15,17 @@ class ServerRunning(Exception):
 
 def acquire(db_path: str, doing: str) -> FileLock:
     """Take the database's serve lock now, or raise ServerRunning naming what was refused."""
-    lock = FileLock(str(paths.lock_file(db_path)), timeout=0)
+    path = paths.lock_file(db_path)
+    lock = FileLock(str(path), timeout=0)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as opening the database would
         lock.acquire()
     except Timeout:
         raise ServerRunning(
             f"`booking serve` is running on {db_path}, so it cannot {doing}; stop it first "
             "(`booking service stop`, or Ctrl-C where it runs) and try again."
         ) from None
-    except OSError as error:
-        raise ServerRunning(
-            f"Cannot take the lock {lock.lock_file} ({error.strerror}), so cannot {doing}."
-        ) from None
+    except OSError as error:  # the database's folder cannot be made or written
+        reason = (error.strerror or str(error)).rstrip(".").lower()
+        raise ServerRunning(f"Cannot open the database at {db_path}: {reason}.") from None
     return lock

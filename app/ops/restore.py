@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from app import store
 from app.core.times import wall_ms
@@ -46,7 +47,7 @@ def find(name: str, folder: Path) -> Path:
 def _check_backup(path: Path) -> str:
     """The backup's node id, after checking it is a sound database of this service."""
     try:
-        connection = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
         try:
             result = connection.execute("PRAGMA quick_check").fetchall()
             row = connection.execute("SELECT value FROM node_meta WHERE key = 'node_id'").fetchone()

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import quote
 
 from app.ops import backups
 from migrations.migrations import migrations
@@ -32,7 +33,9 @@ def _applied(db_path: str) -> list[str]:
     if not os.path.exists(db_path):
         return []
     try:
-        connection = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        connection = sqlite3.connect(
+            f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True
+        )
     except sqlite3.Error:
         return []  # store.init_database says what is wrong with the file
     try:

@@ -187,3 +187,15 @@ def test_restore_is_refused_while_the_serve_lock_is_held(booking, db_path):
     assert result.exit_code == 1
     assert "`booking serve` is running on" in result.stderr and "stop it first" in result.stderr
     assert customer_names(db_path) == ["Grace"]
+
+
+def test_backup_and_restore_work_in_a_folder_whose_name_uri_syntax_would_break(runner, tmp_path):
+    from app.cli import cli
+
+    path = str(tmp_path / "shop #1 ?100%" / "booking.db")
+    for args in (["init"], ["backup"]):
+        assert runner.invoke(cli, [*args, "--db", path]).exit_code == 0
+    [taken] = backups.list_backups(Path(path).parent / "backups")
+    result = runner.invoke(cli, ["restore", taken.name, "--db", path])
+    assert result.exit_code == 0, result.output
+    assert "is node" in result.stdout
