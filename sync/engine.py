@@ -63,9 +63,12 @@ def sync_once(
             continue
     offset = getattr(client, "clock_offset_ms", None)
     store.set_sync_state(
-        db, last_success=wall_ms(), last_error=None, failing_since=None,
+        db,
+        last_success=wall_ms(),
+        last_error=None,
+        failing_since=None,
         **({"hub_clock_offset_ms": offset} if offset is not None else {}),
-    )  # fmt: skip
+    )
     return report
 
 

@@ -1,1 +1,1 @@
-"""Command groups of `booking` beyond the core ones in app/cli.py (the composition root)."""
+"""The `booking` command groups beyond app/cli.py's core ones: serve, backups, the desktop."""

@@ -1,5 +1,7 @@
-"""`booking service install|uninstall|status|show`, `booking open` and `booking doctor`:
-what makes the service a desktop application on the shop's laptop."""
+"""`booking service install|uninstall|stop|status|show`, `booking open`, `booking doctor`.
+
+What makes the service a desktop application on the shop's laptop.
+"""
 
 from __future__ import annotations
 
@@ -25,20 +27,29 @@ LINK_LIFETIME_MS = 60_000  # a sign-in link works once, within a minute
 OPEN_SCOPES = ("booking:read", "booking:write", "booking:admin")
 
 host_option = click.option(
-    "--host", envvar="BOOKING_HOST", default=default("HOST"), show_default=True,
+    "--host",
+    envvar="BOOKING_HOST",
+    default=default("HOST"),
+    show_default=True,
     help=SETTINGS["HOST"][1],
-)  # fmt: skip
+)
 port_option = click.option(
-    "--port", envvar="BOOKING_PORT", default=default("PORT"), type=click.IntRange(1, 65535),
-    show_default=True, help=SETTINGS["PORT"][1],
-)  # fmt: skip
+    "--port",
+    envvar="BOOKING_PORT",
+    default=default("PORT"),
+    type=click.IntRange(1, 65535),
+    show_default=True,
+    help=SETTINGS["PORT"][1],
+)
 hub_option = click.option(
     "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
 )
 system_option = click.option(
-    "--system", type=click.Choice(service.SYSTEMS), default=None,
+    "--system",
+    type=click.Choice(service.SYSTEMS),
+    default=None,
     help="Linux, macOS or Windows; by default this computer's.",
-)  # fmt: skip
+)
 
 
 def _fail(error: Exception) -> click.ClickException:
@@ -66,9 +77,13 @@ def service_group() -> None:
 @click.option("--hub-key", envvar="BOOKING_HUB_KEY", default=None, help=SETTINGS["HUB_KEY"][1])
 @count_option("--sync-interval", "SYNC_INTERVAL", minimum=1)
 def service_install(
-    db_path: str, host: str, port: int, hub_url: str | None, hub_key: str | None,
+    db_path: str,
+    host: str,
+    port: int,
+    hub_url: str | None,
+    hub_key: str | None,
     sync_interval: int,
-) -> None:  # fmt: skip
+) -> None:
     """Register and start the service. The options are kept in the settings file, which every
     `booking` command reads, so `booking open` and `booking doctor` find this database."""
     if bool(hub_url) != bool(hub_key):
@@ -78,9 +93,13 @@ def service_install(
     config = paths.settings_file()
     previous = config.read_text(encoding="utf-8") if config.exists() else None
     values = {
-        "DB": str(Path(db_path).resolve()), "HOST": host, "PORT": port, "HUB_URL": hub_url,
-        "HUB_KEY": hub_key, "SYNC_INTERVAL": sync_interval,
-    }  # fmt: skip
+        "DB": str(Path(db_path).resolve()),
+        "HOST": host,
+        "PORT": port,
+        "HUB_URL": hub_url,
+        "HUB_KEY": hub_key,
+        "SYNC_INTERVAL": sync_interval,
+    }
     try:
         settings_file.write(values, config)
         service.install(target)
@@ -159,9 +178,12 @@ def _health(host: str, port: int) -> dict | None:
 @host_option
 @port_option
 @click.option(
-    "--scope", type=click.Choice(OPEN_SCOPES), default="booking:write", show_default=True,
+    "--scope",
+    type=click.Choice(OPEN_SCOPES),
+    default="booking:write",
+    show_default=True,
     help="What the browser may do: read looks, write books, admin also deletes and syncs.",
-)  # fmt: skip
+)
 @click.option("--no-browser", is_flag=True, help="Print the sign-in link instead of opening it.")
 def open_command(db_path: str, host: str, port: int, scope: str, no_browser: bool) -> None:
     """Open the UI in the default browser, signed in (for the shop's own, trusted laptop).
@@ -197,9 +219,10 @@ def open_command(db_path: str, host: str, port: int, scope: str, no_browser: boo
 def _make_link(db, scope: str) -> str:
     name = f"this laptop ({scope})"
     found = [
-        row for row in store.list_api_keys(db)
+        row
+        for row in store.list_api_keys(db)
         if row["name"] == name and row["scopes"] == [scope] and row["revoked_at"] is None
-    ]  # fmt: skip
+    ]
     if found:
         key_id = found[0]["id"]
     else:
@@ -219,9 +242,14 @@ def _make_link(db, scope: str) -> str:
 @db_option
 @hub_option
 @click.option(
-    "--bundle", "bundle", is_flag=False, flag_value="", default=None, metavar="[PATH]",
+    "--bundle",
+    "bundle",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PATH]",
     help="Also write a zip of the logs and this report for support (default name in .).",
-)  # fmt: skip
+)
 def doctor(db_path: str, hub_url: str | None, bundle: str | None) -> None:
     """Check the database, disk, sync, clock, backups and version; exit 1 if a person is needed."""
     db = open_database(db_path)

@@ -1,5 +1,8 @@
-"""`booking serve`: the API and browser UI under waitress, with the sync worker, the nightly
-backup job and the rotating log file, holding the database's serve lock while it runs."""
+"""`booking serve`: the API and the pages under waitress, with sync, backups and the log.
+
+The sync worker, the nightly backup job and the rotating log file run beside it, and it holds
+the database's serve lock while it runs.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +23,20 @@ ADMIN_SCOPES = ["booking:admin"]
 @click.command()
 @db_option
 @click.option(
-    "--host", envvar="BOOKING_HOST", default=default("HOST"), show_default=True,
+    "--host",
+    envvar="BOOKING_HOST",
+    default=default("HOST"),
+    show_default=True,
     help=SETTINGS["HOST"][1],
-)  # fmt: skip
+)
 @click.option(
-    "--port", envvar="BOOKING_PORT", default=default("PORT"), type=click.IntRange(0, 65535),
-    show_default=True, help=SETTINGS["PORT"][1],
-)  # fmt: skip
+    "--port",
+    envvar="BOOKING_PORT",
+    default=default("PORT"),
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help=SETTINGS["PORT"][1],
+)
 @click.option(
     "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
 )
@@ -37,14 +47,23 @@ ADMIN_SCOPES = ["booking:admin"]
 @count_option("--backup-hour", "BACKUP_HOUR", minimum=0, maximum=23)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo records.")
 @click.option(
-    "--service", is_flag=True,
+    "--service",
+    is_flag=True,
     help="Run as the installed per-user service: print no secret, since output goes to a log.",
-)  # fmt: skip
+)
 def serve(
-    db_path: str, host: str, port: int, hub_url: str | None, hub_key: str | None,
-    sync_interval: int, threads: int, heavy_threads: int, backup_hour: int, demo: bool,
+    db_path: str,
+    host: str,
+    port: int,
+    hub_url: str | None,
+    hub_key: str | None,
+    sync_interval: int,
+    threads: int,
+    heavy_threads: int,
+    backup_hour: int,
+    demo: bool,
     service: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Serve the API and browser UI with waitress until Ctrl-C."""
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
@@ -58,8 +77,17 @@ def serve(
             log_file = logs.configure(paths.log_dir(db_path))
         except logs.LogError as error:
             raise click.ClickException(str(error).rstrip(".") + ".") from None
-        _run(db_path, host, port, hub_url, hub_key, sync_interval, threads, heavy_threads,
-             backup_hour)  # fmt: skip
+        _run(
+            db_path,
+            host,
+            port,
+            hub_url,
+            hub_key,
+            sync_interval,
+            threads,
+            heavy_threads,
+            backup_hour,
+        )
     finally:
         held.release()
     click.echo(f"Stopped. The log is {log_file}.")
@@ -94,9 +122,16 @@ def _prepare(db_path: str, *, demo: bool, service: bool) -> None:
 
 
 def _run(
-    db_path: str, host: str, port: int, hub_url: str | None, hub_key: str | None,
-    sync_interval: int, threads: int, heavy_threads: int, backup_hour: int,
-) -> None:  # fmt: skip
+    db_path: str,
+    host: str,
+    port: int,
+    hub_url: str | None,
+    hub_key: str | None,
+    sync_interval: int,
+    threads: int,
+    heavy_threads: int,
+    backup_hour: int,
+) -> None:
     import waitress
 
     from app import create_app
@@ -110,11 +145,15 @@ def _run(
         # waitress refuses a body over the limit (413) on its declared Content-Length, before
         # reading it, and cuts a chunked body off there; by default it would buffer 1 GiB.
         server = waitress.create_server(
-            app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True,
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            clear_untrusted_proxy_headers=True,
             # Refused before the body is read: a 300 MB upload costs nothing (issue #12).
             max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
             _dispatcher=Pools(app, threads, heavy_threads),
-        )  # fmt: skip
+        )
         share_the_gil(threads, heavy_threads)
     except OSError as error:
         raise click.ClickException(_listen_error(error, host, port)) from None
@@ -125,9 +164,12 @@ def _run(
     checkpointer = store.Checkpointer(db_path)
     checkpointer.start()
     backup_job = BackupScheduler(
-        db_path, paths.backup_dir(db_path), hour=backup_hour,
-        daily=setting("BACKUPS_DAILY"), weekly=setting("BACKUPS_WEEKLY"),
-    )  # fmt: skip
+        db_path,
+        paths.backup_dir(db_path),
+        hour=backup_hour,
+        daily=setting("BACKUPS_DAILY"),
+        weekly=setting("BACKUPS_WEEKLY"),
+    )
     backup_job.start()
     worker = None
     if hub_url and hub_key:

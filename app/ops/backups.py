@@ -1,5 +1,4 @@
-"""Backups: consistent copies of the live database in the backups folder, kept by day and week,
-and a safe restore.
+"""Backups: consistent copies of the live database, kept by day and by week.
 
 A backup is SQLite's online backup of the live file (the server keeps running), marked so that
 a restore takes a node id of its own (SYNC.md §3a, sync.identity), switched to a single file

@@ -163,9 +163,10 @@ def backup(folder: Path, now_ms: int) -> Check:
     because = f" The last attempt failed: {failure}" if last_failed else ""
     if newest is None:
         return Check(
-            "Backups", f"No backup yet in {folder}; `booking serve` takes one.{because}",
+            "Backups",
+            f"No backup yet in {folder}; `booking serve` takes one.{because}",
             needs_person=True,
-        )  # fmt: skip
+        )
     when = ago(newest.taken_ms, now_ms)
     if now_ms - newest.taken_ms > BACKUP_AGE_MS:
         return Check(

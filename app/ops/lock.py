@@ -1,6 +1,8 @@
-"""The lock `booking serve` holds on its database while it runs (filelock: fcntl on Unix,
-msvcrt on Windows). The operating system drops it when the process ends, even by a crash, so
-no stale pid file can ever claim a server that is gone."""
+"""The lock `booking serve` holds on its database while it runs.
+
+filelock takes it with fcntl on Unix and msvcrt on Windows. The operating system drops it when
+the process ends, even by a crash, so no stale pid file can ever claim a server that is gone.
+"""
 
 from __future__ import annotations
 

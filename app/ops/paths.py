@@ -1,5 +1,7 @@
-"""Where the service keeps its files: the per-user folders of the operating system
-(platformdirs), unless --db / BOOKING_DB names a database elsewhere.
+"""Where the service keeps its files: the system's per-user folders, or beside a --db.
+
+The per-user folders come from platformdirs, unless --db / BOOKING_DB names a database
+elsewhere.
 
 With the default database, everything lives in the per-user folders:
 

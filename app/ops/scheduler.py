@@ -34,9 +34,15 @@ def is_due(newest: backups.Backup | None, now: datetime, hour: int) -> bool:
 
 class BackupScheduler:
     def __init__(
-        self, db_path: str, folder: Path, *, hour: int, daily: int, weekly: int,
+        self,
+        db_path: str,
+        folder: Path,
+        *,
+        hour: int,
+        daily: int,
+        weekly: int,
         check_every_s: int = CHECK_EVERY_S,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.db_path = db_path
         self.folder = folder
         self.hour = hour
@@ -47,9 +53,14 @@ class BackupScheduler:
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.run_once, "interval", seconds=self.check_every_s, id=JOB_ID,
-            max_instances=1, coalesce=True, next_run_time=datetime.now(),
-        )  # fmt: skip
+            self.run_once,
+            "interval",
+            seconds=self.check_every_s,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(),
+        )
         self.scheduler.start()
 
     def stop(self) -> None:

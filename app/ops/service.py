@@ -90,17 +90,21 @@ def render(system: str, *, home: Path, log_dir: Path, python: str = sys.executab
     if system == "macos":
         arguments = "\n".join(f"    <string>{escape(word)}</string>" for word in command)
         text = _template("booking.plist").substitute(
-            label=LABEL, program_arguments=arguments, working_directory=escape(str(home)),
+            label=LABEL,
+            program_arguments=arguments,
+            working_directory=escape(str(home)),
             stdout_path=escape(str(log_dir / "service-output.log")),
             stderr_path=escape(str(log_dir / "service-errors.log")),
-        )  # fmt: skip
+        )
         return ServiceFile(system, home / "Library" / "LaunchAgents" / f"{LABEL}.plist", text)
     if system == "windows":
         text = _template("booking-task.xml").substitute(
-            task_name=escape(TASK_NAME), user_id=escape(_windows_user()),
-            command=escape(command[0]), arguments=escape(subprocess.list2cmdline(command[1:])),
+            task_name=escape(TASK_NAME),
+            user_id=escape(_windows_user()),
+            command=escape(command[0]),
+            arguments=escape(subprocess.list2cmdline(command[1:])),
             working_directory=escape(str(home)),
-        )  # fmt: skip
+        )
         return ServiceFile(system, log_dir.parent / "booking-task.xml", text)
     raise ServiceError(f"No service template for {system}.")
 

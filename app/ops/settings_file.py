@@ -1,4 +1,4 @@
-"""The settings file: what `booking service install` was told, for every later `booking` command.
+"""The settings file that `booking service install` writes and every `booking` command reads.
 
 The installed service runs plain `booking serve --service`; the database, port and hub it was
 installed with live in this file (TOML, readable only by its owner because it may hold the hub

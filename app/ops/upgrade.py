@@ -1,5 +1,7 @@
-"""Opening a database across versions: a newer version backs it up before it migrates; an older
-version refuses a database a newer one has migrated, with a sentence that says what to do.
+"""Opening a database across versions: back up before migrating, refuse a newer database.
+
+A newer version backs the database up before it migrates; an older version refuses a database
+a newer one has migrated, with a sentence that says what to do.
 
 Every migration applied is recorded by name (sqlite-utils' `_sqlite_migrations`); a name this
 version does not know was written by a newer one, whose schema this version cannot promise

@@ -28,7 +28,11 @@ def install(app: Flask) -> None:
             rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
             key = g.get("api_key")
             log.info(
-                "%s %s %d %.1f ms%s", request.method, rule, response.status_code,
-                (time.perf_counter() - started) * 1000, f" {key.id}" if key is not None else "",
-            )  # fmt: skip
+                "%s %s %d %.1f ms%s",
+                request.method,
+                rule,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                f" {key.id}" if key is not None else "",
+            )
         return response

@@ -44,9 +44,10 @@ def add_customer(db_path: str, name: str) -> None:
     finally:
         db.close()
     response = app.test_client().post(
-        "/modules/booking/customers", json={"name": name},
+        "/modules/booking/customers",
+        json={"name": name},
         headers={"Authorization": f"Bearer {key}"},
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.json
     store.close_thread_connections()
 

@@ -56,8 +56,13 @@ def test_doctor_bundle_holds_the_report_and_the_logs_and_no_database(booking, db
         text = bundle.read("health.txt").decode()
     assert names == ["health.json", "health.txt", "logs/booking.log", "logs/booking.log.1"]
     assert report["version"] == "0.1.0" and {c["name"] for c in report["checks"]} >= {
-        "Database", "Disk", "Sync", "Clock", "Backups", "Version",
-    }  # fmt: skip
+        "Database",
+        "Disk",
+        "Sync",
+        "Clock",
+        "Backups",
+        "Version",
+    }
     assert "Database:" in text
 
 

@@ -51,8 +51,12 @@ def test_the_systemd_unit_starts_at_login_restarts_after_a_crash_and_runs_serve(
     assert made.path.parts[-3:] == ("systemd", "user", "booking.service")
     unit = unit_lines(made.text)
     assert systemd_words(unit["Service"]["ExecStart"]) == [
-        ODD_PYTHON, "-m", "app", "serve", "--service",
-    ]  # fmt: skip
+        ODD_PYTHON,
+        "-m",
+        "app",
+        "serve",
+        "--service",
+    ]
     assert unit["Service"]["Restart"] == "on-failure"
     assert int(unit["Service"]["RestartSec"]) > 0
     assert unit["Install"]["WantedBy"] == "default.target"  # the user's session: at login
@@ -76,9 +80,12 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     result = subprocess.run(
-        ["systemd-analyze", "verify", "--user", str(unit)], capture_output=True, text=True,
-        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)}, timeout=60,
-    )  # fmt: skip
+        ["systemd-analyze", "verify", "--user", str(unit)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
+        timeout=60,
+    )
     # verify only warns (status 0) about a bad value, so any output at all is a failure.
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stderr
 
@@ -119,9 +126,10 @@ def test_the_windows_task_starts_at_logon_repeats_and_restarts_on_failure(monkey
 
 def test_service_show_prints_each_systems_file(booking):
     for system, marker in (
-        ("linux", "WantedBy=default.target"), ("macos", "<key>RunAtLoad</key>"),
+        ("linux", "WantedBy=default.target"),
+        ("macos", "<key>RunAtLoad</key>"),
         ("windows", "<LogonTrigger>"),
-    ):  # fmt: skip
+    ):
         result = booking("service", "show", "--system", system)
         assert marker in result.stdout
         assert result.stdout.startswith("# ")
@@ -160,8 +168,10 @@ def test_the_settings_file_is_owner_only_and_reads_back(tmp_path):
     )
     assert path.stat().st_mode & 0o777 == 0o600
     assert settings_file.read(path) == {
-        "DB": '/data/shop "one".db', "PORT": 8181, "HUB_KEY": "sk_x",
-    }  # fmt: skip
+        "DB": '/data/shop "one".db',
+        "PORT": 8181,
+        "HUB_KEY": "sk_x",
+    }
 
 
 def test_the_settings_file_fills_in_what_the_environment_does_not_say(tmp_path, monkeypatch):

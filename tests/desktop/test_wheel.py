@@ -20,8 +20,11 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     [built] = out.glob("booking_service-*.whl")
     return built
@@ -30,12 +33,17 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_templates_static_files_service_templates_and_migrations(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
-        "app/web/templates/base.html", "app/web/templates/health.html",
-        "app/web/static/app.css", "app/web/static/app.js",
-        "app/ops/service_templates/booking.service", "app/ops/service_templates/booking.plist",
-        "app/ops/service_templates/booking-task.xml", "migrations/migrations.py",
-        "sync/worker.py", "app/cli.py",
-    ):  # fmt: skip
+        "app/web/templates/base.html",
+        "app/web/templates/health.html",
+        "app/web/static/app.css",
+        "app/web/static/app.js",
+        "app/ops/service_templates/booking.service",
+        "app/ops/service_templates/booking.plist",
+        "app/ops/service_templates/booking-task.xml",
+        "migrations/migrations.py",
+        "sync/worker.py",
+        "app/cli.py",
+    ):
         assert needed in names, needed
     assert not any(name.startswith("tests/") for name in names)
     [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
@@ -45,10 +53,21 @@ def test_the_wheel_holds_templates_static_files_service_templates_and_migrations
 def test_installed_from_the_wheel_it_serves_pages_away_from_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-         str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert install.returncode == 0, install.stderr
     script = (
         "import app, sys; from app import create_app; "
@@ -60,12 +79,29 @@ def test_installed_from_the_wheel_it_serves_pages_away_from_the_checkout(wheel, 
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run(
         [sys.executable, "-c", script, str(target), str(tmp_path / "w.db")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.split() == ["200", "200", "True"], result.stderr
     show = subprocess.run(
-        [sys.executable, "-m", "app", "service", "show", "--system", "linux",
-         "--db", str(tmp_path / "w.db")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "service",
+            "show",
+            "--system",
+            "linux",
+            "--db",
+            str(tmp_path / "w.db"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "WantedBy=default.target" in show.stdout, show.stderr

@@ -53,8 +53,10 @@ def test_serve_backs_up_at_start_and_logs_requests_without_secrets_or_personal_d
     assert found.status_code == 200
     assert server.request("GET", f"{CUSTOMERS}/{customer_id}").status_code == 200
     assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
-    text = wait_for(lambda: "/healthz 200" in log_text(server.db_path) and log_text(server.db_path),
-                    "the request lines")  # fmt: skip
+    text = wait_for(
+        lambda: "/healthz 200" in log_text(server.db_path) and log_text(server.db_path),
+        "the request lines",
+    )
     assert re.search(
         r"INFO booking\.requests: POST /modules/booking/customers 201 [\d.]+ ms key_", text
     )
@@ -102,9 +104,15 @@ def test_serve_as_a_service_prints_no_secret(start_live_server):
 def test_booking_open_makes_a_link_that_signs_in_once(start_live_server):
     server = start_live_server()
     result = run_cli(
-        "open", "--db", server.db_path, "--port", str(server.port), "--no-browser",
-        "--scope", "booking:admin",
-    )  # fmt: skip
+        "open",
+        "--db",
+        server.db_path,
+        "--port",
+        str(server.port),
+        "--no-browser",
+        "--scope",
+        "booking:admin",
+    )
     assert result.returncode == 0, result.stderr
     link = re.search(r"(http://\S+/signin/link\?token=\S+)", result.stdout).group(1)
     browser = requests.Session()

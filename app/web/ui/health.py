@@ -48,6 +48,11 @@ def health_page() -> str:
     folder = Path(current_app.config["BACKUP_DIR"])
     newest_first = list(reversed(backups.list_backups(folder)))[:SHOWN_BACKUPS]
     return render_template(
-        "health.html", checks=_checks(), backups=newest_first, folder=folder,
-        database=current_app.config["DB"], now=wall_ms(), ago=health.ago,
-    )  # fmt: skip
+        "health.html",
+        checks=_checks(),
+        backups=newest_first,
+        folder=folder,
+        database=current_app.config["DB"],
+        now=wall_ms(),
+        ago=health.ago,
+    )
