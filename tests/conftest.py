@@ -13,6 +13,9 @@ from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
 from app.web.auth import create_key
 
+# PostgreSQL fixtures (a throw-away server per session) live beside these.
+pytest_plugins = ["tests.postgres_fixtures"]
+
 
 @pytest.fixture
 def db_path(tmp_path) -> str:
