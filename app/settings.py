@@ -11,7 +11,11 @@ import os
 from typing import Any
 
 SETTINGS: dict[str, tuple[Any, str]] = {
-    "DB": ("./var/booking.db", "Path of the SQLite database file (directories are created)."),
+    "DB": (
+        "./var/booking.db",
+        "Path of the SQLite database file (directories are created), or a "
+        "`postgresql://USER:PASSWORD@HOST:PORT/NAME` URL for a hub on PostgreSQL.",
+    ),
     "HOST": ("127.0.0.1", "Address `booking serve` binds to."),
     "PORT": (8080, "Port `booking serve` listens on."),
     "HUB_URL": (None, "Base URL of the sync hub; no hub means no sync worker."),
@@ -29,6 +33,22 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "DEFAULT_RATE_LIMIT": ("600/minute", "Rate limit given to keys made without --rate-limit."),
     "MAX_BODY_BYTES": (1024 * 1024, "Largest accepted request body; larger is 413."),
+    "PG_POOL_SIZE": (
+        8,
+        "PostgreSQL only: most connections one `booking serve` process opens (at least its "
+        "threads plus the sync worker).",
+    ),
+    "PG_POOL_TIMEOUT_MS": (
+        3000,
+        "PostgreSQL only: milliseconds a request waits for a connection before it answers 503 "
+        "with Retry-After (the database is lost or every connection is busy).",
+    ),
+    "PG_CONNECT_TIMEOUT_MS": (3000, "PostgreSQL only: milliseconds to open a connection."),
+    "PG_STATEMENT_TIMEOUT_MS": (
+        30_000,
+        "PostgreSQL only: longest a statement may run; a transaction may stay idle a third of "
+        "that (an open transaction holds back what pulls can see).",
+    ),
 }
 
 
