@@ -15,8 +15,9 @@ from typing import Any
 SETTINGS: dict[str, tuple[Any, str]] = {
     "DB": (
         None,
-        "Path of the SQLite database file (directories are created); by default `booking.db` "
-        "in the per-user data folder (README § Where it keeps its files).",
+        "Path of the SQLite database file (directories are created), or a "
+        "`postgresql://USER:PASSWORD@HOST:PORT/NAME` URL for a hub on PostgreSQL; by default "
+        "`booking.db` in the per-user data folder (README § Where it keeps its files).",
     ),
     "HOST": ("127.0.0.1", "Address `booking serve` binds to."),
     "PORT": (8080, "Port `booking serve` listens on."),
@@ -59,6 +60,21 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "The settings file `booking service install` writes; by default `settings.toml` in the "
         "per-user config folder.",
+    "PG_POOL_SIZE": (
+        8,
+        "PostgreSQL only: most connections one `booking serve` process opens (at least its "
+        "threads plus the sync worker).",
+    ),
+    "PG_POOL_TIMEOUT_MS": (
+        3000,
+        "PostgreSQL only: milliseconds a request waits for a connection before it answers 503 "
+        "with Retry-After (the database is lost or every connection is busy).",
+    ),
+    "PG_CONNECT_TIMEOUT_MS": (3000, "PostgreSQL only: milliseconds to open a connection."),
+    "PG_STATEMENT_TIMEOUT_MS": (
+        30_000,
+        "PostgreSQL only: longest a statement may run; a transaction may stay idle a third of "
+        "that (an open transaction holds back what pulls can see).",
     ),
 }
 

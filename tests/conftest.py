@@ -15,6 +15,9 @@ from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
 from app.web.auth import create_key
 
+# PostgreSQL fixtures (a throw-away server per session) live beside these.
+pytest_plugins = ["tests.postgres_fixtures"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """The per-user folders (platformdirs: data, logs, the settings file) of a scratch home,
