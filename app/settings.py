@@ -60,6 +60,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "The settings file `booking service install` writes; by default `settings.toml` in the "
         "per-user config folder.",
+    ),
     "PG_POOL_SIZE": (
         8,
         "PostgreSQL only: most connections one `booking serve` process opens (at least its "

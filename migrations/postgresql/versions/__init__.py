@@ -1,0 +1,1 @@
+"""Alembic revisions of the PostgreSQL schema, applied in order at start; append-only."""
