@@ -1,1 +1,1 @@
-"""The hub on PostgreSQL: the throw-away server, the schema, the gap-free feed, the copy from SQLite."""
+"""The hub on PostgreSQL: throw-away server, schema, gap-free feed, copy from SQLite."""
