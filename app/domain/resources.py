@@ -14,6 +14,7 @@ from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain import blockers
 from app.domain.availability import MINUTE, Interval, free_slots, open_intervals
+from app.domain.clashes import MAX_BUFFER_MS, held_buffer
 from app.domain.errors import InvalidState
 
 Resource = dict[str, Any]
@@ -72,9 +73,14 @@ def availability(
     duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE
     buffer = resource["buffer_minutes"] * MINUTE
     bookings = store.active_bookings_between(
-        db, resource_id, window.start - buffer, window.end + duration + buffer
+        db, resource_id, window.start - MAX_BUFFER_MS, window.end + duration + buffer
     )
-    busy = [Interval(b["start_time"], b["end_time"] + buffer, b["id"]) for b in bookings]
+    # Each booking keeps its own buffer free after it: its service's, if that is longer.
+    busy = [
+        Interval(b["start_time"], b["end_time"] + held_buffer(resource, b["buffer_minutes"])
+                 * MINUTE, b["id"])
+        for b in bookings
+    ]  # fmt: skip
     busy += blockers.occurrences_for_resource(
         db, resource, window.start, window.end + duration + buffer
     )

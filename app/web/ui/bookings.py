@@ -121,7 +121,7 @@ def _refuse_taken_slot(payload: BookingCreate) -> None:
     resource = or_none(resources.get, payload.resource_id)
     if resource is None:
         return  # bookings.create names the unknown resource
-    bookings.ensure_free(db(), resource, *bookings.resolve_interval(payload, resource))
+    bookings.ensure_bookable(db(), payload, resource)
 
 
 def _new_booking_page(
