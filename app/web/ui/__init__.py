@@ -31,6 +31,7 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     errors,
     filters,
     resources,
+    shop_services,
     signin,
     sync,
 )

@@ -64,6 +64,11 @@ def interval_of(db: Database, payload: BookingCreate, resource: Json) -> tuple[i
     return bookings.resolve_interval(new_booking(payload), resource, service)
 
 
+def outside_hours(resource: Json, start: int, end: int) -> bool:
+    """Whether [start, end) leaves the resource's business hours."""
+    return clashes.outside_business_hours(resource, start, end)
+
+
 def hours_meta(db: Database, booking: Json) -> Json:
     """`meta` of a booking made or moved: whether it lies outside its resource's hours (the
     API accepts such a booking, as the seeds do, but says so)."""
