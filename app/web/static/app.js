@@ -109,12 +109,14 @@ document.addEventListener("DOMContentLoaded", () => {
       form.submit();
     }
 
+    // Listened for on the window: the booking changes column while it is carried, and an
+    // element taken out of the page loses its pointer capture.
     handle.addEventListener("pointerdown", (down) => {
       if (down.button !== 0) return;
       down.preventDefault();
-      handle.setPointerCapture(down.pointerId);
       dragged = false;
       const onMove = (move) => {
+        if (move.pointerId !== down.pointerId) return;
         const dy = move.clientY - down.clientY;
         const column = columnAt(move.clientX) || (target || origin).column;
         if (!dragged && Math.abs(dy) < 4 && column === origin.column) return;
@@ -123,16 +125,17 @@ document.addEventListener("DOMContentLoaded", () => {
         place(column, snap(origin.top + dy / ppm()));
       };
       const onEnd = (end) => {
-        handle.removeEventListener("pointermove", onMove);
-        handle.removeEventListener("pointerup", onEnd);
-        handle.removeEventListener("pointercancel", onEnd);
+        if (end.pointerId !== down.pointerId) return;
+        window.removeEventListener("pointermove", onMove);
+        window.removeEventListener("pointerup", onEnd);
+        window.removeEventListener("pointercancel", onEnd);
         if (!dragged) return;
         if (end.type === "pointercancel") putBack("Move cancelled.");
         else drop();
       };
-      handle.addEventListener("pointermove", onMove);
-      handle.addEventListener("pointerup", onEnd);
-      handle.addEventListener("pointercancel", onEnd);
+      window.addEventListener("pointermove", onMove);
+      window.addEventListener("pointerup", onEnd);
+      window.addEventListener("pointercancel", onEnd);
     });
     handle.addEventListener("click", (event) => {
       if (dragged) event.preventDefault(); // a drag is not a click on the link
