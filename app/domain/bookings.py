@@ -17,6 +17,17 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
+from app.core.vocabulary import (
+    ACTIVE_STATUSES,
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    CONFIRMED,
+    MINUTE_MS,
+    NO_SHOW,
+    PENDING,
+    STATUSES,
+)
 from app.domain import clashes, services
 from app.domain.errors import (
     InvalidState,
@@ -25,17 +36,16 @@ from app.domain.errors import (
     UnknownResource,
 )
 
-STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
-ACTIVE = ("pending", "confirmed", "checked_in")
-EDITABLE = ("pending", "confirmed")
-DELETABLE = ("pending", "cancelled")
+EDITABLE = (PENDING, CONFIRMED)
+DELETABLE = (PENDING, CANCELLED)
+# The status machine (API.md §4): the statuses each status may move to.
 ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
-    "pending": ("confirmed", "cancelled"),
-    "confirmed": ("checked_in", "cancelled", "no_show"),
-    "checked_in": ("completed",),
-    "completed": (),
-    "cancelled": (),
-    "no_show": (),
+    PENDING: (CONFIRMED, CANCELLED),
+    CONFIRMED: (CHECKED_IN, CANCELLED, NO_SHOW),
+    CHECKED_IN: (COMPLETED,),
+    COMPLETED: (),
+    CANCELLED: (),
+    NO_SHOW: (),
 }
 # Undoing a status goes back one seed move: to a status from which that status is reachable.
 UNDO_TARGETS: dict[str, tuple[str, ...]] = {
@@ -46,8 +56,6 @@ UNDO_TARGETS: dict[str, tuple[str, ...]] = {
 # booking's start) reschedules on it, and on a `corrected` event that makes a booking active
 # again (see `changes_slot`).
 MOVED, CORRECTED = "moved", "corrected"
-EVENT_TYPES = ("created", "updated", "status_changed", MOVED, CORRECTED)
-EDITABLE_FIELDS = ("title", "notes", "metadata")
 RECENT_EVENTS = 20
 
 Booking = dict[str, Any]
@@ -76,7 +84,7 @@ def step(state: Booking | None, event: Event) -> tuple[Booking | None, str | Non
         target = event["to_status"]
         if target not in ALLOWED_MOVES.get(status, ()):
             return state, f"A {status} booking cannot become {target}."
-        reason = event["data"].get("cancel_reason") if target == "cancelled" else None
+        reason = event["data"].get("cancel_reason") if target == CANCELLED else None
         moved = {**state, "status": target, "cancel_reason": reason}
         return {**moved, "updated_at": _later(state, event)}, None
     if kind == MOVED:
@@ -102,8 +110,11 @@ def slot_of(data: Any) -> tuple[str, int, int] | None:
     """(resource_id, start, end) of a move's `from` or `to`; None if it is not one (a change
     from another node is never refused, so a malformed one becomes an anomaly, not an error)."""
     try:
-        slot = (str(data["resource_id"]), parse_instant(data["start_time"]),
-                parse_instant(data["end_time"]))  # fmt: skip
+        slot = (
+            str(data["resource_id"]),
+            parse_instant(data["start_time"]),
+            parse_instant(data["end_time"]),
+        )
     except (KeyError, TypeError, ValueError):
         return None
     return slot if slot[1] < slot[2] else None
@@ -134,7 +145,7 @@ def _created(event: Event) -> Booking:
         "price_minor": data.get("price_minor"),
         "currency": data.get("currency"),
         "buffer_minutes": data.get("buffer_minutes") or 0,
-        "status": "pending",
+        "status": PENDING,
         "cancel_reason": None,
         "created_at": event["occurred_at"],
         "updated_at": event["occurred_at"],
@@ -170,8 +181,8 @@ def slot_claim(events: Iterable[Event]) -> str:
         state, anomaly = step(state, event)
         if anomaly is not None or state is None:
             continue
-        revived = before is not None and before["status"] not in ACTIVE
-        if event["type"] in ("created", MOVED) or (revived and state["status"] in ACTIVE):
+        revived = before is not None and before["status"] not in ACTIVE_STATUSES
+        if event["type"] in ("created", MOVED) or (revived and state["status"] in ACTIVE_STATUSES):
             claim = event["hlc"]
     return claim
 
@@ -181,7 +192,7 @@ def changes_slot(event: Event) -> bool:
     undo that makes a cancelled or no-show booking active again. Reminders key off this."""
     if event["type"] == MOVED:
         return True
-    return event["type"] == CORRECTED and event["from_status"] in ("cancelled", "no_show")
+    return event["type"] == CORRECTED and event["from_status"] in (CANCELLED, NO_SHOW)
 
 
 def moves_message(status: str) -> str:
@@ -234,7 +245,7 @@ def resolve_interval(
         return new.start, new.end
     minutes = new.duration_minutes or (service or {}).get("duration_minutes")
     minutes = minutes or resource["default_duration_minutes"]
-    return new.start, new.start + minutes * 60_000
+    return new.start, new.start + minutes * MINUTE_MS
 
 
 def ensure_free(
@@ -250,7 +261,7 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
     Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
     The list shows the clash until the hub's cancellation arrives (SYNC.md §5).
     """
-    if booking["status"] not in ACTIVE:
+    if booking["status"] not in ACTIVE_STATUSES:
         return []
     return [clash["id"] for clash in store.overlapping_active(db, booking)]
 
@@ -279,7 +290,7 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
             "metadata": new.metadata,
             **services.taken_by_booking(service),
         }
-        event = new_event(booking_id, "created", actor, to_status="pending", data=data)
+        event = new_event(booking_id, "created", actor, to_status=PENDING, data=data)
         booking, _ = step(None, event)
         assert booking is not None
         store.insert_booking(db, booking, event)
@@ -332,7 +343,7 @@ def transition(
                 moves_message(current),
                 details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
             )
-        data = {"cancel_reason": cancel_reason} if status == "cancelled" else {}
+        data = {"cancel_reason": cancel_reason} if status == CANCELLED else {}
         event = new_event(
             booking_id, "status_changed", actor, from_status=current, to_status=status, data=data
         )

@@ -16,11 +16,12 @@ from sqlite_utils import Database
 
 from app import store
 from app.core.times import format_instant
+from app.core.vocabulary import MINUTE_MS
 from app.domain import blockers
-from app.domain.availability import MINUTE, open_intervals
+from app.domain.availability import open_intervals
 from app.domain.errors import SlotConflict
 
-MAX_BUFFER_MS = 240 * MINUTE  # the most a resource or a service keeps free after a booking
+MAX_BUFFER_MS = 240 * MINUTE_MS  # the most a resource or a service keeps free after a booking
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ def find_clash(
     """The first active booking (other than `ignore`) or blocker occurrence in the way of
     [start, end) on `resource`, where the new booking's own service buffer is `buffer_minutes`."""
     own = held_buffer(resource, buffer_minutes)
-    held_end = end + own * MINUTE
+    held_end = end + own * MINUTE_MS
     for other in store.active_bookings_between(db, resource["id"], start - MAX_BUFFER_MS, held_end):
         theirs = held_buffer(resource, other["buffer_minutes"])
         if other["id"] == ignore or not (
-            start < other["end_time"] + theirs * MINUTE and other["start_time"] < held_end
+            start < other["end_time"] + theirs * MINUTE_MS and other["start_time"] < held_end
         ):
             continue
         if start >= other["end_time"]:
@@ -68,16 +69,25 @@ def find_clash(
         else:
             caused = 0
         return Clash(
-            "booking", other["id"], other["start_time"], other["end_time"], caused,
-            other["customer_id"], other["title"],
-        )  # fmt: skip
+            "booking",
+            other["id"],
+            other["start_time"],
+            other["end_time"],
+            caused,
+            other["customer_id"],
+            other["title"],
+        )
     for occurrence in blockers.occurrences_for_resource(db, resource, start, held_end):
         caused = own if end <= occurrence.start else 0
         blocker = store.get_blocker(db, occurrence.owner)
         return Clash(
-            "blocker", occurrence.owner, occurrence.start, occurrence.end, caused,
+            "blocker",
+            occurrence.owner,
+            occurrence.start,
+            occurrence.end,
+            caused,
             title=blocker["title"],
-        )  # fmt: skip
+        )
     return None
 
 

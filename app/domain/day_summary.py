@@ -1,5 +1,7 @@
-"""The day's figures (API.md §8): per resource and for the whole shop, how many bookings of
-each status start that day, and what the completed ones add up to.
+"""The day's figures (API.md §8): bookings by status and the completed total, per resource and shop.
+
+Per resource and for the whole shop: how many bookings of each status start that day, and what
+the completed ones add up to.
 
 A resource's day runs from local midnight to local midnight in its own time zone (23 or 25
 hours when the clocks change). Totals are per currency, in minor units; a completed booking

@@ -1,5 +1,7 @@
-"""Moving a booking and undoing a status set by mistake (API.md §8): each one event in the
-booking's history, so sync replays them in event order like every other (SYNC.md §5).
+"""Moving a booking and undoing a status set by mistake (API.md §8), each one booking event.
+
+Each is one event in the booking's history, so sync replays them in event order like every
+other (SYNC.md §5).
 
 - A move (`moved`) changes the resource, the time, or both, of a pending or confirmed booking,
   under the overlap rule of a new booking; the event keeps the old and the new slot.
@@ -18,9 +20,9 @@ from sqlite_utils import Database
 
 from app import store
 from app.core.times import format_instant
+from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
 from app.domain import clashes, services
 from app.domain.bookings import (
-    ACTIVE,
     CORRECTED,
     EDITABLE,
     MOVED,
@@ -37,8 +39,6 @@ from app.domain.errors import (
     UnknownService,
 )
 
-MINUTE = 60_000
-MAX_MINUTES = 1440
 UNDO_WINDOW_DAYS = 7
 STATUS_EVENTS = ("status_changed", CORRECTED)
 
@@ -60,11 +60,11 @@ def target_slot(booking: Booking, slot: NewSlot) -> tuple[str, int, int]:
     if slot.end is not None:
         end = slot.end
     elif slot.duration_minutes is not None:
-        end = start + slot.duration_minutes * MINUTE
+        end = start + slot.duration_minutes * MINUTE_MS
     else:
         end = start + booking["end_time"] - booking["start_time"]
     length = end - start
-    if length <= 0 or length % MINUTE or length > MAX_MINUTES * MINUTE:
+    if length <= 0 or length % MINUTE_MS or length > MAX_BOOKING_MINUTES * MINUTE_MS:
         raise InvalidInput(
             "A booking lasts a whole number of minutes, at most 1440.",
             details=[{"field": "end_time", "message": "Must be after start_time, within a day."}],
@@ -149,19 +149,27 @@ def undo(
         events = store.booking_events(db, booking_id)
         target = _undo_target(events, event_id, now)
         restored = _status_before(events, target)
-        if booking["status"] not in ACTIVE and restored in ACTIVE:
+        if booking["status"] not in ACTIVE_STATUSES and restored in ACTIVE_STATUSES:
             resource = store.get_resource(db, booking["resource_id"], missing=UnknownResource)
             clashes.ensure_free(
-                db, resource, booking["start_time"], booking["end_time"],
-                buffer_minutes=booking["buffer_minutes"], ignore=booking_id,
+                db,
+                resource,
+                booking["start_time"],
+                booking["end_time"],
+                buffer_minutes=booking["buffer_minutes"],
+                ignore=booking_id,
                 lead=f"Cannot undo the {_label(booking['status'])}: since then, "
                 f"{resource['name']} has been taken",
-            )  # fmt: skip
+            )
         data = {"undoes": event_id, "reason": reason}
         event = new_event(
-            booking_id, CORRECTED, actor,
-            from_status=booking["status"], to_status=restored, data=data,
-        )  # fmt: skip
+            booking_id,
+            CORRECTED,
+            actor,
+            from_status=booking["status"],
+            to_status=restored,
+            data=data,
+        )
         return _apply(db, booking, event)
 
 
@@ -196,7 +204,7 @@ def _undo_target(events: list[Event], event_id: str, now: int) -> Event:
         raise InvalidCorrection(
             message, details=[{"field": "event_id", "message": "Not the latest status change."}]
         )
-    if now - wanted["occurred_at"] > UNDO_WINDOW_DAYS * 86_400_000:
+    if now - wanted["occurred_at"] > UNDO_WINDOW_DAYS * DAY_MS:
         raise InvalidCorrection(
             f"Status changes can be undone for {UNDO_WINDOW_DAYS} days; this one is older.",
             details=[{"field": "event_id", "message": "Too old to undo."}],

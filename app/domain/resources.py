@@ -12,8 +12,9 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.core.vocabulary import MINUTE_MS
 from app.domain import blockers
-from app.domain.availability import MINUTE, Interval, free_slots, open_intervals
+from app.domain.availability import Interval, free_slots, open_intervals
 from app.domain.clashes import MAX_BUFFER_MS, held_buffer
 from app.domain.errors import InvalidState
 
@@ -70,30 +71,34 @@ def availability(
     `step_minutes`, that a booking could take right now. Raises store.RowMissing."""
     resource = store.get_resource(db, resource_id)
     window = Interval(start, end, "")
-    duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE
-    buffer = resource["buffer_minutes"] * MINUTE
+    duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE_MS
+    buffer = resource["buffer_minutes"] * MINUTE_MS
     bookings = store.active_bookings_between(
         db, resource_id, window.start - MAX_BUFFER_MS, window.end + duration + buffer
     )
     # Each booking keeps its own buffer free after it: its service's, if that is longer.
     busy = [
-        Interval(b["start_time"], b["end_time"] + held_buffer(resource, b["buffer_minutes"])
-                 * MINUTE, b["id"])
+        Interval(b["start_time"], b["end_time"] + _kept_free(resource, b), b["id"])
         for b in bookings
-    ]  # fmt: skip
+    ]
     busy += blockers.occurrences_for_resource(
         db, resource, window.start, window.end + duration + buffer
     )
     return free_slots(
         window=window,
         duration=duration,
-        step=step_minutes * MINUTE,
+        step=step_minutes * MINUTE_MS,
         buffer=buffer,
         open_spans=open_intervals(
             resource["business_hours"], resource["timezone"], window.start, window.end
         ),
         busy=busy,
     )
+
+
+def _kept_free(resource: Resource, booking: dict[str, Any]) -> int:
+    """Ms kept free after a booking: its resource's buffer, or its service's if longer."""
+    return held_buffer(resource, booking["buffer_minutes"]) * MINUTE_MS
 
 
 def find(db: Database, *, after_id: str | None, limit: int, q: str | None = None) -> list[Resource]:

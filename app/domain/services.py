@@ -1,6 +1,7 @@
-"""Services (API.md §8): what a shop sells — a name, a length, a price, a buffer, and the
-resources that perform it. A booking may name one: the service sets the booking's default
-length, and the booking keeps the service's price and buffer as they were when it was made.
+"""Services (API.md §8): what a shop sells, with its length, price, buffer and resources.
+
+A booking may name one: the service sets the booking's default length, and the booking keeps
+the service's price and buffer as they were when it was made.
 
 Prices are integer minor units of an ISO 4217 currency (4500 EUR is €45.00). Takes and returns
 plain rows; synced per field like resources (app/store/services.py).

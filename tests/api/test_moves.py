@@ -110,9 +110,13 @@ def test_a_move_may_change_resource_time_and_length_at_once(
     other = make_resource(name="Chair 2")
     booking = make_booking()
     moved = post(
-        client, write_headers, f"{booking['id']}/move",
-        resource_id=other["id"], start_time="2030-01-08T09:00:00Z", duration_minutes=30,
-    )  # fmt: skip
+        client,
+        write_headers,
+        f"{booking['id']}/move",
+        resource_id=other["id"],
+        start_time="2030-01-08T09:00:00Z",
+        duration_minutes=30,
+    )
     assert (moved["resource_id"], moved["start_time"], moved["end_time"]) == (
         other["id"],
         "2030-01-08T09:00:00Z",
@@ -124,9 +128,12 @@ def test_a_move_may_change_resource_time_and_length_at_once(
 def test_a_move_with_start_and_end_sets_both(client, write_headers, make_booking):
     booking = make_booking()
     moved = post(
-        client, write_headers, f"{booking['id']}/move",
-        start_time="2030-01-07T12:00:00Z", end_time="2030-01-07T12:45:00Z",
-    )  # fmt: skip
+        client,
+        write_headers,
+        f"{booking['id']}/move",
+        start_time="2030-01-07T12:00:00Z",
+        end_time="2030-01-07T12:45:00Z",
+    )
     assert moved["duration_minutes"] == 45
 
 
@@ -162,13 +169,15 @@ def test_a_move_into_a_taken_slot_is_slot_conflict_in_words_and_changes_nothing(
 def test_a_move_refused_by_a_buffer_says_so(client, db, write_headers, make_resource):
     chair = make_resource(name="Chair 9", buffer_minutes=15)
     first = client.post(
-        URL, json={"resource_id": chair["id"], "start_time": "2030-01-07T09:45:00Z"},
+        URL,
+        json={"resource_id": chair["id"], "start_time": "2030-01-07T09:45:00Z"},
         headers=write_headers,
-    ).json["data"]  # fmt: skip
+    ).json["data"]
     second = client.post(
-        URL, json={"resource_id": chair["id"], "start_time": "2030-01-07T13:00:00Z"},
+        URL,
+        json={"resource_id": chair["id"], "start_time": "2030-01-07T13:00:00Z"},
         headers=write_headers,
-    ).json["data"]  # fmt: skip
+    ).json["data"]
     with unchanged(db):
         response = move(client, write_headers, second["id"], start_time="2030-01-07T10:50:00Z")
     error = assert_error(response, 422, "slot_conflict")
@@ -180,10 +189,14 @@ def test_a_move_refused_by_a_buffer_says_so(client, db, write_headers, make_reso
 def test_a_move_onto_a_blocker_names_it(client, db, write_headers, make_booking, chair):
     blocker = client.post(
         "/modules/booking/blockers",
-        json={"resource_id": chair["id"], "title": "Lunch", "start_time": "2030-01-07T12:00:00Z",
-              "end_time": "2030-01-07T13:00:00Z"},
+        json={
+            "resource_id": chair["id"],
+            "title": "Lunch",
+            "start_time": "2030-01-07T12:00:00Z",
+            "end_time": "2030-01-07T13:00:00Z",
+        },
         headers=write_headers,
-    ).json["data"]  # fmt: skip
+    ).json["data"]
     booking = make_booking()
     with unchanged(db):
         response = move(client, write_headers, booking["id"], start_time="2030-01-07T12:30:00Z")
@@ -271,9 +284,10 @@ def test_a_moved_booking_frees_its_old_slot_and_holds_the_new_one(
     post(client, write_headers, f"{booking['id']}/move", start_time="2030-01-07T15:00:00Z")
     assert make_booking(start_time=START)["start_time"] == START
     clash = client.post(
-        URL, json={"resource_id": chair["id"], "start_time": "2030-01-07T15:30:00Z"},
+        URL,
+        json={"resource_id": chair["id"], "start_time": "2030-01-07T15:30:00Z"},
         headers=write_headers,
-    )  # fmt: skip
+    )
     assert booking["id"] in assert_error(clash, 422, "slot_conflict")["details"][0]["message"]
 
 
@@ -441,9 +455,13 @@ def test_a_sync_cancellation_cannot_be_undone(client, db, write_headers, make_bo
 
 @pytest.mark.parametrize(
     "body,field",
-    [({}, "event_id"), ({"event_id": ""}, "event_id"), ({"event_id": "e", "why": "x"}, "why"),
-     ({"event_id": "e", "reason": "x" * 1001}, "reason")],
-)  # fmt: skip
+    [
+        ({}, "event_id"),
+        ({"event_id": ""}, "event_id"),
+        ({"event_id": "e", "why": "x"}, "why"),
+        ({"event_id": "e", "reason": "x" * 1001}, "reason"),
+    ],
+)
 def test_an_invalid_undo_body_is_422_and_changes_nothing(
     client, db, write_headers, make_booking, body, field
 ):

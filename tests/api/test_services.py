@@ -13,16 +13,29 @@ BOOKINGS = "/modules/booking/bookings"
 SUMMARY = "/modules/booking/day-summary"
 START = "2030-01-07T10:00:00Z"
 FIELDS = {
-    "id", "name", "duration_minutes", "price_minor", "currency", "buffer_minutes",
-    "resource_ids", "metadata", "created_at", "updated_at",
-}  # fmt: skip
+    "id",
+    "name",
+    "duration_minutes",
+    "price_minor",
+    "currency",
+    "buffer_minutes",
+    "resource_ids",
+    "metadata",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.fixture
 def make_service(client, admin_headers):
     def make(**overrides: Any) -> dict[str, Any]:
-        body = {"name": "Trim", "duration_minutes": 30, "price_minor": 2500, "currency": "EUR",
-                **overrides}  # fmt: skip
+        body = {
+            "name": "Trim",
+            "duration_minutes": 30,
+            "price_minor": 2500,
+            "currency": "EUR",
+            **overrides,
+        }
         response = client.post(SERVICES, json=body, headers=admin_headers)
         assert response.status_code == 201, response.json
         return response.json["data"]
@@ -68,8 +81,13 @@ def test_create_returns_every_field_with_defaults(client, write_headers):
 def test_invalid_create_is_422_naming_the_field_and_changes_nothing(
     client, db, write_headers, change, field
 ):
-    body = {"name": "Trim", "duration_minutes": 30, "price_minor": 2500, "currency": "EUR",
-            **change}  # fmt: skip
+    body = {
+        "name": "Trim",
+        "duration_minutes": 30,
+        "price_minor": 2500,
+        "currency": "EUR",
+        **change,
+    }
     with unchanged(db):
         response = client.post(SERVICES, json=body, headers=write_headers)
     error = assert_error(response, 422, "validation_error")
@@ -78,8 +96,9 @@ def test_invalid_create_is_422_naming_the_field_and_changes_nothing(
 
 def test_currency_message_says_what_to_send(client, write_headers):
     body = {"name": "Trim", "duration_minutes": 30, "price_minor": 1, "currency": "XYZ"}
-    error = assert_error(client.post(SERVICES, json=body, headers=write_headers), 422,
-                         "validation_error")  # fmt: skip
+    error = assert_error(
+        client.post(SERVICES, json=body, headers=write_headers), 422, "validation_error"
+    )
     assert "ISO 4217" in error["details"][0]["message"]
 
 
@@ -132,8 +151,9 @@ def test_delete_needs_admin_and_read_keys_cannot_write(
 ):
     trim = make_service()
     with unchanged(db):
-        assert_error(client.delete(f"{SERVICES}/{trim['id']}", headers=write_headers), 403,
-                     "forbidden")  # fmt: skip
+        assert_error(
+            client.delete(f"{SERVICES}/{trim['id']}", headers=write_headers), 403, "forbidden"
+        )
         body = {"name": "X", "duration_minutes": 5, "price_minor": 1, "currency": "EUR"}
         assert_error(client.post(SERVICES, json=body, headers=read_headers), 403, "forbidden")
 
@@ -152,8 +172,10 @@ def test_a_booking_takes_the_service_s_length_price_and_currency(
     assert response.status_code == 201, response.json
     data = response.json["data"]
     assert (data["service_id"], data["price_minor"], data["currency"]) == (
-        colour["id"], 8000, "EUR",
-    )  # fmt: skip
+        colour["id"],
+        8000,
+        "EUR",
+    )
     assert data["duration_minutes"] == 90
 
 
@@ -163,9 +185,13 @@ def test_a_booking_s_own_length_wins_over_the_service_s(
     chair = make_resource()
     colour = make_service(duration_minutes=90)
     data = book(
-        client, write_headers, resource_id=chair["id"], start_time=START,
-        service_id=colour["id"], duration_minutes=45,
-    ).json["data"]  # fmt: skip
+        client,
+        write_headers,
+        resource_id=chair["id"],
+        start_time=START,
+        service_id=colour["id"],
+        duration_minutes=45,
+    ).json["data"]
     assert data["duration_minutes"] == 45 and data["price_minor"] == 2500
 
 
@@ -214,9 +240,10 @@ def test_a_moved_booking_stays_on_resources_that_perform_its_service(
     ).json["data"]
     with unchanged(db):
         response = client.post(
-            f"{BOOKINGS}/{made['id']}/move", json={"resource_id": chair["id"]},
+            f"{BOOKINGS}/{made['id']}/move",
+            json={"resource_id": chair["id"]},
             headers=write_headers,
-        )  # fmt: skip
+        )
     assert_error(response, 422, "service_not_offered")
 
 
@@ -235,8 +262,12 @@ def test_a_service_buffer_keeps_its_time_free_and_the_refusal_says_so(
     error = assert_error(response, 422, "slot_conflict")
     assert error["message"].endswith("and 20 minutes are kept free after that booking.")
     assert first["id"] in error["details"][0]["message"]
-    assert book(client, write_headers, resource_id=chair["id"],
-                start_time="2030-01-07T11:20:00Z").status_code == 201  # fmt: skip
+    assert (
+        book(
+            client, write_headers, resource_id=chair["id"], start_time="2030-01-07T11:20:00Z"
+        ).status_code
+        == 201
+    )
 
 
 def test_availability_keeps_a_service_s_buffer_free(
@@ -289,14 +320,19 @@ def test_the_day_summary_counts_by_status_and_totals_completed_bookings(
     assert data["date"] == "2030-01-07"
     by_name = {r["name"]: r for r in data["resources"]}
     assert by_name["Chair"]["counts"] == {
-        "pending": 0, "confirmed": 0, "checked_in": 0, "completed": 3, "cancelled": 0,
+        "pending": 0,
+        "confirmed": 0,
+        "checked_in": 0,
+        "completed": 3,
+        "cancelled": 0,
         "no_show": 1,
-    }  # fmt: skip
+    }
     assert by_name["Chair"]["completed_totals"] == [{"currency": "EUR", "amount_minor": 10500}]
     assert by_name["Chair"]["completed_without_price"] == 1
     assert (by_name["Chair"]["from"], by_name["Chair"]["to"]) == (
-        "2030-01-07T00:00:00Z", "2030-01-08T00:00:00Z",
-    )  # fmt: skip
+        "2030-01-07T00:00:00Z",
+        "2030-01-08T00:00:00Z",
+    )
     assert by_name["Sink"]["bookings"] == 2
     assert data["shop"]["bookings"] == 6
     assert data["shop"]["counts"]["completed"] == 4 and data["shop"]["counts"]["pending"] == 1
@@ -317,8 +353,9 @@ def test_the_day_summary_uses_each_resource_s_own_day(
 
 @pytest.mark.parametrize("query", ["", "?date=2030-02-30", "?date=7.1.2030", "?date=1700000000"])
 def test_a_bad_day_is_422(client, read_headers, query):
-    error = assert_error(client.get(f"{SUMMARY}{query}", headers=read_headers), 422,
-                         "validation_error")  # fmt: skip
+    error = assert_error(
+        client.get(f"{SUMMARY}{query}", headers=read_headers), 422, "validation_error"
+    )
     assert error["details"][0]["field"] == "date"
 
 

@@ -60,15 +60,19 @@ def test_offline_moves_converge_with_the_same_winner_everywhere(tmp_path, server
         body = {"resource_id": chair, "start_time": at(clock), "duration_minutes": 60}
         return call(node, "POST", BOOKINGS, body, 201)
 
-    shared = {name: book(n1, clock) for name, clock in
-              (("twice", "09:00"), ("into", "11:00"), ("gone", "13:00"))}  # fmt: skip
+    shared = {
+        name: book(n1, clock)
+        for name, clock in (("twice", "09:00"), ("into", "11:00"), ("gone", "13:00"))
+    }
     wait_for(
         lambda: all(
             s.request("GET", f"{BOOKINGS}/{b['id']}").status_code == 200
-            for s in (hub, n2) for b in shared.values()
+            for s in (hub, n2)
+            for b in shared.values()
         ),
-        timeout=30, what="the bookings on every replica",
-    )  # fmt: skip
+        timeout=30,
+        what="the bookings on every replica",
+    )
     hub.stop()  # the laptops are on their own now
 
     # Both laptops move one booking; n2 moves it later.
@@ -111,9 +115,10 @@ def test_offline_moves_converge_with_the_same_winner_everywhere(tmp_path, server
     move_stamp = claims(hub.db_path, shared["into"]["id"], "moved")[-1]
     booked_stamp = claims(hub.db_path, rival["id"], "created")[0]
     winner, loser = (
-        (shared["into"]["id"], rival["id"]) if move_stamp < booked_stamp
+        (shared["into"]["id"], rival["id"])
+        if move_stamp < booked_stamp
         else (rival["id"], shared["into"]["id"])
-    )  # fmt: skip
+    )
     assert by_id[winner]["status"] == "pending"
     assert by_id[loser]["status"] == "cancelled"
     assert by_id[loser]["cancel_reason"] == f"sync_conflict: overlaps {winner}"

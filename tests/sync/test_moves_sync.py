@@ -75,12 +75,14 @@ def test_two_laptops_moving_one_booking_offline_end_with_the_later_move_everywhe
     for replica in shops.everyone:
         data = seen(replica, booking)
         assert (data["resource_id"], data["start_time"]) == (
-            shops.chairs[0]["id"], f"{DAY}T12:00:00Z",
-        )  # fmt: skip
+            shops.chairs[0]["id"],
+            f"{DAY}T12:00:00Z",
+        )
         moves = [e for e in data["events"] if e["type"] == "moved"]
         assert [m["data"]["to"]["start_time"] for m in moves] == [
-            f"{DAY}T15:00:00Z", f"{DAY}T12:00:00Z",
-        ]  # fmt: skip
+            f"{DAY}T15:00:00Z",
+            f"{DAY}T12:00:00Z",
+        ]
         assert all(m["applied"] for m in moves)
     assert_identical(shops)
 
@@ -178,9 +180,12 @@ def test_the_same_no_show_undone_on_both_laptops_is_undone_once_and_listed(shops
 
 def test_services_sync_per_field_and_a_delete_wins(shops):
     trim = expect(
-        shops.a, "POST", SERVICES,
-        {"name": "Trim", "duration_minutes": 30, "price_minor": 2500, "currency": "EUR"}, 201,
-    )  # fmt: skip
+        shops.a,
+        "POST",
+        SERVICES,
+        {"name": "Trim", "duration_minutes": 30, "price_minor": 2500, "currency": "EUR"},
+        201,
+    )
     settle([shops.a, shops.b])
     shops.clock.at(1_000)
     expect(shops.a, "PATCH", f"{SERVICES}/{trim['id']}", {"price_minor": 3000})
@@ -191,10 +196,16 @@ def test_services_sync_per_field_and_a_delete_wins(shops):
         data = expect(replica, "GET", f"{SERVICES}/{trim['id']}")
         assert (data["name"], data["price_minor"]) == ("Short trim", 3000)
     made = expect(
-        shops.b, "POST", BOOKINGS,
-        {"resource_id": shops.chairs[0]["id"], "start_time": f"{DAY}T09:00:00Z",
-         "service_id": trim["id"]}, 201,
-    )  # fmt: skip
+        shops.b,
+        "POST",
+        BOOKINGS,
+        {
+            "resource_id": shops.chairs[0]["id"],
+            "start_time": f"{DAY}T09:00:00Z",
+            "service_id": trim["id"],
+        },
+        201,
+    )
     shops.clock.at(3_000)
     expect(shops.a, "DELETE", f"{SERVICES}/{trim['id']}")
     shops.clock.at(4_000)

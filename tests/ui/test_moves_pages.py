@@ -42,21 +42,28 @@ def test_the_move_form_moves_a_booking_and_the_timeline_says_from_where(
     staff = desk("booking:write")
     response = staff.post(
         f"/bookings/{booking['id']}/move",
-        {"move_date": "2030-01-08", "move_time": "14:15", "move_resource_id": other["id"],
-         "move_duration_minutes": "45"},
-    )  # fmt: skip
+        {
+            "move_date": "2030-01-08",
+            "move_time": "14:15",
+            "move_resource_id": other["id"],
+            "move_duration_minutes": "45",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/bookings/{booking['id']}"
     moved = api_get(client, f"{BOOKINGS}/{booking['id']}", admin_headers)
     assert (moved["resource_id"], moved["start_time"], moved["end_time"]) == (
-        other["id"], "2030-01-08T14:15:00Z", "2030-01-08T15:00:00Z",
-    )  # fmt: skip
+        other["id"],
+        "2030-01-08T14:15:00Z",
+        "2030-01-08T15:00:00Z",
+    )
     html = staff.text(f"/bookings/{booking['id']}")
     assert "Moved to Tue 8 Jan 2030, 14:15 on Chair 2." in html
     assert re.search(
         r"Moved from Mon 7 Jan 2030, 10:00–11:00\s*\(Chair 1\)\s*to Tue 8 Jan 2030, "
-        r"14:15–15:00\s*\(Chair 2\)", html
-    )  # fmt: skip
+        r"14:15–15:00\s*\(Chair 2\)",
+        html,
+    )
 
 
 def test_a_drag_from_the_day_view_returns_to_the_new_day(desk, make_booking, chair):
@@ -64,9 +71,8 @@ def test_a_drag_from_the_day_view_returns_to_the_new_day(desk, make_booking, cha
     staff = desk("booking:write")
     response = staff.post(
         f"/bookings/{booking['id']}/move",
-        {"start_time": "2030-01-09T09:00:00Z", "move_resource_id": chair["id"],
-         "return_to": "day"},
-    )  # fmt: skip
+        {"start_time": "2030-01-09T09:00:00Z", "move_resource_id": chair["id"], "return_to": "day"},
+    )
     assert response.headers["Location"] == "/day?date=2030-01-09"
 
 
@@ -103,9 +109,10 @@ def test_a_move_without_a_time_is_refused_by_the_field(desk, db, make_booking, c
 def test_a_move_outside_business_hours_asks_first(desk, db, client, admin_headers, make_resource):
     chair = make_resource(name="Chair 3", business_hours={"mon": [["09:00", "17:00"]]})
     booking = client.post(
-        BOOKINGS, json={"resource_id": chair["id"], "start_time": f"{DAY}T10:00:00Z"},
+        BOOKINGS,
+        json={"resource_id": chair["id"], "start_time": f"{DAY}T10:00:00Z"},
         headers=admin_headers,
-    ).json["data"]  # fmt: skip
+    ).json["data"]
     staff = desk("booking:write")
     form = {"move_date": DAY, "move_time": "18:00", "move_resource_id": chair["id"]}
     with unchanged(db):
@@ -226,14 +233,22 @@ def test_a_service_is_added_with_a_price_typed_as_money(desk, client, admin_head
     staff = desk("booking:write")
     response = staff.post(
         "/services",
-        {"name": "Colour", "duration_minutes": "90", "price": "45.50", "currency": "eur",
-         "buffer_minutes": "10", "resource_ids": chair["id"]},
-    )  # fmt: skip
+        {
+            "name": "Colour",
+            "duration_minutes": "90",
+            "price": "45.50",
+            "currency": "eur",
+            "buffer_minutes": "10",
+            "resource_ids": chair["id"],
+        },
+    )
     assert response.status_code == 302
     (service,) = api_get(client, "/modules/booking/services", admin_headers)
     assert (service["price_minor"], service["currency"], service["resource_ids"]) == (
-        4550, "EUR", [chair["id"]],
-    )  # fmt: skip
+        4550,
+        "EUR",
+        [chair["id"]],
+    )
     html = staff.text("/services")
     assert "€45.50" in html and "Chair 1" in html
 
@@ -293,9 +308,14 @@ def test_a_booking_for_a_service_takes_its_length_and_shows_its_price(
     assert 'value="30"' in form_page and "Trim, €25.00, 30 minutes" in form_page
     response = staff.post(
         "/bookings/new",
-        {"resource_id": chair["id"], "date": DAY, "duration_minutes": "30",
-         "service_id": trim["id"], "start_time": f"{DAY}T10:00:00Z"},
-    )  # fmt: skip
+        {
+            "resource_id": chair["id"],
+            "date": DAY,
+            "duration_minutes": "30",
+            "service_id": trim["id"],
+            "start_time": f"{DAY}T10:00:00Z",
+        },
+    )
     assert response.status_code == 302
     page = staff.text(response.headers["Location"])
     assert "Trim · €25.00" in page
@@ -304,8 +324,13 @@ def test_a_booking_for_a_service_takes_its_length_and_shows_its_price(
 def test_booking_outside_business_hours_asks_first(desk, db, client, admin_headers, make_resource):
     chair = make_resource(name="Chair 4", business_hours={"mon": [["09:00", "17:00"]]})
     staff = desk("booking:write")
-    form = {"resource_id": chair["id"], "date": DAY, "duration_minutes": "60",
-            "start_time": "other", "other_time": "17:30"}  # fmt: skip
+    form = {
+        "resource_id": chair["id"],
+        "date": DAY,
+        "duration_minutes": "60",
+        "start_time": "other",
+        "other_time": "17:30",
+    }
     with unchanged(db):
         asked = staff.post("/bookings/new", form)
     assert asked.status_code == 200

@@ -25,10 +25,14 @@ bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
     status=201,
     meta=OUTSIDE_HOURS_META,
     errors=(
-        "unknown_resource", "unknown_customer", "unknown_service", "service_not_offered",
-        "slot_conflict", "idempotency_mismatch",
+        "unknown_resource",
+        "unknown_customer",
+        "unknown_service",
+        "service_not_offered",
+        "slot_conflict",
+        "idempotency_mismatch",
     ),
-)  # fmt: skip
+)
 def create_booking(body: BookingCreate) -> Response:
     """Create a pending booking if its slot is free."""
     made = bookings.create(db(), body, actor=actor())

@@ -39,10 +39,13 @@ OUTSIDE_HOURS_META = {
     response=Booking,
     meta=OUTSIDE_HOURS_META,
     errors=(
-        "invalid_state", "unknown_resource", "service_not_offered", "slot_conflict",
+        "invalid_state",
+        "unknown_resource",
+        "service_not_offered",
+        "slot_conflict",
         "idempotency_mismatch",
     ),
-)  # fmt: skip
+)
 def move_booking(booking_id: str, body: BookingMove) -> Response:
     """Move a pending or confirmed booking to another time, resource, or both."""
     moved = bookings.move(db(), booking_id, body, actor=actor())

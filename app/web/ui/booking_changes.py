@@ -1,7 +1,8 @@
-"""Moving a booking and undoing a status, on the pages: the booking page's move form and Undo
-button, the day view's drag and keyboard moves (both post here), and the questions the counter
-is asked first: before a move or booking outside business hours, before completing a booking
-that has not started. No-show is offered only once the booking has started.
+"""Moving a booking and undoing a status on the pages, and the questions asked first.
+
+The booking page's move form and Undo button, the day view's drag and keyboard moves (both
+post here), and the questions the counter is asked first: before a move or booking outside
+business hours, before completing a booking that has not started. No-show is offered only once the booking has started.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from app.web.ui.lists import or_none
 MOVE_FIELDS = ("move_date", "move_time", "move_resource_id", "move_duration_minutes")
 # The move form's fields, as the API's BookingMove names them.
 MOVE_RENAME = {
-    "start_time": "move_time", "resource_id": "move_resource_id",
-    "duration_minutes": "move_duration_minutes", "end_time": "move_duration_minutes",
-}  # fmt: skip
+    "start_time": "move_time",
+    "resource_id": "move_resource_id",
+    "duration_minutes": "move_duration_minutes",
+    "end_time": "move_duration_minutes",
+}
 
 
 class Question(Exception):

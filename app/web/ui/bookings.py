@@ -1,5 +1,8 @@
-"""Booking pages: the new-booking form (free slots, inline new customer) and one booking's
-detail with its timeline, status moves, edit and delete."""
+"""Booking pages: the new-booking form, and one booking with its timeline and next steps.
+
+The form lists free slots and can make a new customer inline; a booking's page shows its
+detail, timeline, the status moves its status allows, edit and delete.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +44,17 @@ from app.web.validation import (
 )
 
 NEW_BOOKING_FIELDS = (
-    "resource_id", "date", "duration_minutes", "start_time", "customer_id", "service_id",
-    "new_customer_name", "new_customer_phone", "title", "notes",
-)  # fmt: skip
+    "resource_id",
+    "date",
+    "duration_minutes",
+    "start_time",
+    "customer_id",
+    "service_id",
+    "new_customer_name",
+    "new_customer_phone",
+    "title",
+    "notes",
+)
 BOOKING_FIELDS = ("status", "cancel_reason", "title", "notes")
 
 
@@ -174,11 +185,22 @@ def _new_booking_page(
     slots = [slot for slot in slots if parse_instant(slot["start_time"]) >= now]
     chosen_customer = g.get("made_customer_id") or values.get("customer_id", "")
     page = render_template(
-        "booking_new.html", resource=resource, resources=resource_rows, zone=zone, day=shown,
-        duration=duration, slots=slots, customers=all_customers(), values=values,
-        chosen_customer=chosen_customer, error=error, errors=errors,
-        services=offered, service=service, question=question,
-    )  # fmt: skip
+        "booking_new.html",
+        resource=resource,
+        resources=resource_rows,
+        zone=zone,
+        day=shown,
+        duration=duration,
+        slots=slots,
+        customers=all_customers(),
+        values=values,
+        chosen_customer=chosen_customer,
+        error=error,
+        errors=errors,
+        services=offered,
+        service=service,
+        question=question,
+    )
     return answer(page, error)
 
 
@@ -258,15 +280,22 @@ def booking_page(
     resource = or_none(resources.get, record["resource_id"])
     zone = resource["timezone"] if resource else "UTC"
     page = render_template(
-        "booking.html", booking=record, events=events, resource=resource, zone=zone,
+        "booking.html",
+        booking=record,
+        events=events,
+        resource=resource,
+        zone=zone,
         customer=or_none(customers.get, record["customer_id"]),
         service=or_none(shop_services.get, record["service_id"]),
-        resources=all_resources(), move_question=move_question, status_question=status_question,
+        resources=all_resources(),
+        move_question=move_question,
+        status_question=status_question,
         resource_names={r["id"]: r["name"] for r in all_resources()},
         **booking_changes.page_extras(record, resource),
         editable=record["status"] in bookings.EDITABLE,
         deletable=record["status"] in bookings.DELETABLE,
-        error=error, errors=field_errors(error, BOOKING_FIELDS + booking_changes.MOVE_FIELDS),
+        error=error,
+        errors=field_errors(error, BOOKING_FIELDS + booking_changes.MOVE_FIELDS),
         values=request.form if error or move_question or status_question else MultiDict(),
-    )  # fmt: skip
+    )
     return answer(page, error)

@@ -56,7 +56,13 @@ def day() -> str:
         customers=names,
     )
     return render_template(
-        "day.html", view=view, day=shown, zone=zone, date_error=date_error,
-        today=datetime.now(tz).date(), timedelta=timedelta,
-        day_start=start, figures=day_figures(shown) if resource_rows else None,
-    )  # fmt: skip
+        "day.html",
+        view=view,
+        day=shown,
+        zone=zone,
+        date_error=date_error,
+        today=datetime.now(tz).date(),
+        timedelta=timedelta,
+        day_start=start,
+        figures=day_figures(shown) if resource_rows else None,
+    )

@@ -1,5 +1,4 @@
-"""The day view's figures: bookings by status and what the completed ones add up to, per
-resource and for the shop, from the API's day summary (API.md §8)."""
+"""The day view's figures: bookings by status and the completed total, from the day summary."""
 
 from __future__ import annotations
 

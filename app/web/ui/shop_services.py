@@ -1,5 +1,6 @@
-"""Service pages: what the shop sells, with its length, price, buffer and resources; add and
-edit them (write scope), delete (admin). Prices are typed as money (45.00) and kept in minor
+"""Service pages: what the shop sells, with its length, price, buffer and resources.
+
+Add and edit them (write scope), delete (admin). Prices are typed as money (45.00) and kept in minor
 units (4500), the currency's own number of decimals deciding the step (Babel)."""
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from app.web.ui.forms import answer, field_errors, number, text, validated
 from app.web.ui.lists import all_resources, every
 
 SERVICE_FIELDS = (
-    "name", "duration_minutes", "price", "currency", "buffer_minutes", "resource_ids",
-)  # fmt: skip
+    "name",
+    "duration_minutes",
+    "price",
+    "currency",
+    "buffer_minutes",
+    "resource_ids",
+)
 DEFAULT_CURRENCY = "EUR"
 _AMOUNT = re.compile(r"^\d{1,10}(?:[.,]\d+)?$")
 
@@ -120,10 +126,13 @@ def _services_page(error: ApiError | None = None) -> str | tuple[str, int]:
     currency = rows[-1]["currency"] if rows else DEFAULT_CURRENCY
     defaults = MultiDict({"duration_minutes": "30", "buffer_minutes": "0", "currency": currency})
     page = render_template(
-        "services.html", rows=rows, resources=all_resources(),
+        "services.html",
+        rows=rows,
+        resources=all_resources(),
         values=request.form if error is not None else defaults,
-        error=error, errors=field_errors(error, SERVICE_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, SERVICE_FIELDS),
+    )
     return answer(page, error)
 
 
@@ -131,16 +140,23 @@ def _service_page(service_id: str, error: ApiError | None = None) -> str | tuple
     service = shop_services.get(db(), service_id)
     price = str(Decimal(service["price_minor"]).scaleb(-_precision(service["currency"])))
     stored = MultiDict(
-        [("name", service["name"]), ("duration_minutes", str(service["duration_minutes"])),
-         ("buffer_minutes", str(service["buffer_minutes"])), ("price", price),
-         ("currency", service["currency"])]
+        [
+            ("name", service["name"]),
+            ("duration_minutes", str(service["duration_minutes"])),
+            ("buffer_minutes", str(service["buffer_minutes"])),
+            ("price", price),
+            ("currency", service["currency"]),
+        ]
         + [("resource_ids", rid) for rid in service["resource_ids"]]
-    )  # fmt: skip
+    )
     page = render_template(
-        "service.html", service=service, resources=all_resources(),
+        "service.html",
+        service=service,
+        resources=all_resources(),
         values=request.form if error is not None else stored,
-        error=error, errors=field_errors(error, SERVICE_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, SERVICE_FIELDS),
+    )
     return answer(page, error)
 
 

@@ -1,6 +1,7 @@
 """Bookings (API.md §4) for the web: request models in, JSON out.
 
-The status sets are re-exported because pages decide which buttons to show from them.
+The status machine and its sets are re-exported because pages decide which buttons to show
+from them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlite_utils import Database
 from app import store
 from app.core.times import parse_instant, wall_ms
 from app.domain import bookings, clashes, moves, pagination, services
-from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
@@ -26,7 +27,7 @@ from app.web.validation import (
     EventListQuery,
 )
 
-__all__ = ["ACTIVE", "ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
+__all__ = ["ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
 
 Json = dict[str, Any]
 
@@ -130,9 +131,13 @@ def move(db: Database, booking_id: str, payload: BookingMove, *, actor: str | No
 @refusals_as_api_errors
 def undo(db: Database, booking_id: str, payload: BookingUndo, *, actor: str | None) -> Json:
     corrected = moves.undo(
-        db, booking_id, payload.event_id,
-        reason=payload.reason, actor=payload.actor or actor, now=wall_ms(),
-    )  # fmt: skip
+        db,
+        booking_id,
+        payload.event_id,
+        reason=payload.reason,
+        actor=payload.actor or actor,
+        now=wall_ms(),
+    )
     return _with_conflicts(db, corrected)
 
 
