@@ -2,7 +2,8 @@
 
 The booking page's move form and Undo button, the day view's drag and keyboard moves (both
 post here), and the questions the counter is asked first: before a move or booking outside
-business hours, before completing a booking that has not started. No-show is offered only once the booking has started.
+business hours, before completing a booking that has not started. No-show is offered only
+once the booking has started.
 """
 
 from __future__ import annotations
