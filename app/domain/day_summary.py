@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from app import store
-from app.domain.bookings import STATUSES
+from app.core.vocabulary import STATUSES
+from app.domain.errors import UnknownResource
 from app.store import services as service_store
 
 Summary = dict[str, Any]
@@ -67,10 +68,10 @@ def all_resources(db: Database) -> list[dict[str, Any]]:
 def summarize(db: Database, day: date, resource_id: str | None = None) -> Summary:
     """The day's figures per resource (each in its own zone) and for the shop.
 
-    Raises store.RowMissing for an unknown `resource_id`.
+    Raises UnknownResource for an unknown `resource_id`.
     """
     if resource_id is not None:
-        resources = [store.get_resource(db, resource_id)]
+        resources = [store.get_resource(db, resource_id, missing=UnknownResource)]
     else:
         resources = all_resources(db)
     every_row: list[dict[str, Any]] = []

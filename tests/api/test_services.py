@@ -359,6 +359,6 @@ def test_a_bad_day_is_422(client, read_headers, query):
     assert error["details"][0]["field"] == "date"
 
 
-def test_the_summary_of_an_unknown_resource_is_404(client, read_headers):
+def test_the_summary_of_an_unknown_resource_is_422(client, read_headers):
     response = client.get(f"{SUMMARY}?date=2030-01-07&resource_id=res_x", headers=read_headers)
-    assert_error(response, 404, "not_found")
+    assert_error(response, 422, "unknown_resource")

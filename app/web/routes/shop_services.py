@@ -107,7 +107,9 @@ def delete_service(service_id: str) -> Response:
 
 
 @bp.get("/day-summary")
-@endpoint(scope="booking:read", query=DaySummaryQuery, response=DaySummary)
+@endpoint(
+    scope="booking:read", query=DaySummaryQuery, response=DaySummary, errors=("unknown_resource",)
+)
 def day_summary(query: DaySummaryQuery) -> Response:
     """Bookings by status and the completed total of a day, per resource and for the shop."""
     return ok(shop_services.summary(db(), query))
