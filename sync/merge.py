@@ -2,9 +2,11 @@
 
 - customers, resources, blockers: last writer wins per field, by HLC; tombstones always win;
 - bookings: the replay of all their events in event order (app.domain.bookings.replay);
-- the hub alone resolves double bookings: the booking whose `created` event is first in event
-  order keeps the slot, and the hub appends a `sync_conflict` cancellation for the other,
-  or records a `double_booking` anomaly when the other can no longer be cancelled.
+- the hub alone resolves double bookings: the booking whose claim on the slot is first in event
+  order keeps it, and the hub appends a `sync_conflict` cancellation for the other, or
+  records a `double_booking` anomaly when the other can no longer be cancelled. A booking's
+  claim is the event that gave it its current slot: its `created` event, its latest `moved`
+  event, or the `corrected` event that made it active again (bookings.slot_claim).
 
 Everything here runs inside the caller's transaction; applying a change twice changes nothing.
 """
@@ -157,8 +159,10 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
 
 
 def _settle(db: Database, group: list[str]) -> int:
-    """Earliest `created` event keeps the slot; each later overlapping booking loses."""
-    ordered = sorted(group, key=lambda b: (store.created_hlc(db, b), b))
+    """The earliest claim keeps the slot; each later overlapping booking loses. The order is
+    a function of the bookings' events alone, so every hub settles a group the same way."""
+    claims = {b: bookings.slot_claim(store.booking_events(db, b)) for b in group}
+    ordered = sorted(group, key=lambda b: (claims[b], b))
     keepers: list[dict[str, Any]] = []
     recorded = 0
     for booking_id in ordered:

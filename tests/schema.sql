@@ -62,7 +62,7 @@ CREATE TABLE bookings (
             cancel_reason TEXT,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        ) STRICT;
+        , service_id TEXT, price_minor INTEGER, currency TEXT, buffer_minutes INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE change_log (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             origin_node TEXT NOT NULL,
@@ -110,6 +110,19 @@ CREATE TABLE resources (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         , field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
+CREATE TABLE services (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            duration_minutes INTEGER NOT NULL,
+            price_minor INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            buffer_minutes INTEGER NOT NULL DEFAULT 0,
+            resource_ids TEXT NOT NULL DEFAULT '[]',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            field_clocks TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
 CREATE TABLE signin_links (
             token_hash TEXT PRIMARY KEY,
             key_id TEXT NOT NULL,

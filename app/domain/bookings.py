@@ -26,12 +26,12 @@ from app.core.vocabulary import (
     MINUTE_MS,
     NO_SHOW,
     PENDING,
+    STATUSES,
 )
-from app.domain import availability, blockers
+from app.domain import clashes, services
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
-    SlotConflict,
     UnknownCustomer,
     UnknownResource,
 )
@@ -47,6 +47,15 @@ ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
     CANCELLED: (),
     NO_SHOW: (),
 }
+# Undoing a status goes back one seed move: to a status from which that status is reachable.
+UNDO_TARGETS: dict[str, tuple[str, ...]] = {
+    status: tuple(before for before, after in ALLOWED_MOVES.items() if status in after)
+    for status in STATUSES
+}
+# `moved` changes a booking's resource or time; an outbox of reminders (or anything keyed to a
+# booking's start) reschedules on it, and on a `corrected` event that makes a booking active
+# again (see `changes_slot`).
+MOVED, CORRECTED = "moved", "corrected"
 RECENT_EVENTS = 20
 
 Booking = dict[str, Any]
@@ -78,7 +87,47 @@ def step(state: Booking | None, event: Event) -> tuple[Booking | None, str | Non
         reason = event["data"].get("cancel_reason") if target == CANCELLED else None
         moved = {**state, "status": target, "cancel_reason": reason}
         return {**moved, "updated_at": _later(state, event)}, None
+    if kind == MOVED:
+        return _moved(state, event)
+    if kind == CORRECTED:
+        return _corrected(state, event)
     return state, f"Unknown event type {kind!r}."
+
+
+def _moved(state: Booking, event: Event) -> tuple[Booking, str | None]:
+    status = state["status"]
+    if status not in EDITABLE:
+        return state, f"A {status} booking cannot be moved; only pending or confirmed ones."
+    slot = slot_of(event["data"].get("to"))
+    if slot is None:
+        return state, "The move names no valid resource and time."
+    resource_id, start, end = slot
+    moved = {**state, "resource_id": resource_id, "start_time": start, "end_time": end}
+    return {**moved, "updated_at": _later(state, event)}, None
+
+
+def slot_of(data: Any) -> tuple[str, int, int] | None:
+    """(resource_id, start, end) of a move's `from` or `to`; None if it is not one (a change
+    from another node is never refused, so a malformed one becomes an anomaly, not an error)."""
+    try:
+        slot = (
+            str(data["resource_id"]),
+            parse_instant(data["start_time"]),
+            parse_instant(data["end_time"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return slot if slot[1] < slot[2] else None
+
+
+def _corrected(state: Booking, event: Event) -> tuple[Booking, str | None]:
+    status, undone, restored = state["status"], event["from_status"], event["to_status"]
+    if status != undone:
+        return state, f"The {undone} status to undo is gone: the booking is {status} by now."
+    if restored not in UNDO_TARGETS.get(undone, ()):
+        return state, f"A {undone} booking cannot go back to {restored}."
+    corrected = {**state, "status": restored, "cancel_reason": None}
+    return {**corrected, "updated_at": _later(state, event)}, None
 
 
 def _created(event: Event) -> Booking:
@@ -92,6 +141,10 @@ def _created(event: Event) -> Booking:
         "title": data.get("title"),
         "notes": data.get("notes"),
         "metadata": data.get("metadata") or {},
+        "service_id": data.get("service_id"),
+        "price_minor": data.get("price_minor"),
+        "currency": data.get("currency"),
+        "buffer_minutes": data.get("buffer_minutes") or 0,
         "status": PENDING,
         "cancel_reason": None,
         "created_at": event["occurred_at"],
@@ -112,6 +165,34 @@ def replay(events: Iterable[Event]) -> tuple[Booking | None, dict[str, str]]:
         if anomaly is not None:
             anomalies[event["id"]] = anomaly
     return state, anomalies
+
+
+def slot_claim(events: Iterable[Event]) -> str:
+    """The stamp of the event that gave the booking its current slot: its creation, its last
+    move, or the correction that made it active again, whichever came last in event order.
+
+    When sync leaves two bookings overlapping, the earlier claim keeps the slot (SYNC.md §5):
+    a move into a slot another node booked offline is a double booking like any other.
+    """
+    state: Booking | None = None
+    claim = ""
+    for event in sorted(events, key=lambda e: (e["hlc"], e["id"])):
+        before = state
+        state, anomaly = step(state, event)
+        if anomaly is not None or state is None:
+            continue
+        revived = before is not None and before["status"] not in ACTIVE_STATUSES
+        if event["type"] in ("created", MOVED) or (revived and state["status"] in ACTIVE_STATUSES):
+            claim = event["hlc"]
+    return claim
+
+
+def changes_slot(event: Event) -> bool:
+    """Whether an applied event gives its booking a new time or place to be at: a move, or an
+    undo that makes a cancelled or no-show booking active again. Reminders key off this."""
+    if event["type"] == MOVED:
+        return True
+    return event["type"] == CORRECTED and event["from_status"] in (CANCELLED, NO_SHOW)
 
 
 def moves_message(status: str) -> str:
@@ -149,45 +230,29 @@ class NewBooking:
     end: int | None = None
     duration_minutes: int | None = None
     customer_id: str | None = None
+    service_id: str | None = None
     title: str | None = None
     notes: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_interval(new: NewBooking, resource: dict[str, Any]) -> tuple[int, int]:
-    """[start, end) in ms: end, else duration_minutes, else the resource's default."""
+def resolve_interval(
+    new: NewBooking, resource: dict[str, Any], service: dict[str, Any] | None = None
+) -> tuple[int, int]:
+    """[start, end) in ms: end, else duration_minutes, else the service's length, else the
+    resource's default."""
     if new.end is not None:
         return new.start, new.end
-    minutes = new.duration_minutes or resource["default_duration_minutes"]
+    minutes = new.duration_minutes or (service or {}).get("duration_minutes")
+    minutes = minutes or resource["default_duration_minutes"]
     return new.start, new.start + minutes * MINUTE_MS
 
 
-def find_clash(
-    db: Database, resource: dict[str, Any], start: int, end: int, ignore: str | None = None
-) -> str | None:
-    """The id of an active booking or blocker that [start, end) plus the buffer would overlap."""
-    buffer = resource["buffer_minutes"] * MINUTE_MS
-    held = availability.Interval(start, end + buffer, "")
-    busy = store.active_bookings_between(db, resource["id"], start - buffer, end + buffer)
-    for booking in busy:
-        if booking["id"] != ignore and availability.overlaps(
-            held, availability.Interval(booking["start_time"], booking["end_time"] + buffer, "")
-        ):
-            return booking["id"]
-    for occurrence in blockers.occurrences_for_resource(db, resource, held.start, held.end):
-        return occurrence.owner
-    return None
-
-
-def ensure_free(db: Database, resource: dict[str, Any], start: int, end: int) -> None:
-    """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
-    clash = find_clash(db, resource, start, end)
-    if clash is not None:
-        raise SlotConflict(
-            f"{resource['name']} is not free from {format_instant(start)} to "
-            f"{format_instant(end)}.",
-            details=[{"field": "start_time", "message": f"Overlaps {clash}."}],
-        )
+def ensure_free(
+    db: Database, resource: dict[str, Any], start: int, end: int, buffer_minutes: int = 0
+) -> None:
+    """Raise SlotConflict, saying what is in the way, unless [start, end) is free."""
+    clashes.ensure_free(db, resource, start, end, buffer_minutes=buffer_minutes)
 
 
 def conflicts(db: Database, booking: Booking) -> list[str]:
@@ -204,16 +269,17 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
 def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     """Create a pending booking and its `created` event, atomically with the overlap check.
 
-    Raises UnknownResource, UnknownCustomer, SlotConflict (details name the clashing id). The
-    new booking overlaps nothing: the check just passed.
+    Raises UnknownResource, UnknownCustomer, UnknownService, ServiceNotOffered, SlotConflict
+    (details name the clashing id). The new booking overlaps nothing: the check just passed.
     """
     booking_id = new_id("bk")
     with store.transaction(db):
         resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
         if new.customer_id is not None:
             store.get_customer(db, new.customer_id, missing=UnknownCustomer)
-        start, end = resolve_interval(new, resource)
-        ensure_free(db, resource, start, end)
+        service = services.offered(db, new.service_id, resource)
+        start, end = resolve_interval(new, resource, service)
+        ensure_free(db, resource, start, end, service["buffer_minutes"] if service else 0)
         data = {
             "resource_id": resource["id"],
             "customer_id": new.customer_id,
@@ -222,6 +288,7 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
             "title": new.title,
             "notes": new.notes,
             "metadata": new.metadata,
+            **services.taken_by_booking(service),
         }
         event = new_event(booking_id, "created", actor, to_status=PENDING, data=data)
         booking, _ = step(None, event)

@@ -59,3 +59,19 @@ class InvalidState(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+
+
+class UnknownService(DomainError):
+    code = "unknown_service"
+
+
+class ServiceNotOffered(DomainError):
+    """The booking's resource does not perform the service it names."""
+
+    code = "service_not_offered"
+
+
+class InvalidCorrection(DomainError):
+    """An undo the rules refuse: not the latest status change, too old, or a sync decision."""
+
+    code = "invalid_correction"

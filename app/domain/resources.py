@@ -15,6 +15,7 @@ from app.core.times import wall_ms
 from app.core.vocabulary import MINUTE_MS
 from app.domain import blockers
 from app.domain.availability import Interval, free_slots, open_intervals
+from app.domain.clashes import MAX_BUFFER_MS, held_buffer
 from app.domain.errors import InvalidState
 
 Resource = dict[str, Any]
@@ -73,9 +74,13 @@ def availability(
     duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE_MS
     buffer = resource["buffer_minutes"] * MINUTE_MS
     bookings = store.active_bookings_between(
-        db, resource_id, window.start - buffer, window.end + duration + buffer
+        db, resource_id, window.start - MAX_BUFFER_MS, window.end + duration + buffer
     )
-    busy = [Interval(b["start_time"], b["end_time"] + buffer, b["id"]) for b in bookings]
+    # Each booking keeps its own buffer free after it: its service's, if that is longer.
+    busy = [
+        Interval(b["start_time"], b["end_time"] + _kept_free(resource, b), b["id"])
+        for b in bookings
+    ]
     busy += blockers.occurrences_for_resource(
         db, resource, window.start, window.end + duration + buffer
     )
@@ -89,6 +94,11 @@ def availability(
         ),
         busy=busy,
     )
+
+
+def _kept_free(resource: Resource, booking: dict[str, Any]) -> int:
+    """Ms kept free after a booking: its resource's buffer, or its service's if longer."""
+    return held_buffer(resource, booking["buffer_minutes"]) * MINUTE_MS
 
 
 def find(db: Database, *, after_id: str | None, limit: int, q: str | None = None) -> list[Resource]:

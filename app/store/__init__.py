@@ -678,10 +678,11 @@ def recent_booking_events(db: Database, booking_id: str, count: int) -> list[dic
 def active_bookings_between(
     db: Database, resource_id: str, start: int, end: int
 ) -> list[dict[str, Any]]:
-    """Active bookings of a resource overlapping [start, end)."""
+    """Active bookings of a resource overlapping [start, end), with what a clash names."""
     return _rows(
         db,
-        f"SELECT id, start_time, end_time FROM bookings WHERE resource_id = ? "
+        "SELECT id, start_time, end_time, buffer_minutes, customer_id, title FROM bookings "
+        "WHERE resource_id = ? "
         f"AND start_time >= ? AND start_time < ? AND end_time > ? AND {_ACTIVE_SQL}",
         [resource_id, start - MAX_BOOKING_MS, end, start],
     )
@@ -826,6 +827,7 @@ LWW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "customer": ("customers", CUSTOMER_JSON_COLUMNS),
     "resource": ("resources", RESOURCE_JSON_COLUMNS),
     "blocker": ("blockers", BLOCKER_JSON_COLUMNS),
+    "service": ("services", ("resource_ids", "metadata")),  # app/store/services.py
 }
 # What a record holds before the change that creates it arrives (a later field may come
 # first from another node); the creating change's older stamp still wins these fields.
@@ -838,6 +840,10 @@ PLACEHOLDERS: dict[str, dict[str, Any]] = {
     "blocker": {
         "resource_id": "", "start_time": 0, "end_time": 0, "all_day": 0, "metadata": {},
         "created_at": 0, "updated_at": 0,
+    },
+    "service": {
+        "name": "", "duration_minutes": 60, "price_minor": 0, "currency": "",
+        "buffer_minutes": 0, "resource_ids": [], "metadata": {}, "created_at": 0, "updated_at": 0,
     },
 }  # fmt: skip
 _columns_cache: dict[str, frozenset[str]] = {}
@@ -1061,15 +1067,6 @@ def save_replayed_booking(
     db.conn.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
     if state is not None:
         _insert(db, "bookings", state, BOOKING_JSON_COLUMNS)
-
-
-def created_hlc(db: Database, booking_id: str) -> str:
-    """The stamp of the booking's `created` event: its place in event order."""
-    row = db.conn.execute(
-        "SELECT MIN(hlc) FROM booking_events WHERE booking_id = ? AND type = 'created'",
-        [booking_id],
-    ).fetchone()
-    return row[0] or ""
 
 
 def overlapping_active(db: Database, booking: dict[str, Any]) -> list[dict[str, Any]]:

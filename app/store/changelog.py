@@ -18,7 +18,7 @@ from app.core.times import wall_ms
 # canonical form makes that the very text its origin stored.
 canonical = json_codec.dumps
 
-ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly")
+ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly", "service")
 OPS = ("upsert", "delete", "event")
 
 

@@ -19,9 +19,12 @@ Every error response has the shape
 | 422    | validation_error     | a field, query parameter or cursor is invalid or unknown |
 | 422    | unknown_resource     | a booking or blocker names a resource that does not exist |
 | 422    | unknown_customer     | a booking names a customer that does not exist |
+| 422    | unknown_service      | a booking names a service that does not exist |
+| 422    | service_not_offered  | a booking names a service its resource does not perform |
 | 422    | slot_conflict        | the slot overlaps an active booking or a blocker |
 | 422    | invalid_state        | the record's state forbids this change |
 | 422    | invalid_transition   | the status move is not allowed from the booking's status |
+| 422    | invalid_correction   | the rules refuse this undo of a status (README § Corrections) |
 | 422    | idempotency_mismatch | an Idempotency-Key is reused with a different body |
 | 429    | rate_limited         | the key is over its rate limit |
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
@@ -150,6 +153,18 @@ class UnknownCustomer(ApiError):
     status, code = 422, "unknown_customer"
 
 
+class UnknownService(ApiError):
+    status, code = 422, "unknown_service"
+
+
+class ServiceNotOffered(ApiError):
+    status, code = 422, "service_not_offered"
+
+
+class InvalidCorrection(ApiError):
+    status, code = 422, "invalid_correction"
+
+
 class SlotConflict(ApiError):
     status, code = 422, "slot_conflict"
 
@@ -214,6 +229,9 @@ DOMAIN_ERRORS: dict[type[Exception], type[ApiError]] = {
     domain.UnknownResource: UnknownResource,
     domain.UnknownCustomer: UnknownCustomer,
     domain.SlotConflict: SlotConflict,
+    domain.UnknownService: UnknownService,
+    domain.ServiceNotOffered: ServiceNotOffered,
+    domain.InvalidCorrection: InvalidCorrection,
     domain.InvalidState: InvalidState,
     domain.InvalidTransition: InvalidTransition,
     deadline.DeadlinePassed: RequestTooExpensive,

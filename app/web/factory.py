@@ -61,7 +61,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.api import add_limit_headers
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
-    from app.web.routes import blockers, bookings, customers, health, hub, resources, v1_customers
+    from app.web.routes import (
+        blockers,
+        bookings,
+        customers,
+        health,
+        hub,
+        resources,
+        shop_services,
+        v1_customers,
+    )
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
@@ -72,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         blockers.bp,
         v1_customers.bp,
         hub.bp,
+        shop_services.bp,
         ui.bp,
     )
     for blueprint in blueprints:

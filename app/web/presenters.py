@@ -53,12 +53,40 @@ def booking(row: dict[str, Any], conflict_with: list[str]) -> dict[str, Any]:
         "title": row["title"],
         "notes": row["notes"],
         "metadata": row["metadata"],
+        "service_id": row.get("service_id"),
+        "price_minor": row.get("price_minor"),
+        "currency": row.get("currency"),
         "status": row["status"],
         "cancel_reason": row["cancel_reason"],
         "created_at": format_instant(row["created_at"]),
         "updated_at": format_instant(row["updated_at"]),
         "conflict_with": conflict_with,
     }
+
+
+SERVICE_FIELDS = (
+    "id",
+    "name",
+    "duration_minutes",
+    "price_minor",
+    "currency",
+    "buffer_minutes",
+    "resource_ids",
+    "metadata",
+)
+
+
+def service(row: dict[str, Any]) -> dict[str, Any]:
+    return _stamped(row, SERVICE_FIELDS)
+
+
+def day_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """The day's figures, each resource's day as UTC instants."""
+    resources = [
+        {**figures, "from": format_instant(figures["from"]), "to": format_instant(figures["to"])}
+        for figures in summary["resources"]
+    ]
+    return {**summary, "resources": resources}
 
 
 def event(row: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,11 @@ class Booking(Out):
     title: str | None
     notes: str | None
     metadata: dict[str, Any]
+    service_id: str | None = Field(description="The service booked, if any.")
+    price_minor: int | None = Field(
+        description="The service's price when booked, in the currency's minor units."
+    )
+    currency: str | None = Field(description="ISO 4217 code of price_minor.")
     status: Literal["pending", "confirmed", "checked_in", "completed", "cancelled", "no_show"]
     cancel_reason: str | None
     created_at: str
@@ -68,7 +73,11 @@ class Booking(Out):
 class BookingEvent(Out):
     id: str
     booking_id: str
-    type: Literal["created", "updated", "status_changed"]
+    type: Literal["created", "updated", "status_changed", "moved", "corrected"] = Field(
+        description="`moved`: data.from and data.to hold the old and new resource_id, "
+        "start_time and end_time. `corrected`: an undo of the status change data.undoes, "
+        "from_status back to to_status."
+    )
     from_status: str | None
     to_status: str | None
     actor: str | None
@@ -81,6 +90,45 @@ class BookingEvent(Out):
 
 class BookingWithEvents(Booking):
     events: list[BookingEvent] = Field(description="The 20 most recent events, oldest first.")
+
+
+class Service(Out):
+    id: str
+    name: str
+    duration_minutes: int
+    price_minor: int = Field(description="In the currency's minor units: 4500 EUR is €45.00.")
+    currency: str = Field(description="ISO 4217 code.")
+    buffer_minutes: int
+    resource_ids: list[str] = Field(description="Empty: every resource performs it.")
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class Amount(Out):
+    currency: str
+    amount_minor: int
+
+
+class DayFigures(Out):
+    bookings: int = Field(description="Bookings starting that day, whatever their status.")
+    counts: dict[str, int] = Field(description="Bookings by status; every status is listed.")
+    completed_totals: list[Amount] = Field(description="Prices of completed bookings.")
+    completed_without_price: int = Field(description="Completed bookings with no service.")
+
+
+class ResourceDay(DayFigures):
+    resource_id: str
+    name: str
+    timezone: str
+    from_: str = Field(alias="from", description="Local midnight starting the day (UTC).")
+    to: str
+
+
+class DaySummary(Out):
+    date: str
+    resources: list[ResourceDay]
+    shop: DayFigures
 
 
 class Slot(Out):

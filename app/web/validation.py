@@ -311,6 +311,15 @@ MAX_BOOKING_MINUTES = 1440
 class BookingCreate(Body):
     resource_id: Annotated[str, Field(min_length=1, max_length=64)]
     customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    service_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="A service the resource performs: it sets the default length (when "
+            "neither end_time nor duration_minutes is sent), the price and the buffer.",
+        ),
+    ] | None = None  # fmt: skip
     start_time: Instant
     end_time: Instant | None = None
     duration_minutes: Minutes | None = None

@@ -105,7 +105,16 @@ def exported_state(replica: Replica) -> dict[str, Any]:
     """Everything a user could see, in a form that must be equal on converged replicas."""
     db = replica.db
     state: dict[str, Any] = {}
-    for table in ("customers", "resources", "blockers", "bookings", "anomalies", "tombstones"):
+    tables = (
+        "customers",
+        "resources",
+        "blockers",
+        "services",
+        "bookings",
+        "anomalies",
+        "tombstones",
+    )
+    for table in tables:
         rows = db.execute(f"SELECT * FROM {table}").fetchall()
         state[table] = sorted(rows, key=repr)
     events = db.execute(
@@ -122,6 +131,7 @@ BOOKINGS = "/modules/booking/bookings"
 CUSTOMERS = "/modules/booking/customers"
 RESOURCES = "/modules/booking/resources"
 BLOCKERS = "/modules/booking/blockers"
+SERVICES = "/modules/booking/services"
 
 
 def expect(replica: Replica, method: str, path: str, body: dict | None = None, status: int = 200):

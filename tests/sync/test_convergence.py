@@ -33,6 +33,7 @@ from tests.sync.harness import (
     BOOKINGS,
     CUSTOMERS,
     RESOURCES,
+    SERVICES,
     Replica,
     SteppedClock,
     anomalies,
@@ -164,7 +165,12 @@ class SyncingShops(RuleBasedStateMachine):
         self.nodes = [Replica(where, f"n{number}") for number in range(NODES)]
         for node in self.nodes:
             node.connect(self.hub)
-        self.made: dict[str, list[str]] = {"customers": [], "resources": [], "blockers": []}
+        self.made: dict[str, list[str]] = {
+            "customers": [],
+            "resources": [],
+            "blockers": [],
+            "services": [],
+        }
         self.chairs: list[str] = []
         self.snapshots: list[tuple[str, Path]] = []  # (node name, earlier copy of its file)
         self.files = 0
@@ -319,6 +325,73 @@ class SyncingShops(RuleBasedStateMachine):
         if booking is not None:
             url = f"{BOOKINGS}/{booking}"
             allowed(self._node(node).call("PATCH", url, {"title": title}), 200, 422)
+
+    @rule(
+        node=acting,
+        pick=picks,
+        chair=st.one_of(st.none(), st.integers(0, 1)),
+        start=st.one_of(st.none(), st.sampled_from(STARTS)),
+        minutes=st.one_of(st.none(), st.sampled_from(DURATIONS)),
+    )
+    def move_booking(self, node, pick, chair, start, minutes):
+        """Another time, chair or length: into slots other nodes may have booked offline."""
+        booking = self._known_booking(node, pick)
+        if booking is None:
+            return
+        body = {"start_time": start or STARTS[pick % len(STARTS)]}
+        if chair is not None:
+            body["resource_id"] = self.chairs[chair]
+        if minutes is not None:
+            body["duration_minutes"] = minutes
+        url = f"{BOOKINGS}/{booking}/move"
+        allowed(self._node(node).call("POST", url, body), 200, 422)
+
+    @rule(node=acting, pick=picks)
+    def undo_status(self, node, pick):
+        """Staff take back the latest status change, as this node sees it."""
+        booking = self._known_booking(node, pick)
+        if booking is None:
+            return
+        replica = self._node(node)
+        events = expect(replica, "GET", f"{BOOKINGS}/{booking}")["events"]
+        changes = [e for e in events if e["type"] == "status_changed"]
+        if changes:
+            body = {"event_id": changes[-1]["id"]}
+            # slot_conflict, or invalid_correction (an undo already, or a sync decision)
+            allowed(replica.call("POST", f"{BOOKINGS}/{booking}/undo", body), 200, 422)
+
+    @rule(
+        node=acting,
+        action=st.sampled_from(["create", "patch", "delete", "book"]),
+        pick=picks,
+        chair=st.integers(0, 1),
+        start=st.sampled_from(STARTS),
+        price=st.sampled_from([0, 2500, 8000]),
+    )
+    def service_work(self, node, action, pick, chair, start, price):
+        """Services come and go and change price; a booking may name one (on either chair)."""
+        replica, service = self._node(node), self._pick("services", pick)
+        if action == "create":
+            body = {
+                "name": "Trim",
+                "duration_minutes": 30,
+                "price_minor": price,
+                "currency": "EUR",
+                "resource_ids": self.chairs[: 1 + pick % 2],
+            }
+            made = expect(replica, "POST", SERVICES, body, 201)
+            self.made["services"].append(made["id"])
+        elif service is None:
+            return
+        elif action == "patch":
+            body = {"price_minor": price, "buffer_minutes": pick % 3 * 10}
+            allowed(replica.call("PATCH", f"{SERVICES}/{service}", body), 200, 404)
+        elif action == "delete":
+            allowed(replica.call("DELETE", f"{SERVICES}/{service}"), 200, 404)
+        else:
+            body = {"resource_id": self.chairs[chair], "start_time": start, "service_id": service}
+            # slot_conflict, unknown_service (not here yet, or deleted), service_not_offered
+            allowed(replica.call("POST", BOOKINGS, body), 201, 422)
 
     @rule(node=acting, pick=picks)
     def delete_booking(self, node, pick):
@@ -658,6 +731,13 @@ booking_in_a_shared_slot = st.tuples(
     st.sampled_from(DURATIONS),
 )
 moving_the_seeded_booking = st.tuples(st.just("move_seeded"), st.sampled_from(TARGETS))
+# Later times on either resource, which no other booking here takes: moves and undos of the
+# seeded booking converge by event order alone, whatever the delivery.
+rescheduling_the_seeded_booking = st.tuples(
+    st.just("reschedule_seeded"),
+    st.integers(0, 1),
+    st.sampled_from([f"{DAY}T15:00:00Z", f"{DAY}T16:00:00Z", f"{DAY}T16:30:00Z"]),
+)
 offline_ops = st.one_of(
     st.tuples(st.just("create_customer"), names),
     st.tuples(st.just("patch_customer"), picks, customer_patches),
@@ -670,6 +750,8 @@ offline_ops = st.one_of(
     moving_the_seeded_booking,
     moving_the_seeded_booking,
     st.tuples(st.just("retitle_seeded"), titles),
+    rescheduling_the_seeded_booking,
+    st.tuples(st.just("undo_seeded")),
 )
 schedules = st.lists(st.tuples(node_numbers, st.integers(1, 4)), max_size=12)
 
@@ -713,6 +795,17 @@ def run_offline(nodes: list[Replica], seeded: dict, work: list[tuple]) -> None:
         elif kind == "retitle_seeded":
             url = f"{BOOKINGS}/{seeded['booking']}"
             allowed(node.call("PATCH", url, {"title": op[1]}), 200, 422)
+        elif kind == "reschedule_seeded":
+            body = {"resource_id": seeded["resources"][op[1]], "start_time": op[2]}
+            allowed(node.call("POST", f"{BOOKINGS}/{seeded['booking']}/move", body), 200, 422)
+        elif kind == "undo_seeded":
+            url = f"{BOOKINGS}/{seeded['booking']}"
+            changes = [
+                e for e in expect(node, "GET", url)["events"] if e["type"] == "status_changed"
+            ]
+            if changes:
+                body = {"event_id": changes[-1]["id"]}
+                allowed(node.call("POST", f"{url}/undo", body), 200, 422)
 
 
 def deliver(hub: Replica, nodes: list[Replica], schedule: list[tuple], order: list[int]) -> None:

@@ -4,6 +4,7 @@ from flask import Blueprint, Response
 
 from app.web.api import actor, cursor_secret, db, endpoint, ok
 from app.web.routes.services import bookings
+from app.web.routes.shop_services import OUTSIDE_HOURS_META
 from app.web.schemas import Booking, BookingEvent, BookingWithEvents
 from app.web.validation import (
     BookingCreate,
@@ -22,11 +23,20 @@ bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
     body=BookingCreate,
     response=Booking,
     status=201,
-    errors=("unknown_resource", "unknown_customer", "slot_conflict", "idempotency_mismatch"),
+    meta=OUTSIDE_HOURS_META,
+    errors=(
+        "unknown_resource",
+        "unknown_customer",
+        "unknown_service",
+        "service_not_offered",
+        "slot_conflict",
+        "idempotency_mismatch",
+    ),
 )
 def create_booking(body: BookingCreate) -> Response:
     """Create a pending booking if its slot is free."""
-    return ok(bookings.create(db(), body, actor=actor()), status=201)
+    made = bookings.create(db(), body, actor=actor())
+    return ok(made, status=201, meta=bookings.hours_meta(db(), made))
 
 
 @bp.get("/bookings")

@@ -33,6 +33,7 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     filters,
     health,
     resources,
+    shop_services,
     signin,
     sync,
 )

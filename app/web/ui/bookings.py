@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response
 from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
-from app.web.routes.services import bookings, customers, resources
-from app.web.ui import day_grid
+from app.web.routes.services import bookings, customers, resources, shop_services
+from app.web.ui import booking_changes, day_grid
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
-from app.web.ui.filters import STATUS_LABELS, day_of, zone_info
+from app.web.ui.filters import STATUS_LABELS, day_of, when, zone_info
 from app.web.ui.forms import (
     PLACEHOLDER_START,
     answer,
@@ -32,6 +32,7 @@ from app.web.ui.forms import (
     validated,
 )
 from app.web.ui.lists import all_customers, all_resources, every, or_none
+from app.web.ui.shop_services import all_services
 from app.web.validation import (
     AvailabilityQuery,
     BookingCreate,
@@ -48,6 +49,7 @@ NEW_BOOKING_FIELDS = (
     "duration_minutes",
     "start_time",
     "customer_id",
+    "service_id",
     "new_customer_name",
     "new_customer_phone",
     "title",
@@ -72,6 +74,8 @@ def create_booking() -> Response | str | tuple[str, int]:
     """302 to the new booking | 422 validation_error, unknown_*, slot_conflict: form again."""
     try:
         made = _book(request.form)
+    except booking_changes.Question as question:
+        return _new_booking_page(request.form, question=question.ask)
     except ApiError as error:
         if error.status != 422:
             raise
@@ -106,6 +110,7 @@ def _book(form: Mapping[str, str]) -> dict[str, Any]:
         "title": text(form, "title"),
         "notes": text(form, "notes"),
         **({"customer_id": choice} if choice not in ("", "new") else {}),
+        **({"service_id": form["service_id"]} if form.get("service_id") else {}),
     }
     new_customer = None
     if choice == "new":
@@ -117,6 +122,8 @@ def _book(form: Mapping[str, str]) -> dict[str, Any]:
     payload = validated(BookingCreate, booking_data, details)
     if details:
         raise ValidationFailed(details=details)
+    if form.get("outside_hours_ok") != "1":
+        _ask_outside_hours(payload)
     if new_customer is not None:
         _refuse_taken_slot(payload)
         made = customers.create(db(), new_customer)
@@ -125,17 +132,30 @@ def _book(form: Mapping[str, str]) -> dict[str, Any]:
     return bookings.create(db(), payload, actor=actor())
 
 
+def _ask_outside_hours(payload: BookingCreate) -> None:
+    """A Question before booking outside the resource's business hours (the API allows it)."""
+    resource = or_none(resources.get, payload.resource_id)
+    if resource is None:
+        return  # bookings.create names the unknown resource
+    start, end = bookings.interval_of(db(), payload, resource)
+    if bookings.outside_hours(resource, start, end):
+        raise booking_changes.Question(
+            f"{resource['name']} is closed at {when(payload.start_time, resource['timezone'])}. "
+            "Book it anyway?"
+        )
+
+
 def _refuse_taken_slot(payload: BookingCreate) -> None:
     """The domain's own overlap check (the SlotConflict bookings.create would raise), asked
     before a customer is made for the slot."""
     resource = or_none(resources.get, payload.resource_id)
     if resource is None:
         return  # bookings.create names the unknown resource
-    bookings.ensure_free(db(), resource, *bookings.resolve_interval(payload, resource))
+    bookings.ensure_bookable(db(), payload, resource)
 
 
 def _new_booking_page(
-    values: Mapping[str, str], error: ApiError | None = None
+    values: Mapping[str, str], error: ApiError | None = None, question: str | None = None
 ) -> str | tuple[str, int]:
     resource_rows = all_resources()
     if not resource_rows:
@@ -144,7 +164,12 @@ def _new_booking_page(
     resource = next((r for r in resource_rows if r["id"] == wanted), resource_rows[0])
     zone = resource["timezone"]
     shown, date_error = parse_day(values.get("date"), zone_info(zone))
-    duration = number(values.get("duration_minutes")) or resource["default_duration_minutes"]
+    offered = [
+        s for s in all_services() if not s["resource_ids"] or resource["id"] in s["resource_ids"]
+    ]
+    service = next((s for s in offered if s["id"] == values.get("service_id")), None)
+    duration = number(values.get("duration_minutes")) or (service or {}).get("duration_minutes")
+    duration = duration or resource["default_duration_minutes"]
     errors = field_errors(error, NEW_BOOKING_FIELDS)
     if date_error:
         errors.setdefault("date", []).append(date_error)
@@ -172,6 +197,9 @@ def _new_booking_page(
         chosen_customer=chosen_customer,
         error=error,
         errors=errors,
+        services=offered,
+        service=service,
+        question=question,
     )
     return answer(page, error)
 
@@ -182,7 +210,7 @@ def _new_booking_page(
 @bp.get("/bookings/<booking_id>")
 def booking(booking_id: str) -> str | tuple[str, int]:
     """Fields, the events timeline, and the moves valid from its status."""
-    return _booking_page(booking_id)
+    return booking_page(booking_id)
 
 
 @bp.post("/bookings/<booking_id>/transition")
@@ -194,11 +222,15 @@ def transition_booking(booking_id: str) -> Response | str | tuple[str, int]:
         data["cancel_reason"] = request.form["cancel_reason"].strip()
     try:
         payload = validate(BookingTransition, data)
+        record = bookings.get(db(), booking_id)
+        booking_changes.refuse_early_status(record, payload.status, request.form)
         moved = bookings.transition(db(), booking_id, payload, actor=actor())
+    except booking_changes.Question as question:
+        return booking_page(booking_id, status_question=question.ask)
     except ApiError as error:
         if error.status != 422:
             raise
-        return _booking_page(booking_id, error=error)
+        return booking_page(booking_id, error=error)
     flash(f"Booking is now {STATUS_LABELS[moved['status']].lower()}.")
     return redirect(url_for("ui.booking", booking_id=booking_id))
 
@@ -213,7 +245,7 @@ def edit_booking(booking_id: str) -> Response | str | tuple[str, int]:
     except ApiError as error:
         if error.status != 422:
             raise
-        return _booking_page(booking_id, error=error)
+        return booking_page(booking_id, error=error)
     flash("Booking saved.")
     return redirect(url_for("ui.booking", booking_id=booking_id))
 
@@ -225,14 +257,20 @@ def delete_booking(booking_id: str) -> Response | str | tuple[str, int]:
     try:
         gone = bookings.delete(db(), booking_id)
     except InvalidState as error:
-        return _booking_page(booking_id, error=error)
+        return booking_page(booking_id, error=error)
     flash("Booking deleted.")
     resource = or_none(resources.get, gone["resource_id"])
     day_shown = day_of(gone["start_time"], resource["timezone"] if resource else None)
     return redirect(url_for("ui.day", date=day_shown))
 
 
-def _booking_page(booking_id: str, error: ApiError | None = None) -> str | tuple[str, int]:
+def booking_page(
+    booking_id: str,
+    error: ApiError | None = None,
+    *,
+    move_question: str | None = None,
+    status_question: str | None = None,
+) -> str | tuple[str, int]:
     record = bookings.get(db(), booking_id)
     events = every(
         lambda database, query, secret: bookings.events_page(database, booking_id, query, secret),
@@ -248,11 +286,16 @@ def _booking_page(booking_id: str, error: ApiError | None = None) -> str | tuple
         resource=resource,
         zone=zone,
         customer=or_none(customers.get, record["customer_id"]),
-        moves=bookings.ALLOWED_MOVES[record["status"]],
+        service=or_none(shop_services.get, record["service_id"]),
+        resources=all_resources(),
+        move_question=move_question,
+        status_question=status_question,
+        resource_names={r["id"]: r["name"] for r in all_resources()},
+        **booking_changes.page_extras(record, resource),
         editable=record["status"] in bookings.EDITABLE,
         deletable=record["status"] in bookings.DELETABLE,
         error=error,
-        errors=field_errors(error, BOOKING_FIELDS),
-        values=request.form if error is not None else MultiDict(),
+        errors=field_errors(error, BOOKING_FIELDS + booking_changes.MOVE_FIELDS),
+        values=request.form if error or move_question or status_question else MultiDict(),
     )
     return answer(page, error)

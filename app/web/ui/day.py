@@ -13,6 +13,7 @@ from app.domain.availability import open_intervals
 from app.web.routes.services import blockers, bookings, customers
 from app.web.ui import day_grid
 from app.web.ui.blueprint import bp
+from app.web.ui.day_totals import day_figures
 from app.web.ui.filters import zone_info
 from app.web.ui.forms import parse_day
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
@@ -62,4 +63,6 @@ def day() -> str:
         date_error=date_error,
         today=datetime.now(tz).date(),
         timedelta=timedelta,
+        day_start=start,
+        figures=day_figures(shown) if resource_rows else None,
     )

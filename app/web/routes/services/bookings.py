@@ -10,11 +10,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app.core.times import parse_instant
-from app.domain import bookings, pagination
+from app import store
+from app.core.times import parse_instant, wall_ms
+from app.domain import bookings, clashes, moves, pagination, services
 from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.domain.errors import ServiceNotOffered, UnknownService
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
+from app.web.models_moves import BookingMove, BookingUndo
 from app.web.routes.services import sent_fields
 from app.web.validation import (
     BookingCreate,
@@ -36,21 +39,43 @@ def new_booking(payload: BookingCreate) -> bookings.NewBooking:
         end=parse_instant(payload.end_time) if payload.end_time is not None else None,
         duration_minutes=payload.duration_minutes,
         customer_id=payload.customer_id,
+        service_id=payload.service_id,
         title=payload.title,
         notes=payload.notes,
         metadata=payload.metadata,
     )
 
 
-def resolve_interval(payload: BookingCreate, resource: Json) -> tuple[int, int]:
-    """[start, end) in ms of the booking `payload` asks for on `resource`."""
-    return bookings.resolve_interval(new_booking(payload), resource)
-
-
 @refusals_as_api_errors
-def ensure_free(db: Database, resource: Json, start: int, end: int) -> None:
-    """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
-    bookings.ensure_free(db, resource, start, end)
+def ensure_bookable(db: Database, payload: BookingCreate, resource: Json) -> None:
+    """Raise what bookings.create would (an unknown or unoffered service, a taken slot) for
+    the booking `payload` asks for on `resource`, without making it."""
+    service = services.offered(db, payload.service_id, resource)
+    start, end = bookings.resolve_interval(new_booking(payload), resource, service)
+    bookings.ensure_free(db, resource, start, end, service["buffer_minutes"] if service else 0)
+
+
+def interval_of(db: Database, payload: BookingCreate, resource: Json) -> tuple[int, int]:
+    """[start, end) in ms of the booking `payload` asks for (a service it names that is gone
+    or not performed there is left to bookings.create to refuse)."""
+    try:
+        service = services.offered(db, payload.service_id, resource)
+    except (UnknownService, ServiceNotOffered):
+        service = None
+    return bookings.resolve_interval(new_booking(payload), resource, service)
+
+
+def outside_hours(resource: Json, start: int, end: int) -> bool:
+    """Whether [start, end) leaves the resource's business hours."""
+    return clashes.outside_business_hours(resource, start, end)
+
+
+def hours_meta(db: Database, booking: Json) -> Json:
+    """`meta` of a booking made or moved: whether it lies outside its resource's hours (the
+    API accepts such a booking, as the seeds do, but says so)."""
+    resource = store.get_resource(db, booking["resource_id"])
+    start, end = parse_instant(booking["start_time"]), parse_instant(booking["end_time"])
+    return {"outside_business_hours": clashes.outside_business_hours(resource, start, end)}
 
 
 def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
@@ -89,6 +114,37 @@ def transition(
         actor=payload.actor or actor,
     )
     return _with_conflicts(db, moved)
+
+
+@refusals_as_api_errors
+def move(db: Database, booking_id: str, payload: BookingMove, *, actor: str | None) -> Json:
+    slot = moves.NewSlot(
+        resource_id=payload.resource_id,
+        start=parse_instant(payload.start_time) if payload.start_time else None,
+        end=parse_instant(payload.end_time) if payload.end_time else None,
+        duration_minutes=payload.duration_minutes,
+    )
+    moved = moves.move(db, booking_id, slot, actor=payload.actor or actor)
+    return _with_conflicts(db, moved)
+
+
+@refusals_as_api_errors
+def undo(db: Database, booking_id: str, payload: BookingUndo, *, actor: str | None) -> Json:
+    corrected = moves.undo(
+        db,
+        booking_id,
+        payload.event_id,
+        reason=payload.reason,
+        actor=payload.actor or actor,
+        now=wall_ms(),
+    )
+    return _with_conflicts(db, corrected)
+
+
+def undoable_event(db: Database, booking_id: str) -> Json | None:
+    """The status change an undo would take back now, if any (for the UI's Undo button)."""
+    found = moves.undoable(bookings.events(db, booking_id, after_hlc=None, limit=-1))
+    return presenters.event(found) if found is not None else None
 
 
 @refusals_as_api_errors

@@ -1,0 +1,49 @@
+"""Services with prices, and the day's figures (API.md §8), for the web: models in, JSON out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from app.domain import day_summary, pagination, services
+from app.web import presenters
+from app.web.errors import refusals_as_api_errors
+from app.web.models_moves import DaySummaryQuery, ServiceCreate, ServiceListQuery, ServicePatch
+from app.web.routes.services import sent_fields
+
+Json = dict[str, Any]
+
+
+@refusals_as_api_errors
+def create(db: Database, payload: ServiceCreate) -> Json:
+    return presenters.service(services.create(db, payload.model_dump()))
+
+
+@refusals_as_api_errors
+def get(db: Database, service_id: str) -> Json:
+    return presenters.service(services.get(db, service_id))
+
+
+@refusals_as_api_errors
+def update(db: Database, service_id: str, payload: ServicePatch) -> Json:
+    return presenters.service(services.update(db, service_id, sent_fields(payload)))
+
+
+@refusals_as_api_errors
+def delete(db: Database, service_id: str) -> Json:
+    return presenters.service(services.delete(db, service_id))
+
+
+def list_page(db: Database, query: ServiceListQuery, secret: str) -> tuple[list[Json], Json]:
+    after_id = pagination.decode(secret, "services", query.cursor)
+    rows = services.find(
+        db, after_id=after_id, limit=query.limit + 1, q=query.q, resource_id=query.resource_id
+    )
+    rows, meta = pagination.page(rows, query.limit, secret, "services", lambda row: row["id"])
+    return [presenters.service(row) for row in rows], meta
+
+
+@refusals_as_api_errors
+def summary(db: Database, query: DaySummaryQuery) -> Json:
+    return presenters.day_summary(day_summary.summarize(db, query.day(), query.resource_id))
