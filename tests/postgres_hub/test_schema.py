@@ -8,7 +8,7 @@ import sys
 import psycopg
 from sqlite_utils import Database
 
-from app.store.postgres_schema import migrate
+from app.store.postgres_schema import SCRIPTS, migrate
 from migrations.migrations import migrations
 
 
@@ -49,6 +49,10 @@ def test_text_sorts_by_byte_value_as_in_sqlite(postgres_url):
     assert stored == sorted(words, key=str.encode)
 
 
+# The newest revision: the highest-numbered file in migrations/postgresql/versions.
+NEWEST = max(path.name.split("_")[0] for path in (SCRIPTS / "versions").glob("[0-9]*.py"))
+
+
 def test_two_hub_processes_starting_at_once_migrate_once(postgres_server):
     url = postgres_server.create_database()  # empty: nothing migrated yet
     program = (
@@ -60,8 +64,8 @@ def test_two_hub_processes_starting_at_once_migrate_once(postgres_server):
     ]
     outputs = [start.communicate(timeout=120)[0].strip() for start in starts]
     assert [start.returncode for start in starts] == [0, 0, 0]
-    assert outputs == ["0001"] * 3
+    assert outputs == [NEWEST] * 3
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
-    assert migrate(url) == "0001"  # and once more, at the next start, nothing to do
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(NEWEST,)]
+    assert migrate(url) == NEWEST  # and once more, at the next start, nothing to do
     postgres_server.drop_database(url.rsplit("/", 1)[1])

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from tests.postgres import PostgresMissing, ThrowawayServer, embedded_bindir, find_bindir
+from tests.postgres_hub.test_schema import NEWEST
 
 
 def test_each_test_gets_a_fresh_database_at_the_newest_schema(postgres_server, postgres_url):
@@ -14,7 +15,7 @@ def test_each_test_gets_a_fresh_database_at_the_newest_schema(postgres_server, p
     other = postgres_server.create_database(template="booking_template")
     with psycopg.connect(other) as conn:
         assert conn.execute("SELECT COUNT(*) FROM node_meta").fetchone() == (0,)
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (NEWEST,)
     postgres_server.drop_database(other.rsplit("/", 1)[1])
 
 
