@@ -59,11 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
     from app.web.routes import blockers, bookings, customers, health, hub, resources, v1_customers
+    from app.web.routes import counter as counter_routes
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
-        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp,
-        ui.bp,
+        health.bp, counter_routes.bp, customers.bp, resources.bp, bookings.bp, blockers.bp,
+        v1_customers.bp, hub.bp, ui.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
