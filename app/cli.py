@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -124,12 +125,17 @@ def serve(
         click.echo(f"  {key}")
     else:
         click.echo(
-            "Using existing API keys (make another: booking keys create --name NAME "
+            f"Using existing API keys (make another: {program()} keys create --name NAME "
             "--scopes booking:admin)."
         )
     if demo and demo_data.is_empty(db):
-        demo_data.fill(db)
-        click.echo("Added demo resources, customers, bookings and blockers.")
+        click.echo(demo_data.fill(db))
+        click.echo(
+            "To start clean instead, stop this (Ctrl-C) and serve a new database without demo "
+            f"data: {program()} serve --db var/shop.db  (or: make run DEMO= DB=var/shop.db)"
+        )
+    elif demo:
+        click.echo(f"{db_path} already holds records, so no demo data was added.")
     db.close()
 
     app = create_app(
@@ -184,11 +190,29 @@ def serve(
     click.echo("Stopped.")
 
 
+def program() -> str:
+    """How to run this command again as it was run: `booking` when that is on the PATH, else
+    the path it was started by (.venv/bin/booking after `make run`)."""
+    started = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("booking")
+    if started is None or started.name not in ("booking", "booking.exe"):
+        return "booking"
+    if on_path and Path(on_path).resolve() == started:
+        return "booking"
+    try:
+        return str(started.relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
+
+
 def _listen_error(error: OSError, host: str, port: int) -> str:
+    other = (
+        f"--port {port + 1}, or BOOKING_PORT={port + 1} (as in BOOKING_PORT={port + 1} make run)"
+    )
     if error.errno == errno.EADDRINUSE:
-        return f"Port {port} is in use; stop the other program or pass --port."
+        return f"Port {port} is in use; stop the other program or pick another port: {other}."
     if error.errno == errno.EACCES:
-        return f"Not allowed to listen on port {port}; pick a port above 1023 with --port."
+        return f"Not allowed to listen on port {port}; pick a port above 1023: {other}."
     return f"Cannot listen on {host}:{port}: {error.strerror or error}."
 
 

@@ -46,7 +46,8 @@ def week() -> str:
             customers=window["customers"],
         )  # fmt: skip
     return render_template(
-        "week.html", days=days, zone=zone, resource=resource, resources=resource_rows,
+        "week.html", days=days, first=days[0], last=days[-1], zone=zone, resource=resource,
+        resources=resource_rows,
         grid=grid, table=table, date_error=date_error, nav_date=asked,
         today=datetime.now(tz).date(), timedelta=timedelta,
     )  # fmt: skip

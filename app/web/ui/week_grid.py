@@ -84,6 +84,6 @@ def shop_week(
                 and start <= parse_instant(b["start_time"]) < end
             ]
             items.sort(key=lambda item: parse_instant(item["start_time"]))
-            cells.append({"day": day, "items": items})
+            cells.append({"day": day, "items": items})  # read as cell["items"]: not dict.items
         rows.append({"resource": resource, "cells": cells})
     return rows
