@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from app import store
 from app.core.times import format_instant
+from app.core.vocabulary import DAY_KEYS, RRULE_DAYS
 from app.domain import shop_settings
 
 # Through the API's own request models and services, so the demo holds only what a client
@@ -29,9 +30,9 @@ from app.web.validation import (
 )
 
 ZONE = ZoneInfo("Europe/Berlin")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+WEEKDAYS = DAY_KEYS[:5]  # Monday to Friday
 HOURS = {day: [["09:00", "18:00"]] for day in WEEKDAYS} | {
-    day: [["10:00", "16:00"]] for day in ("sat", "sun")
+    day: [["10:00", "16:00"]] for day in DAY_KEYS[5:]
 }
 PEOPLE = (
     ("Ada Lovelace", "ada@example.com", "+49 151 2345678", ["regular"]),
@@ -67,12 +68,15 @@ def fill(db: Database) -> str:
         resources.create(
             db,
             ResourceCreate(
-                name=name, timezone="Europe/Berlin", default_duration_minutes=45,
-                buffer_minutes=15, business_hours=HOURS,
+                name=name,
+                timezone="Europe/Berlin",
+                default_duration_minutes=45,
+                buffer_minutes=15,
+                business_hours=HOURS,
             ),
         )
         for name in ("Chair 1", "Chair 2")
-    ]  # fmt: skip
+    ]
     resources.create(
         db,
         ResourceCreate(name="Repair desk", timezone="Europe/Berlin", default_duration_minutes=30),
@@ -86,11 +90,13 @@ def fill(db: Database) -> str:
         made = bookings.create(
             db,
             BookingCreate(
-                resource_id=chairs[chair]["id"], customer_id=people[person]["id"],
-                start_time=_instant(today + timedelta(days=offset), clock), title=title,
+                resource_id=chairs[chair]["id"],
+                customer_id=people[person]["id"],
+                start_time=_instant(today + timedelta(days=offset), clock),
+                title=title,
             ),
             actor="demo",
-        )  # fmt: skip
+        )
         if offset == 0:
             bookings.transition(db, made["id"], BookingTransition(status="confirmed"), actor="demo")
     # The break starts on the first weekday from today, so the list shows a weekday start.
@@ -101,11 +107,13 @@ def fill(db: Database) -> str:
         blockers.create(
             db,
             BlockerCreate(
-                resource_id=chair["id"], title="Lunch break",
-                start_time=_instant(first, "12:30"), end_time=_instant(first, "13:30"),
-                recurrence={"freq": "weekly", "by_weekday": ["MO", "TU", "WE", "TH", "FR"]},
+                resource_id=chair["id"],
+                title="Lunch break",
+                start_time=_instant(first, "12:30"),
+                end_time=_instant(first, "13:30"),
+                recurrence={"freq": "weekly", "by_weekday": list(RRULE_DAYS[:5])},
             ),
-        )  # fmt: skip
+        )
     return (
         f"Added demo data: 3 resources, {len(PEOPLE)} customers, {len(BOOKINGS)} bookings "
         "(today and tomorrow) and a weekday lunch break, in Europe/Berlin."

@@ -1,11 +1,13 @@
-"""Find customers as the counter types: a few letters of a name, or a phone number however it
-is written (`+49 151 2345678`, `0151 2345678`, `0049 151 2345678`, `+491512345678`).
+"""Customer search for the type-ahead: a few letters of a name, or any spelling of a phone.
+
+The counter types a few letters of a name, or a phone number however it is written (`+49 151
+2345678`, `0151 2345678`, `0049 151 2345678`, `+491512345678`).
 
 A stored phone is indexed as its digits (and a leading +) exactly as typed, an expression SQLite
 derives from the synced `phone` field (migration m0011). The spellings that could mean the
 number typed are worked out here, at query time, from the shop's country with phonenumbers'
-metadata (its country code, trunk prefix and international prefix), so nothing stored depends
-on a node-local setting and every replica finds the same customers for the same spelling.
+metadata (its country code, trunk prefix and international prefix), so nothing stored depends on
+a node-local setting and every replica finds the same customers for the same spelling.
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ import phonenumbers
 from sqlite_utils import Database
 
 from app import store
+from app.core.vocabulary import DAY_KEYS
 from app.domain.errors import InvalidInput
 from app.store import shop_settings as stored
 
-# Monday first, as date.weekday() counts; the shop's week may start on any of them.
-DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCKS = ("24h", "12h")
 
 

@@ -83,10 +83,16 @@ def create(db: Database, member: NewMember) -> Member:
         now = wall_ms()
         name = " ".join(member.name.split())
         record = {
-            "id": new_id("stf"), "name": name, "name_key": name_key(name), "role": member.role,
-            "secret_hash": _hasher.hash(member.secret), "failed_attempts": 0,
-            "locked_until": None, "created_at": now, "updated_at": now,
-        }  # fmt: skip
+            "id": new_id("stf"),
+            "name": name,
+            "name_key": name_key(name),
+            "role": member.role,
+            "secret_hash": _hasher.hash(member.secret),
+            "failed_attempts": 0,
+            "locked_until": None,
+            "created_at": now,
+            "updated_at": now,
+        }
         stored.insert(db, record)
     return record
 

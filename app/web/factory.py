@@ -63,9 +63,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
-        health.bp, counter_routes.bp, customers.bp, resources.bp, bookings.bp, blockers.bp,
-        v1_customers.bp, hub.bp, ui.bp,
-    )  # fmt: skip
+        health.bp,
+        counter_routes.bp,
+        customers.bp,
+        resources.bp,
+        bookings.bp,
+        blockers.bp,
+        v1_customers.bp,
+        hub.bp,
+        ui.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)

@@ -1,6 +1,9 @@
-"""Request and response models for the counter's routes (API.md §8): shop-wide closures and
-the customers' type-ahead search. Kept apart from validation.py and schemas.py, which hold the
-seed routes' models; the same conventions apply (unknown body fields are 422)."""
+"""Request and response models for the counter's routes: closures and customer search.
+
+API.md §8: shop-wide closures and the customers' type-ahead search. Kept apart from
+validation.py and schemas.py, which hold the seed routes' models; the same conventions apply
+(unknown body fields are 422).
+"""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from app import store
 from app.core.times import wall_ms
+from app.core.vocabulary import DAY_MS
 from app.domain import staff
 from app.settings import setting
 from app.web.api import db
@@ -80,7 +81,7 @@ def session_hash() -> str | None:
 
 
 def session_expired_before() -> int:
-    return wall_ms() - SESSION_DAYS * 86_400_000
+    return wall_ms() - SESSION_DAYS * DAY_MS
 
 
 def signed_in_key() -> ApiKey | None:

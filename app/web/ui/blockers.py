@@ -6,7 +6,7 @@ The form takes local dates and times in the resource's zone; the API takes UTC i
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, get_args
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.core.times import MAX_MS, format_instant, parse_instant
+from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
 from app.domain import blockers as domain_blockers
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
@@ -35,21 +36,27 @@ from app.web.ui.forms import (
 )
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
 from app.web.ui.shop import current_shop
-from app.web.validation import BlockerCreate, BlockerListQuery, Weekday
+from app.web.validation import BlockerCreate, BlockerListQuery
 
 BLOCKER_FIELDS = (
-    "resource_id", "title", "start_time", "end_time", "all_day", "recurrence",
-    "recurrence.freq", "recurrence.interval", "recurrence.by_weekday", "recurrence.count",
-    "recurrence.until", "recurrence.rrule",
-)  # fmt: skip
-WEEKDAY_NAMES = dict(zip(get_args(Weekday), DAY_LABELS, strict=True))
+    "resource_id",
+    "title",
+    "start_time",
+    "end_time",
+    "all_day",
+    "recurrence",
+    "recurrence.freq",
+    "recurrence.interval",
+    "recurrence.by_weekday",
+    "recurrence.count",
+    "recurrence.until",
+    "recurrence.rrule",
+)
+WEEKDAY_NAMES = dict(zip(RRULE_DAYS, DAY_LABELS, strict=True))
 WHOLE_SHOP = "shop"  # the resource select's value for a closure of every resource
-FREQUENCY_NAMES = {
-    "daily": "Every day",
-    "weekly": "Every week",
-    "monthly": "Every month",
-    "yearly": "Every year",
-}
+FREQUENCY_NAMES = dict(
+    zip(FREQUENCIES, ("Every day", "Every week", "Every month", "Every year"), strict=True)
+)
 
 
 @bp.get("/blockers")
@@ -191,12 +198,18 @@ def _blockers_page(error: ApiError | None = None) -> str | tuple[str, int]:
         options.append((WHOLE_SHOP, f"The whole shop (all {len(resource_rows)} resources)"))
     weekdays = dict(in_week_order(list(WEEKDAY_NAMES.items())))
     page = render_template(
-        "blockers.html", rows=rows, resources=resource_rows, resource_by_id=names,
-        resource_options=options, weekday_names=weekdays, frequency_names=FREQUENCY_NAMES,
+        "blockers.html",
+        rows=rows,
+        resources=resource_rows,
+        resource_by_id=names,
+        resource_options=options,
+        weekday_names=weekdays,
+        frequency_names=FREQUENCY_NAMES,
         covered=session.pop("covered_bookings", []),
         values=request.form if error is not None else MultiDict(defaults),
-        error=error, errors=field_errors(error, BLOCKER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, BLOCKER_FIELDS),
+    )
     return answer(page, error)
 
 
@@ -206,9 +219,10 @@ def _first_occurrence(row: dict[str, Any], resource: dict[str, Any] | None) -> s
     if not row["recurrence"] or resource is None:
         return row["start_time"]
     blocker = {
-        **row, "start_time": parse_instant(row["start_time"]),
+        **row,
+        "start_time": parse_instant(row["start_time"]),
         "end_time": parse_instant(row["end_time"]),
-    }  # fmt: skip
+    }
     found = next(
         domain_blockers.occurrences(blocker, resource["timezone"], blocker["start_time"], MAX_MS),
         None,

@@ -120,11 +120,15 @@ def _customers_page(error: ApiError | None = None) -> str | tuple[str, int]:
     except ValidationFailed as problem:
         rows, meta, search_error = [], {"next_cursor": None}, problem
     page = render_template(
-        "customers.html", rows=rows, meta=meta, search=request.args,
+        "customers.html",
+        rows=rows,
+        meta=meta,
+        search=request.args,
         search_errors=field_errors(search_error, ("q", "tags", "cursor")),
         values=request.form if error is not None else MultiDict(),
-        error=error, errors=field_errors(error, CUSTOMER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, CUSTOMER_FIELDS),
+    )
     return answer(page, error)
 
 
@@ -138,12 +142,18 @@ def _customer_page(customer_id: str, error: ApiError | None = None) -> str | tup
         values.update(request.form)
     resource_rows = all_resources()
     page = render_template(
-        "customer.html", customer=record, history=history, older=older, before=before,
-        counts=customer_history.counts(db(), customer_id), values=values,
+        "customer.html",
+        customer=record,
+        history=history,
+        older=older,
+        before=before,
+        counts=customer_history.counts(db(), customer_id),
+        values=values,
         zones={r["id"]: r["timezone"] for r in resource_rows},
         resource_names={r["id"]: r["name"] for r in resource_rows},
-        error=error, errors=field_errors(error, CUSTOMER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, CUSTOMER_FIELDS),
+    )
     return answer(page, error)
 
 

@@ -49,10 +49,16 @@ def day() -> str:
         now_ms=wall_ms(),
     )
     return render_template(
-        "day.html", view=view, day=shown, zone=zone, date_error=date_error,
-        today=datetime.now(tz).date(), timedelta=timedelta, nav_date=shown,
+        "day.html",
+        view=view,
+        day=shown,
+        zone=zone,
+        date_error=date_error,
+        today=datetime.now(tz).date(),
+        timedelta=timedelta,
+        nav_date=shown,
         sheet=_sheet(view),
-    )  # fmt: skip
+    )
 
 
 def window_rows(start: int, end: int) -> dict[str, Any]:

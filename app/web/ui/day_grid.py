@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core.times import parse_instant
+from app.core.times import parse_instant, to_datetime, to_millis
+from app.core.vocabulary import ACTIVE_STATUSES, MINUTE_MS
 
-MINUTE = 60_000
 FIRST_HOUR, LAST_HOUR = 8, 18  # the grid always shows 08:00-18:00, widened to what it holds
 MIN_ROOM = 15  # minutes of height a booking gets however short it is, so its name fits
 CELL = 15  # an empty slot of the grid is clickable in steps of this many minutes
-ACTIVE = frozenset({"pending", "confirmed", "checked_in"})  # statuses that hold their slot
+ACTIVE = frozenset(ACTIVE_STATUSES)  # statuses that hold their slot
 
 Row = dict[str, Any]
 Span = tuple[int, int]
@@ -28,7 +28,7 @@ def day_bounds(day: date, zone: ZoneInfo) -> Span:
     """[local midnight, next local midnight) in ms: 23 or 25 hours on a clock-change day."""
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    return to_millis(start), to_millis(end)
 
 
 def span(first: str | int, last: str | int, bounds: Span) -> Span:
@@ -36,7 +36,7 @@ def span(first: str | int, last: str | int, bounds: Span) -> Span:
     start, end = bounds
     a = parse_instant(first) if isinstance(first, str) else first
     b = parse_instant(last) if isinstance(last, str) else last
-    return (max(a, start) - start) // MINUTE, (min(b, end) - start) // MINUTE
+    return (max(a, start) - start) // MINUTE_MS, (min(b, end) - start) // MINUTE_MS
 
 
 def layout(
@@ -60,11 +60,16 @@ def layout(
     bounds = day_bounds(shown, zone)
     columns = [
         column(
-            resource, shown, bounds, openings.get(resource["id"], ()),
-            day_bookings, day_blockers, customers,
+            resource,
+            shown,
+            bounds,
+            openings.get(resource["id"], ()),
+            day_bookings,
+            day_blockers,
+            customers,
         )
         for resource in resources
-    ]  # fmt: skip
+    ]
     return finish(columns, shown, zone, now_ms)
 
 
@@ -97,15 +102,19 @@ def column(
     assign_lanes(items)
     opening = [span(a, b, bounds) for a, b in opening_ms]
     return {
-        "resource": resource, "day": shown, "bounds": bounds, "opening": opening,
-        "blocked": blocked, "entries": items,
-    }  # fmt: skip
+        "resource": resource,
+        "day": shown,
+        "bounds": bounds,
+        "opening": opening,
+        "blocked": blocked,
+        "entries": items,
+    }
 
 
 def finish(columns: list[Row], reference: date, zone: ZoneInfo, now_ms: int | None) -> Row:
     """The shared [first, last) range of the columns, and what depends on it: closed time,
     blockers clipped to the grid (so an all-day one shows its label), free cells, "now"."""
-    longest = max([(c["bounds"][1] - c["bounds"][0]) // MINUTE for c in columns], default=1440)
+    longest = max([(c["bounds"][1] - c["bounds"][0]) // MINUTE_MS for c in columns], default=1440)
     first, last = grid_range(columns, longest)
     for col in columns:
         always_open = col["resource"]["business_hours"] is None
@@ -123,7 +132,7 @@ def finish(columns: list[Row], reference: date, zone: ZoneInfo, now_ms: int | No
 def _now_minute(bounds: Span, now_ms: int | None) -> int | None:
     if now_ms is None or not bounds[0] <= now_ms < bounds[1]:
         return None
-    return (now_ms - bounds[0]) // MINUTE
+    return (now_ms - bounds[0]) // MINUTE_MS
 
 
 def free_cells(col: Row, first: int, last: int, zone: ZoneInfo, now_ms: int | None) -> list[Row]:
@@ -134,14 +143,14 @@ def free_cells(col: Row, first: int, last: int, zone: ZoneInfo, now_ms: int | No
         return []  # a day gone by
     earliest = first
     if now_ms is not None and now_ms > start:
-        earliest = max(first, -(-(now_ms - start) // MINUTE))
+        earliest = max(first, -(-(now_ms - start) // MINUTE_MS))
     busy = [(i["top"], i["end"]) for i in col["entries"] if i["booking"]["status"] in ACTIVE]
     busy += [(b["top"], b["end"]) for b in col["blocked"]] + list(col["closed"])
     cells = []
     for top in range(first, last, CELL):
         if top < earliest or any(a < top + CELL and top < b for a, b in busy):
             continue
-        local = datetime.fromtimestamp((start + top * MINUTE) / 1000, zone)
+        local = to_datetime(start + top * MINUTE_MS).astimezone(zone)
         cells.append({"top": top, "time": local.strftime("%H:%M"), "moment": local})
     return cells
 
@@ -174,9 +183,9 @@ def hour_marks(shown: date, zone: ZoneInfo, first: int, last: int) -> list[Row]:
     marks (01:00 is skipped); on the night they go back, 25 (01:00 comes twice)."""
     start, end = day_bounds(shown, zone)
     marks = []
-    for offset in range(0, (end - start) // MINUTE, 60):
+    for offset in range(0, (end - start) // MINUTE_MS, 60):
         if first <= offset < last:
-            local = datetime.fromtimestamp((start + offset * MINUTE) / 1000, zone)
+            local = to_datetime(start + offset * MINUTE_MS).astimezone(zone)
             marks.append({"top": offset, "label": local.strftime("%H:%M"), "moment": local})
     return marks
 

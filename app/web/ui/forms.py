@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from app.core.times import format_instant
+from app.core.times import format_instant, to_millis
 from app.web.errors import ApiError, ValidationFailed
 from app.web.ui.clocks import parse_clock, parse_date
 from app.web.validation import validate
@@ -29,8 +29,7 @@ def local_instant(day: str | None, clock: str | None, zone: ZoneInfo) -> str | N
     on, at = parse_date(day), parse_clock(clock)
     if on is None or at is None:
         return None
-    moment = datetime.combine(on, at, tzinfo=zone)
-    return format_instant(int(moment.timestamp() * 1000))
+    return format_instant(to_millis(datetime.combine(on, at, tzinfo=zone)))
 
 
 def parse_day(text: str | None, zone: ZoneInfo) -> tuple[date, str | None]:

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app.core.vocabulary import DAY_KEYS
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
 from app.web.routes.services import resources
@@ -19,12 +20,16 @@ from app.web.ui.filters import DAY_LABELS, in_week_order
 from app.web.ui.forms import answer, field_errors, number, text
 from app.web.ui.lists import all_resources, shop_zone
 from app.web.ui.shop import current_shop
-from app.web.validation import DAYS, ResourceCreate, validate
+from app.web.validation import ResourceCreate, validate
 
 RESOURCE_FIELDS = (
-    "name", "timezone", "default_duration_minutes", "buffer_minutes", "business_hours",
-)  # fmt: skip
-DAY_NAMES = dict(zip(DAYS, DAY_LABELS, strict=True))
+    "name",
+    "timezone",
+    "default_duration_minutes",
+    "buffer_minutes",
+    "business_hours",
+)
+DAY_NAMES = dict(zip(DAY_KEYS, DAY_LABELS, strict=True))
 
 
 @bp.get("/resources")
@@ -82,8 +87,11 @@ def _resources_page(error: ApiError | None = None) -> str | tuple[str, int]:
     defaults |= {"buffer_minutes": "0", "opens": format_clock(time(9), hour12)}
     defaults |= {"closes": format_clock(time(17), hour12)}
     page = render_template(
-        "resources.html", rows=rows, day_names=dict(in_week_order(list(DAY_NAMES.items()))),
+        "resources.html",
+        rows=rows,
+        day_names=dict(in_week_order(list(DAY_NAMES.items()))),
         values=request.form if error is not None else MultiDict(defaults),
-        error=error, errors=field_errors(error, RESOURCE_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, RESOURCE_FIELDS),
+    )
     return answer(page, error)

@@ -1,5 +1,4 @@
-"""Sign in (a staff member's name and PIN, or an API key) and sign out: the only pages open
-without a session.
+"""Sign in (staff name and PIN, or an API key) and sign out: the pages open without a session.
 
 "Keep me signed in on this computer" makes the cookie outlast the browser (a trusted counter
 laptop): it then lives as long as the server keeps the session (access.SESSION_DAYS). Without

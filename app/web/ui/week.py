@@ -35,19 +35,36 @@ def week() -> str:
     grid = table = None
     if resource is not None:
         grid = week_grid.resource_week(
-            days, tz, resource,
+            days,
+            tz,
+            resource,
             openings={d: openings(resource, *day_grid.day_bounds(d, tz)) for d in days},
-            bookings=window["bookings"], blockers=window["blockers"],
-            customers=window["customers"], now_ms=wall_ms(),
-        )  # fmt: skip
+            bookings=window["bookings"],
+            blockers=window["blockers"],
+            customers=window["customers"],
+            now_ms=wall_ms(),
+        )
     else:
         table = week_grid.shop_week(
-            days, tz, resource_rows, bookings=window["bookings"], blockers=window["blockers"],
+            days,
+            tz,
+            resource_rows,
+            bookings=window["bookings"],
+            blockers=window["blockers"],
             customers=window["customers"],
-        )  # fmt: skip
+        )
     return render_template(
-        "week.html", days=days, first=days[0], last=days[-1], zone=zone, resource=resource,
+        "week.html",
+        days=days,
+        first=days[0],
+        last=days[-1],
+        zone=zone,
+        resource=resource,
         resources=resource_rows,
-        grid=grid, table=table, date_error=date_error, nav_date=asked,
-        today=datetime.now(tz).date(), timedelta=timedelta,
-    )  # fmt: skip
+        grid=grid,
+        table=table,
+        date_error=date_error,
+        nav_date=asked,
+        today=datetime.now(tz).date(),
+        timedelta=timedelta,
+    )

@@ -38,11 +38,16 @@ def resource_week(
     """Seven columns, one per day, of one resource; `openings` holds each day's in ms."""
     columns = [
         column(
-            resource, day, day_bounds(day, zone), openings.get(day, ()),
-            bookings, blockers, customers,
+            resource,
+            day,
+            day_bounds(day, zone),
+            openings.get(day, ()),
+            bookings,
+            blockers,
+            customers,
         )
         for day in days
-    ]  # fmt: skip
+    ]
     # Hour labels come from a day of 24 hours, should the week hold a clock change.
     reference = next((d for d in days if _hours(d, zone) == 24), days[0])
     return finish(columns, reference, zone, now_ms)

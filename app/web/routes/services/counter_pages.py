@@ -1,5 +1,8 @@
-"""The counter pages' own services (staff, shop settings, a customer's history): the domain's
-refusals as the ApiErrors the pages show by their fields. There is no API for these."""
+"""Services of the counter's own pages: staff, shop settings, a customer's history and notes.
+
+The domain's refusals become the ApiErrors the pages show by their fields. There is no API for
+these.
+"""
 
 from __future__ import annotations
 
