@@ -99,9 +99,9 @@ class _Region:
 def search(db: Database, query: str, *, country: str, limit: int) -> tuple[list[Customer], bool]:
     """Up to `limit` live customers for a type-ahead, and whether more match.
 
-    Phone matches come first, then names starting with the query, then names with a word
-    starting with each word typed (or an email or external id starting with the query); each
-    group in name or number order.
+    A phone number finds phones only. Otherwise names starting with the query come first, then
+    emails starting with it, then names with a word starting with each word typed; each group
+    in name (or email) order.
     """
     text = " ".join(query.split())
     if not text:
@@ -112,12 +112,16 @@ def search(db: Database, query: str, *, country: str, limit: int) -> tuple[list[
         found.extend(customer_id for customer_id in ids if customer_id not in found)
 
     prefixes = phone_prefixes(text, country)
-    if prefixes:
+    if prefixes:  # a phone number: only phones (and their index) are searched
         add(index.by_phone_prefixes(db, prefixes, limit + 1))
-    if len(found) <= limit:
+    else:
         add(index.by_name_prefix(db, text, limit + 1))
-    if len(found) <= limit:
-        add(index.by_word_starts(db, text.split(" "), text, limit + 1))
+        if "@" in text or " " not in text:
+            add(index.by_email_prefix(db, text, limit + 1))
+        # The word scan reads every name: skip it when a name already starts with the full
+        # name typed, as the counter typing "ada lovelace" is looking for that one.
+        if len(found) <= limit and not (found and " " in text):
+            add(index.by_word_starts(db, text.split(" "), limit + 1))
     return [store.get_customer(db, customer_id) for customer_id in found[:limit]], (
         len(found) > limit
     )

@@ -52,8 +52,8 @@ class CustomerSearchQuery(Query):
             min_length=1,
             max_length=MAX_SEARCH_CHARS,
             description=(
-                "A few letters of a name (any word of it), the start of an email or external "
-                "id, or a phone number written any common way (read in the shop's country)."
+                "A few letters of a name (any word of it), the start of an email, "
+                "or a phone number written any common way (read in the shop's country)."
             ),
         ),
     ]

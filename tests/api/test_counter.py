@@ -196,14 +196,11 @@ def test_names_match_by_their_start_and_by_the_start_of_any_word(
     ]
 
 
-def test_email_and_external_id_starts_match(client, read_headers, make_customer):
-    make_customer(name="Ada Lovelace", email="countess@example.com", external_id="crm-7")
-    assert names(client.get(SEARCH, query_string={"q": "countess@"}, headers=read_headers)) == [
-        "Ada Lovelace"
-    ]
-    assert names(client.get(SEARCH, query_string={"q": "crm-7"}, headers=read_headers)) == [
-        "Ada Lovelace"
-    ]
+def test_the_start_of_an_email_matches(client, read_headers, make_customer):
+    make_customer(name="Ada Lovelace", email="Countess@example.com")
+    for typed in ("countess", "COUNTESS@ex"):
+        response = client.get(SEARCH, query_string={"q": typed}, headers=read_headers)
+        assert names(response) == ["Ada Lovelace"]
 
 
 def test_like_wildcards_are_literal(client, read_headers, make_customer):
