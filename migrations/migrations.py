@@ -264,6 +264,22 @@ def m0008_ui_sessions(db: Database) -> None:
     )
 
 
+@migrations()
+def m0009_signin_links(db: Database) -> None:
+    """One-time sign-in links made by `booking open` on the shop's own laptop.
+
+    Node-local (never synced): a SHA-256 of the link's random token, the key the browser signs
+    in with, and when the link stops working. Using a link deletes it.
+    """
+    db.execute(
+        """CREATE TABLE signin_links (
+            token_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT"""
+    )
+
+
 # The digits of a customer's phone, and a leading "+", as plain SQL: what the phone search's
 # index holds. app/store/customer_search.py queries this very expression (it must match the
 # text here exactly for SQLite to use the index). Built-in functions only, so every replica

@@ -114,6 +114,11 @@ CREATE TABLE shop_settings (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         ) STRICT;
+CREATE TABLE signin_links (
+            token_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT;
 CREATE TABLE staff (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,

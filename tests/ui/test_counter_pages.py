@@ -429,3 +429,24 @@ def test_the_sync_page_says_no_hub_set_instead_of_a_count(desk, make_customer):
     html = desk("booking:read").text("/sync")
     waiting = re.search(r"Changes waiting to be sent</dt><dd>(.*?)</dd>", html).group(1)
     assert waiting.startswith("No hub set") and not re.search(r"\d", waiting)
+
+
+def test_a_sign_in_link_made_for_a_staff_member_signs_them_in_as_their_role(app, db, member):
+    """`booking open` could hand a counter laptop's browser a staff session the same way."""
+    import hashlib
+
+    from app import store
+    from app.core.times import wall_ms
+    from app.store import signin_links
+
+    token = "a-token-for-mia"
+    with store.transaction(db):
+        signin_links.insert_signin_link(
+            db, hashlib.sha256(token.encode()).hexdigest(), member["id"], wall_ms() + 60_000
+        )
+    browser = Desk(app.test_client())
+    assert browser.get(f"/signin/link?token={token}").status_code == 302
+    assert ">Mia<" in browser.text("/day")
+    assert browser.get("/staff").status_code == 403  # a counter role, not a manager
+    again = Desk(app.test_client()).get(f"/signin/link?token={token}")
+    assert again.status_code == 401

@@ -18,11 +18,13 @@ from werkzeug.wrappers import Response
 from app import store
 from app.core.times import wall_ms
 from app.domain import staff
+from app.store import signin_links
 from app.web.api import db
 from app.web.auth import ApiKey, authenticate
 from app.web.errors import Forbidden, Unauthorized
 from app.web.ui.access import (
     PAGE_SCOPE,
+    STAFF_PREFIX,
     session_expired_before,
     session_hash,
     signed_in_key,
@@ -74,7 +76,8 @@ def _signin_as_staff() -> Response | tuple[str, int]:
         member = staff.verify(db(), name, secret)
     except staff.SignInRefused as refusal:
         return _page({"pin": [refusal.message]}, 429 if refusal.locked_until else 401)
-    return _start_session(staff_key(member))
+    _start_session(staff_key(member), remember=request.form.get("remember") == "1")
+    return redirect(_safe_next(request.form.get("next")))
 
 
 def _signin_with_key() -> Response | tuple[str, int]:
@@ -87,12 +90,12 @@ def _signin_with_key() -> Response | tuple[str, int]:
         if isinstance(error, Unauthorized) and error.message == Unauthorized.message:
             message = "That key is not valid. Paste the whole key, starting with sk_."
         return _page({"api_key": [message]}, error.status)
-    return _start_session(key)
+    _start_session(key, remember=request.form.get("remember") == "1")
+    return redirect(_safe_next(request.form.get("next")))
 
 
-def _start_session(key: ApiKey) -> Response:
-    """A fresh server-side session (and CSRF token) for `key`, then the page asked for."""
-    remember = request.form.get("remember") == "1"
+def _start_session(key: ApiKey, *, remember: bool = False) -> None:
+    """A fresh server-side session (and CSRF token) for `key`."""
     session.clear()
     sid = secrets.token_urlsafe(32)
     id_hash = hashlib.sha256(sid.encode()).hexdigest()
@@ -104,7 +107,44 @@ def _start_session(key: ApiKey) -> Response:
     if remember:
         session.permanent = True
     flash(f"Signed in as {key.name}.")
-    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.get("/signin/link")
+def signin_link() -> Response | tuple[str, int]:
+    """A one-time link made by `booking open` on this laptop: 302 to the day page, signed in |
+    401 on the sign-in page when it is unknown, used or out of time.
+
+    Only a SHA-256 of the token is stored, and using it deletes it, so the link left in the
+    browser's history signs no one in again. Its key is checked like a typed one; a link made
+    for a staff member (key_id `stf_...`) signs them in as their role.
+    """
+    token = request.args.get("token", "")
+    with store.transaction(db()):
+        key_id = signin_links.take_signin_link(
+            db(), hashlib.sha256(token.encode()).hexdigest(), wall_ms()
+        )
+    key = _link_key(key_id)
+    if key is None:
+        message = (
+            "That sign-in link was used already or is out of time; run `booking open` again, "
+            "or sign in with a key."
+        )
+        return _page({"api_key": [message]}, 401)
+    _start_session(key)
+    response = redirect(url_for("ui.day"))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _link_key(key_id: str | None) -> ApiKey | None:
+    """The live key or staff member a sign-in link was made for, or None."""
+    if key_id and key_id.startswith(STAFF_PREFIX):
+        member = staff.find(db(), key_id)
+        return staff_key(member) if member is not None else None
+    record = store.get_api_key(db(), key_id) if key_id else None
+    if record is None or record["revoked_at"] is not None:
+        return None
+    return ApiKey.from_record(record)
 
 
 @bp.post("/signout")
