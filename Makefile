@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= ./var/booking.db
+# `make run` fills a new database with a demo shop; `make run DEMO=` starts with an empty one.
+DEMO ?= --demo
 
 .DEFAULT_GOAL := help
 
@@ -24,12 +26,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 help: ## Show this help.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: $(VENV)/.installed ## Create the venv, install, and serve on http://127.0.0.1:8080 (prints an admin key on first start).
-	$(BIN)/booking serve --db $(DB) --demo
+run: $(VENV)/.installed ## Create the venv, install, and serve on http://127.0.0.1:8080 with a demo shop (DEMO= for none).
+	$(BIN)/booking serve --db $(DB) $(DEMO)
 
 # pytest exits 5 when it collected no tests; that must fail, not pass silently.
+# The browser tests find a Chromium, or install one first (tests/tools/browser.py says how).
 test: $(VENV)/.installed-test lint ## Install test dependencies, lint, and run every test suite.
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@BOOKING_TEST_CHROMIUM="$$($(BIN)/python -m tests.tools.browser)" || exit 1; \
+	export BOOKING_TEST_CHROMIUM; \
+	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
 	exit $$rc
 

@@ -123,10 +123,25 @@ CREATE TABLE services (
             updated_at INTEGER NOT NULL,
             field_clocks TEXT NOT NULL DEFAULT '{}'
         ) STRICT;
+CREATE TABLE shop_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
 CREATE TABLE signin_links (
             token_hash TEXT PRIMARY KEY,
             key_id TEXT NOT NULL,
             expires_at INTEGER NOT NULL
+        ) STRICT;
+CREATE TABLE staff (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
         ) STRICT;
 CREATE TABLE sync_key_moves (
             key_id TEXT NOT NULL,
@@ -160,6 +175,8 @@ CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
 CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
 CREATE INDEX bookings_start ON bookings (start_time, id);
 CREATE INDEX customers_email ON customers (lower(email));
+CREATE INDEX customers_name_search ON customers (deleted_at, name COLLATE NOCASE, email, external_id, id);
+CREATE INDEX customers_phone_digits ON customers (replace(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), char(160), ''));
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");

@@ -81,3 +81,5 @@ _.depends_on
 
 # Called by its tests only until a `booking init --from hub.db` command calls it (issue #14).
 _.copy_sqlite_hub
+
+_.permanent  # flask.session.permanent, read by Flask when it sets the cookie (app/web/ui/signin.py)

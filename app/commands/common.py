@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,18 @@ def open_database(db_path: str) -> Any:
 
 def backup_folder(db_path: str) -> Path:
     return paths.backup_dir(db_path)
+
+
+def program() -> str:
+    """How to run this command again as it was run: `booking` when that is on the PATH, else
+    the path it was started by (.venv/bin/booking after `make run`)."""
+    started = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("booking")
+    if started is None or started.name not in ("booking", "booking.exe"):
+        return "booking"
+    if on_path and Path(on_path).resolve() == started:
+        return "booking"
+    try:
+        return str(started.relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)

@@ -12,7 +12,7 @@ import logging
 import click
 
 from app import store
-from app.commands.common import count_option, db_option, default, open_database
+from app.commands.common import count_option, db_option, default, open_database, program
 from app.ops import lock, logs, paths
 from app.settings import SETTINGS, setting
 from app.web.auth import create_key
@@ -105,19 +105,25 @@ def _prepare(db_path: str, *, demo: bool, service: bool) -> None:
         if service:
             click.echo(
                 "Made the first admin key; it is not shown because this output goes to a log. "
-                "Open the UI with `booking open`, or make a key with `booking keys create`."
+                f"Open the UI with `{program()} open`, or make a key with "
+                f"`{program()} keys create`."
             )
         else:
             click.echo("Made the first admin key. It is shown only this once; keep it safe:")
             click.echo(f"  {key}")
     else:
         click.echo(
-            "Using existing API keys (make another: booking keys create --name NAME "
+            f"Using existing API keys (make another: {program()} keys create --name NAME "
             "--scopes booking:admin)."
         )
     if demo and demo_data.is_empty(db):
-        demo_data.fill(db)
-        click.echo("Added demo resources, customers, bookings and blockers.")
+        click.echo(demo_data.fill(db))
+        click.echo(
+            "To start clean instead, stop this (Ctrl-C) and serve a new database without demo "
+            f"data: {program()} serve --db var/shop.db  (or: make run DEMO= DB=var/shop.db)"
+        )
+    elif demo:
+        click.echo(f"{db_path} already holds records, so no demo data was added.")
     db.close()
 
 
@@ -195,8 +201,11 @@ def _run(
 
 
 def _listen_error(error: OSError, host: str, port: int) -> str:
+    other = (
+        f"--port {port + 1}, or BOOKING_PORT={port + 1} (as in BOOKING_PORT={port + 1} make run)"
+    )
     if error.errno == errno.EADDRINUSE:
-        return f"Port {port} is in use; stop the other program or pass --port."
+        return f"Port {port} is in use; stop the other program or pick another port: {other}."
     if error.errno == errno.EACCES:
-        return f"Not allowed to listen on port {port}; pick a port above 1023 with --port."
+        return f"Not allowed to listen on port {port}; pick a port above 1023: {other}."
     return f"Cannot listen on {host}:{port}: {error.strerror or error}."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ulid import ULID
 
-PREFIXES = ("cus", "res", "bk", "evt", "blk", "key", "node", "svc")
+PREFIXES = ("cus", "res", "bk", "evt", "blk", "key", "node", "svc", "stf")
 
 
 def new_id(prefix: str) -> str:

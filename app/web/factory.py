@@ -71,10 +71,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         shop_services,
         v1_customers,
     )
+    from app.web.routes import counter as counter_routes
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
         health.bp,
+        counter_routes.bp,
         customers.bp,
         resources.bp,
         bookings.bp,

@@ -30,6 +30,8 @@ HEAVY = frozenset(
         "ui.new_booking",
         "ui.blockers_page",
         "ui.create_blocker",
+        "counter.create_closure",
+        "ui.week",
     }
 )
 

@@ -19,7 +19,7 @@ import requests
 
 from app import store
 from app.core.ids import new_id
-from tests.bench import load, recurrence_bench, sync_bench, threads
+from tests.bench import load, recurrence_bench, search_bench, sync_bench, threads
 from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
 
@@ -207,6 +207,7 @@ def main() -> None:
     sync_bench.main()  # a second table: sync over HTTP against a real hub (issue 4 §6)
     threads.main()  # a third: the default worker threads against other setups
     recurrence_bench.main()  # a fourth: the worst allowed blockers (issue 12)
+    search_bench.main()  # a fifth: the customers type-ahead with 50,000 customers (issue 17)
 
 
 if __name__ == "__main__":

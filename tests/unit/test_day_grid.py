@@ -22,7 +22,10 @@ def _resource(rid: str = "rs_1", business_hours: object = "set") -> dict:
 
 
 def _booking(start: str, end: str, rid: str = "rs_1", customer_id: str | None = None) -> dict:
-    return {"resource_id": rid, "start_time": start, "end_time": end, "customer_id": customer_id}
+    return {
+        "resource_id": rid, "start_time": start, "end_time": end, "customer_id": customer_id,
+        "status": "confirmed",
+    }  # fmt: skip
 
 
 def _at(hhmm: str) -> int:
@@ -127,4 +130,5 @@ def test_all_day_blockers_and_always_open_resources_do_not_widen_the_grid():
     always_open = view["columns"][1]
     assert always_open["closed"] == []
     assert always_open["blocked"][0]["title"] == "Blocked"
-    assert (always_open["blocked"][0]["top"], always_open["blocked"][0]["end"]) == (0, 24 * 60)
+    # Clipped to the grid, so its label sits at the top of what is shown, not above it.
+    assert (always_open["blocked"][0]["top"], always_open["blocked"][0]["end"]) == (480, 1080)

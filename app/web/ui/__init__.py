@@ -19,6 +19,10 @@ blueprint keeps those names. Importing an area module attaches its routes to `bp
     forms.py     form fields to the API's request models, and refusals back to fields
     lists.py     whole lists read through the domain's paged reads
     day_grid.py  the day view's layout: pure functions, no Flask
+    week.py      the week views (one resource, or the whole shop); week_grid.py their layout
+    staff.py     the Staff page: counter accounts (name, role, PIN)
+    shop.py      the shop's settings (clock, first weekday, country), read once per request
+    clocks.py    times of day on the shop's clock, shown and read back
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     filters,
     health,
     resources,
+    shop,
     shop_services,
     signin,
+    staff,
     sync,
+    week,
 )
 from app.web.ui.blueprint import bp
 

@@ -5,7 +5,7 @@ The form takes local dates and times in the resource's zone; the API takes UTC i
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,13 +13,17 @@ from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app.core.times import MAX_MS, format_instant, parse_instant
 from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
+from app.domain import blockers as domain_blockers
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.routes.services import blockers, resources
+from app.web.models_counter import ClosureCreate
+from app.web.routes.services import blockers, counter, resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
-from app.web.ui.filters import DAY_LABELS, zone_info
+from app.web.ui.clocks import format_clock
+from app.web.ui.filters import DAY_LABELS, in_week_order, zone_info
 from app.web.ui.forms import (
     PLACEHOLDER_END,
     PLACEHOLDER_START,
@@ -31,6 +35,7 @@ from app.web.ui.forms import (
     validated,
 )
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
+from app.web.ui.shop import current_shop
 from app.web.validation import BlockerCreate, BlockerListQuery
 
 BLOCKER_FIELDS = (
@@ -48,6 +53,7 @@ BLOCKER_FIELDS = (
     "recurrence.rrule",
 )
 WEEKDAY_NAMES = dict(zip(RRULE_DAYS, DAY_LABELS, strict=True))
+WHOLE_SHOP = "shop"  # the resource select's value for a closure of every resource
 FREQUENCY_NAMES = dict(
     zip(FREQUENCIES, ("Every day", "Every week", "Every month", "Every year"), strict=True)
 )
@@ -62,9 +68,15 @@ def blockers_page() -> str | tuple[str, int]:
 @bp.post("/blockers")
 @requires("booking:write")
 def create_blocker() -> Response | str | tuple[str, int]:
-    """302 back, naming bookings it now covers | 422 validation_error by the fields."""
+    """302 back, naming bookings it now covers | 422 validation_error by the fields.
+
+    "The whole shop" as the resource makes a closure: one blocker on every resource.
+    """
     try:
-        made, covered = blockers.create(db(), _blocker_payload(request.form))
+        if request.form.get("resource_id") == WHOLE_SHOP:
+            made, covered = _close_the_shop(request.form)
+        else:
+            made, covered = blockers.create(db(), _blocker_payload(request.form))
     except ApiError as error:
         if error.status != 422:
             raise
@@ -86,14 +98,29 @@ def delete_blocker(blocker_id: str) -> Response:
     return redirect(url_for("ui.blockers_page"))
 
 
-def _blocker_payload(form: MultiDict[str, str]) -> BlockerCreate:
+def _close_the_shop(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The form as POST /closures: the shop's time zone reads its dates and times."""
+    resource_rows = all_resources()
+    zone = shop_zone(resource_rows)
+    first = resource_rows[0]["id"] if resource_rows else ""
+    payload = _blocker_payload(MultiDict([*form.items(multi=True), ("resource_id", first)]), zone)
+    body = payload.model_dump(exclude={"resource_id", "recurrence"})
+    if payload.recurrence is not None:
+        body["recurrence"] = payload.recurrence
+    closure, covered = counter.create_closure(db(), ClosureCreate.model_validate(body))
+    made = closure["blockers"]
+    summary = {"title": f"{made[0]['title'] or 'the closure'} on all {len(made)} resources"}
+    return summary, covered
+
+
+def _blocker_payload(form: MultiDict[str, str], zone_name: str | None = None) -> BlockerCreate:
     """Local dates and times in the resource's zone become the API's UTC instants.
 
     All day: the end date is the last closed day, so the blocker ends at the next midnight.
     """
     details: list[dict[str, str]] = []
     resource = or_none(resources.get, form.get("resource_id"))
-    zone = zone_info(resource["timezone"] if resource else None)
+    zone = zone_info(zone_name or (resource["timezone"] if resource else None))
     all_day = form.get("all_day") == "1"
     start_day, end_day = form.get("start_date", ""), form.get("end_date") or form.get("start_date")
     if all_day:
@@ -159,16 +186,24 @@ def _blockers_page(error: ApiError | None = None) -> str | tuple[str, int]:
     resource_rows = all_resources()
     rows = every(blockers.list_page, BlockerListQuery, {})
     names = {r["id"]: r for r in resource_rows}
+    for row in rows:
+        row["first"] = _first_occurrence(row, names.get(row["resource_id"]))
     today = datetime.now(zone_info(shop_zone(resource_rows))).date().isoformat()
-    defaults = {"start_date": today, "start_clock": "12:00", "end_clock": "13:00"}
-    defaults |= {"recurrence.interval": "1"}
+    hour12 = current_shop().hour12
+    defaults = {"start_date": today, "recurrence.interval": "1"}
+    defaults |= {"start_clock": format_clock(time(12), hour12)}
+    defaults |= {"end_clock": format_clock(time(13), hour12)}
+    options = [(r["id"], r["name"]) for r in resource_rows]
+    if len(resource_rows) > 1:
+        options.append((WHOLE_SHOP, f"The whole shop (all {len(resource_rows)} resources)"))
+    weekdays = dict(in_week_order(list(WEEKDAY_NAMES.items())))
     page = render_template(
         "blockers.html",
         rows=rows,
         resources=resource_rows,
         resource_by_id=names,
-        resource_options=[(r["id"], r["name"]) for r in resource_rows],
-        weekday_names=WEEKDAY_NAMES,
+        resource_options=options,
+        weekday_names=weekdays,
         frequency_names=FREQUENCY_NAMES,
         covered=session.pop("covered_bookings", []),
         values=request.form if error is not None else MultiDict(defaults),
@@ -176,3 +211,20 @@ def _blockers_page(error: ApiError | None = None) -> str | tuple[str, int]:
         errors=field_errors(error, BLOCKER_FIELDS),
     )
     return answer(page, error)
+
+
+def _first_occurrence(row: dict[str, Any], resource: dict[str, Any] | None) -> str:
+    """When a repeating blocker first happens: a Monday-Friday break made on a Saturday first
+    happens on Monday, and the list says so."""
+    if not row["recurrence"] or resource is None:
+        return row["start_time"]
+    blocker = {
+        **row,
+        "start_time": parse_instant(row["start_time"]),
+        "end_time": parse_instant(row["end_time"]),
+    }
+    found = next(
+        domain_blockers.occurrences(blocker, resource["timezone"], blocker["start_time"], MAX_MS),
+        None,
+    )
+    return format_instant(found.start) if found else row["start_time"]

@@ -7,19 +7,22 @@ detail, timeline, the status moves its status allows, edit and delete.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
-from app.web.routes.services import bookings, customers, resources, shop_services
+from app.web.models_counter import CustomerSearchQuery
+from app.web.routes.services import bookings, counter, customers, resources, shop_services
 from app.web.ui import booking_changes, day_grid
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
+from app.web.ui.clocks import format_clock, parse_clock
 from app.web.ui.filters import STATUS_LABELS, day_of, when, zone_info
 from app.web.ui.forms import (
     PLACEHOLDER_START,
@@ -31,7 +34,8 @@ from app.web.ui.forms import (
     text,
     validated,
 )
-from app.web.ui.lists import all_customers, all_resources, every, or_none
+from app.web.ui.lists import all_resources, every, or_none
+from app.web.ui.shop import current_shop
 from app.web.ui.shop_services import all_services
 from app.web.validation import (
     AvailabilityQuery,
@@ -55,7 +59,9 @@ NEW_BOOKING_FIELDS = (
     "title",
     "notes",
 )
+PICKER_SUGGESTIONS = 8  # matches listed under the customer field while typing (or after Book)
 BOOKING_FIELDS = ("status", "cancel_reason", "title", "notes")
+NEW_BOOKING_FIELDS += ("customer_pick",)
 
 
 # --- new booking ------------------------------------------------------------------------------
@@ -100,9 +106,13 @@ def _book(form: Mapping[str, str]) -> dict[str, Any]:
         if start is None:
             message = "Choose a free slot, or type a start time under Another time."
             details.append({"field": "start_time", "message": message})
-    choice = form.get("customer_id", "")
+    # The type-ahead fills customer_id; without scripts, a match is picked as customer_pick.
+    choice = form.get("customer_pick") or form.get("customer_id", "")
     if choice == "" and text(form, "new_customer_name"):
         choice = "new"  # a typed name means a new customer even if the list was not touched
+    elif choice == "" and text(form, "customer_q"):
+        message = "Pick the customer from the matches, or clear the customer field."
+        details.append({"field": "customer_id", "message": message})
     booking_data = {
         "resource_id": form.get("resource_id", ""),
         "start_time": start or PLACEHOLDER_START,  # its error is already in `details`
@@ -183,7 +193,15 @@ def _new_booking_page(
         errors.setdefault("duration_minutes", []).extend(d["message"] for d in problem.details)
     now = wall_ms()
     slots = [slot for slot in slots if parse_instant(slot["start_time"]) >= now]
-    chosen_customer = g.get("made_customer_id") or values.get("customer_id", "")
+    values = _with_clicked_time(values, slots, shown, zone)
+    chosen_id = (
+        g.get("made_customer_id") or values.get("customer_pick") or values.get("customer_id")
+    )
+    chosen = or_none(customers.get, chosen_id)
+    typed = values.get("customer_q", "")
+    matches: list[dict[str, Any]] = []
+    if chosen is None and typed.strip() and error is not None:
+        matches = suggestions(typed)
     page = render_template(
         "booking_new.html",
         resource=resource,
@@ -192,16 +210,51 @@ def _new_booking_page(
         day=shown,
         duration=duration,
         slots=slots,
-        customers=all_customers(),
         values=values,
-        chosen_customer=chosen_customer,
+        chosen=chosen,
+        matches=matches,
         error=error,
         errors=errors,
         services=offered,
         service=service,
         question=question,
+        nav_date=shown,
     )
     return answer(page, error)
+
+
+def _with_clicked_time(
+    values: Mapping[str, str], slots: list[dict[str, str]], shown: date, zone: str
+) -> Mapping[str, str]:
+    """A time clicked on the grid (?time=10:30) chooses its free slot, or Another time."""
+    clicked = parse_clock(values.get("time"))
+    if clicked is None or values.get("start_time"):
+        return values
+    instant = local_instant(shown.isoformat(), clicked.strftime("%H:%M"), zone_info(zone))
+    if any(slot["start_time"] == instant for slot in slots):
+        return {**values, "start_time": instant}
+    return {
+        **values,
+        "start_time": "other",
+        "other_time": format_clock(clicked, current_shop().hour12),
+    }
+
+
+def suggestions(typed: str) -> list[dict[str, Any]]:
+    """The type-ahead's matches for what was typed ([] for nothing searchable)."""
+    try:
+        query = validate(CustomerSearchQuery, {"q": typed, "limit": PICKER_SUGGESTIONS})
+    except ValidationFailed:
+        return []
+    return counter.search_customers(db(), query)[0]
+
+
+@bp.get("/customers/suggest")
+def suggest_customers() -> Response:
+    """The type-ahead's JSON for the signed-in page: [{id, name, phone, email}]."""
+    rows = suggestions(request.args.get("q", ""))
+    fields = ("id", "name", "phone", "email")
+    return jsonify([{name: row[name] for name in fields} for row in rows])
 
 
 # --- booking detail ---------------------------------------------------------------------------

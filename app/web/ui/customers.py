@@ -9,25 +9,25 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.core.times import format_instant, wall_ms
-from app.core.vocabulary import DAY_MS
+from app.domain import customer_history
 from app.web.api import cursor_secret, db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.routes.services import bookings, customers
+from app.web.models_counter import CustomerSearchQuery
+from app.web.routes.services import counter, counter_pages, customers
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.forms import answer, field_errors
-from app.web.ui.lists import all_resources, every
+from app.web.ui.lists import all_resources
 from app.web.validation import (
-    BookingListQuery,
     CustomerCreate,
     CustomerListQuery,
     CustomerPatch,
     validate,
 )
 
-CUSTOMER_FIELDS = ("name", "phone", "email", "tags", "external_id")
-RECENT_DAYS = 30  # a customer's page lists their bookings from this many days back
+CUSTOMER_FIELDS = ("name", "phone", "email", "tags", "external_id", "notes")
+HISTORY_PAGE = 20  # bookings per page of a customer's history
+SEARCH_PAGE = 25  # customers listed for a search (the type-ahead's search, phone spellings too)
 
 
 @bp.get("/customers")
@@ -67,6 +67,19 @@ def update_customer(customer_id: str) -> Response | str | tuple[str, int]:
     return redirect(url_for("ui.customer", customer_id=customer_id))
 
 
+@bp.post("/customers/<customer_id>/notes")
+@requires("booking:write")
+def save_notes(customer_id: str) -> Response | str | tuple[str, int]:
+    """302 back | 422 validation_error by the field (over 2,000 characters), nothing saved."""
+    notes = (request.form.get("notes") or "").strip() or None
+    try:
+        counter_pages.save_customer_notes(db(), customer_id, notes)
+    except ValidationFailed as error:
+        return _customer_page(customer_id, error=error)
+    flash("Notes saved.")
+    return redirect(url_for("ui.customer", customer_id=customer_id))
+
+
 @bp.post("/customers/<customer_id>/delete")
 @requires("booking:admin")
 def delete_customer(customer_id: str) -> Response:
@@ -95,8 +108,14 @@ def _customer_data(form: Mapping[str, str], *, patch: bool = False) -> dict[str,
 def _customers_page(error: ApiError | None = None) -> str | tuple[str, int]:
     search = {name: request.args.get(name) or None for name in ("q", "tags", "cursor")}
     try:
-        query = validate(CustomerListQuery, {**search, "limit": 25})
-        rows, meta = customers.list_page(db(), query, cursor_secret())
+        if search["q"] and not search["tags"]:
+            # Names by any word, phones in any spelling: the type-ahead's search.
+            found = validate(CustomerSearchQuery, {"q": search["q"], "limit": SEARCH_PAGE})
+            rows, more = counter.search_customers(db(), found)
+            meta = {"next_cursor": None, "more_found": more}
+        else:
+            query = validate(CustomerListQuery, {**search, "limit": 25})
+            rows, meta = customers.list_page(db(), query, cursor_secret())
         search_error = None
     except ValidationFailed as problem:
         rows, meta, search_error = [], {"next_cursor": None}, problem
@@ -115,17 +134,23 @@ def _customers_page(error: ApiError | None = None) -> str | tuple[str, int]:
 
 def _customer_page(customer_id: str, error: ApiError | None = None) -> str | tuple[str, int]:
     record = customers.get(db(), customer_id)
-    since = format_instant(wall_ms() - RECENT_DAYS * DAY_MS)
-    their_bookings = every(
-        bookings.list_page, BookingListQuery, {"customer_id": customer_id, "from": since}, cap=50
-    )
-    values = request.form if error is not None else MultiDict(_customer_values(record))
+    before = request.args.get("before")
+    history, older = counter_pages.customer_history_page(db(), customer_id, before, HISTORY_PAGE)
+    values = MultiDict(_customer_values(record))
+    values["notes"] = counter_pages.customer_notes(db(), customer_id) or ""
+    if error is not None:
+        values.update(request.form)
+    resource_rows = all_resources()
     page = render_template(
         "customer.html",
         customer=record,
-        bookings=their_bookings,
+        history=history,
+        older=older,
+        before=before,
+        counts=customer_history.counts(db(), customer_id),
         values=values,
-        zones={r["id"]: r["timezone"] for r in all_resources()},
+        zones={r["id"]: r["timezone"] for r in resource_rows},
+        resource_names={r["id"]: r["name"] for r in resource_rows},
         error=error,
         errors=field_errors(error, CUSTOMER_FIELDS),
     )

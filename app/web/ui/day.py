@@ -1,14 +1,19 @@
-"""The day view: one column per resource with the day's bookings and blocker occurrences."""
+"""The day view: one column per resource with the day's bookings and blocker occurrences.
+
+Empty quarter hours are links that open the new-booking form on that resource, day and time;
+today's columns carry a "now" line. The same page prints as a day sheet (app.css @media print).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.core.times import format_instant
+from app.core.times import format_instant, wall_ms
 from app.domain.availability import open_intervals
 from app.web.routes.services import blockers, bookings, customers
 from app.web.ui import day_grid
@@ -16,7 +21,7 @@ from app.web.ui.blueprint import bp
 from app.web.ui.day_totals import day_figures
 from app.web.ui.filters import zone_info
 from app.web.ui.forms import parse_day
-from app.web.ui.lists import all_resources, every, or_none, shop_zone
+from app.web.ui.lists import Rows, all_resources, every, or_none, shop_zone
 from app.web.validation import BlockerListQuery, BookingListQuery
 
 
@@ -33,27 +38,16 @@ def day() -> str:
     tz = zone_info(zone)
     shown, date_error = parse_day(request.args.get("date"), tz)
     start, end = day_grid.day_bounds(shown, tz)
-    window = {"from": format_instant(start), "to": format_instant(end)}
-    day_bookings = every(bookings.list_page, BookingListQuery, window)
-    names: dict[str, Any] = {
-        row["customer_id"]: or_none(customers.get, row["customer_id"])
-        for row in day_bookings
-        if row["customer_id"]
-    }
-    openings = {
-        r["id"]: [
-            (s.start, s.end) for s in open_intervals(r["business_hours"], r["timezone"], start, end)
-        ]
-        for r in resource_rows
-    }
+    window = window_rows(start, end)
     view = day_grid.layout(
         shown,
         tz,
         resource_rows,
-        openings=openings,
-        day_bookings=day_bookings,
-        day_blockers=every(blockers.list_page, BlockerListQuery, window),
-        customers=names,
+        openings={r["id"]: openings(r, start, end) for r in resource_rows},
+        day_bookings=window["bookings"],
+        day_blockers=window["blockers"],
+        customers=window["customers"],
+        now_ms=wall_ms(),
     )
     return render_template(
         "day.html",
@@ -65,4 +59,42 @@ def day() -> str:
         timedelta=timedelta,
         day_start=start,
         figures=day_figures(shown) if resource_rows else None,
+        nav_date=shown,
+        sheet=_sheet(view),
     )
+
+
+def window_rows(start: int, end: int) -> dict[str, Any]:
+    """The bookings, blockers (with occurrences) and booked customers of [start, end)."""
+    window = {"from": format_instant(start), "to": format_instant(end)}
+    found = every(bookings.list_page, BookingListQuery, window)
+    return {
+        "bookings": found,
+        "blockers": every(blockers.list_page, BlockerListQuery, window),
+        "customers": {
+            row["customer_id"]: or_none(customers.get, row["customer_id"])
+            for row in found
+            if row["customer_id"]
+        },
+    }
+
+
+def openings(resource: dict[str, Any], start: int, end: int) -> list[tuple[int, int]]:
+    """The resource's open intervals in [start, end), in ms."""
+    found = open_intervals(resource["business_hours"], resource["timezone"], start, end)
+    return [(s.start, s.end) for s in found]
+
+
+def _sheet(view: dict[str, Any]) -> Rows:
+    """The printed day sheet: every booking and blocker of the day, by resource then time."""
+    rows: Rows = []
+    for col in view["columns"]:
+        entries: Iterable[dict[str, Any]] = [
+            {"resource": col["resource"], "kind": "blocked", **b} for b in col["blocked"]
+        ]
+        entries = [
+            *entries,
+            *({"resource": col["resource"], "kind": "booking", **e} for e in col["entries"]),
+        ]
+        rows += sorted(entries, key=lambda entry: entry["top"])
+    return rows

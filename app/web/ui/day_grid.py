@@ -13,10 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.core.times import parse_instant, to_datetime, to_millis
-from app.core.vocabulary import MINUTE_MS
+from app.core.vocabulary import ACTIVE_STATUSES, MINUTE_MS
 
 FIRST_HOUR, LAST_HOUR = 8, 18  # the grid always shows 08:00-18:00, widened to what it holds
 MIN_ROOM = 15  # minutes of height a booking gets however short it is, so its name fits
+CELL = 15  # an empty slot of the grid is clickable in steps of this many minutes
+ACTIVE = frozenset(ACTIVE_STATUSES)  # statuses that hold their slot
 
 Row = dict[str, Any]
 Span = tuple[int, int]
@@ -46,38 +48,111 @@ def layout(
     day_bookings: list[Row],
     day_blockers: list[Row],
     customers: Mapping[str, Row | None],
+    now_ms: int | None = None,
 ) -> dict[str, Any]:
     """The grid: one column per resource, its first and last minute, and the hour marks.
 
     `openings` holds each resource's open intervals in ms, `customers` the booked customers by
-    id (None for a deleted one). Overlapping bookings share their column in lanes.
+    id (None for a deleted one). Overlapping bookings share their column in lanes. With
+    `now_ms`, each column gets its free cells from now on (`cells`) and today's column its
+    "now" line (`now`).
     """
     bounds = day_bounds(shown, zone)
-    columns = []
-    for resource in resources:
-        blocked = [
-            {**_top_end(o["start_time"], o["end_time"], bounds), **_blocker_label(b), **o}
-            for b in day_blockers
-            if b["resource_id"] == resource["id"]
-            for o in b["occurrences"]
-        ]
-        items = [
-            {**_top_end(b["start_time"], b["end_time"], bounds), "booking": b}
-            | {"customer": customers.get(b["customer_id"])}
-            for b in day_bookings
-            if b["resource_id"] == resource["id"]
-        ]
-        assign_lanes(items)
-        opening = [span(a, b, bounds) for a, b in openings.get(resource["id"], ())]
-        columns.append(
-            {"resource": resource, "opening": opening, "blocked": blocked, "entries": items}
+    columns = [
+        column(
+            resource,
+            shown,
+            bounds,
+            openings.get(resource["id"], ()),
+            day_bookings,
+            day_blockers,
+            customers,
         )
-    first, last = grid_range(columns, (bounds[1] - bounds[0]) // MINUTE_MS)
-    for column in columns:
-        always_open = column["resource"]["business_hours"] is None
-        column["closed"] = [] if always_open else gaps(column["opening"], first, last)
-    hours = hour_marks(shown, zone, first, last)
+        for resource in resources
+    ]
+    return finish(columns, shown, zone, now_ms)
+
+
+def column(
+    resource: Row,
+    shown: date,
+    bounds: Span,
+    opening_ms: Iterable[Span],
+    bookings: list[Row],
+    blockers: list[Row],
+    customers: Mapping[str, Row | None],
+) -> Row:
+    """One resource on one day: its openings, blocker occurrences and bookings in that day."""
+    start, end = bounds
+    blocked = [
+        {**_top_end(o["start_time"], o["end_time"], bounds), **_blocker_label(b), **o}
+        for b in blockers
+        if b["resource_id"] == resource["id"]
+        for o in b["occurrences"]
+        if parse_instant(o["start_time"]) < end and parse_instant(o["end_time"]) > start
+    ]
+    items = [
+        {**_top_end(b["start_time"], b["end_time"], bounds), "booking": b}
+        | {"customer": customers.get(b["customer_id"])}
+        for b in bookings
+        if b["resource_id"] == resource["id"]
+        and parse_instant(b["start_time"]) < end
+        and parse_instant(b["end_time"]) > start
+    ]
+    assign_lanes(items)
+    opening = [span(a, b, bounds) for a, b in opening_ms]
+    return {
+        "resource": resource,
+        "day": shown,
+        "bounds": bounds,
+        "opening": opening,
+        "blocked": blocked,
+        "entries": items,
+    }
+
+
+def finish(columns: list[Row], reference: date, zone: ZoneInfo, now_ms: int | None) -> Row:
+    """The shared [first, last) range of the columns, and what depends on it: closed time,
+    blockers clipped to the grid (so an all-day one shows its label), free cells, "now"."""
+    longest = max([(c["bounds"][1] - c["bounds"][0]) // MINUTE_MS for c in columns], default=1440)
+    first, last = grid_range(columns, longest)
+    for col in columns:
+        always_open = col["resource"]["business_hours"] is None
+        col["closed"] = [] if always_open else gaps(col["opening"], first, last)
+        for blocked in col["blocked"]:
+            blocked["top"], blocked["end"] = max(blocked["top"], first), min(blocked["end"], last)
+        col["blocked"] = [b for b in col["blocked"] if b["end"] > b["top"]]
+        now_minute = _now_minute(col["bounds"], now_ms)
+        col["now"] = now_minute if now_minute is not None and first <= now_minute < last else None
+        col["cells"] = free_cells(col, first, last, zone, now_ms)
+    hours = hour_marks(reference, zone, first, last)
     return {"columns": columns, "first": first, "last": last, "hours": hours}
+
+
+def _now_minute(bounds: Span, now_ms: int | None) -> int | None:
+    if now_ms is None or not bounds[0] <= now_ms < bounds[1]:
+        return None
+    return (now_ms - bounds[0]) // MINUTE_MS
+
+
+def free_cells(col: Row, first: int, last: int, zone: ZoneInfo, now_ms: int | None) -> list[Row]:
+    """The CELL-minute cells of the column a booking could start in: open, not blocked, not
+    held by an active booking, and not started yet. Each has its offset and local time."""
+    start, end = col["bounds"]
+    if now_ms is not None and now_ms >= end:
+        return []  # a day gone by
+    earliest = first
+    if now_ms is not None and now_ms > start:
+        earliest = max(first, -(-(now_ms - start) // MINUTE_MS))
+    busy = [(i["top"], i["end"]) for i in col["entries"] if i["booking"]["status"] in ACTIVE]
+    busy += [(b["top"], b["end"]) for b in col["blocked"]] + list(col["closed"])
+    cells = []
+    for top in range(first, last, CELL):
+        if top < earliest or any(a < top + CELL and top < b for a, b in busy):
+            continue
+        local = to_datetime(start + top * MINUTE_MS).astimezone(zone)
+        cells.append({"top": top, "time": local.strftime("%H:%M"), "moment": local})
+    return cells
 
 
 def _blocker_label(blocker: Row) -> dict[str, Any]:
@@ -94,6 +169,7 @@ def grid_range(columns: list[Row], day_minutes: int) -> Span:
     hours, timed blockers and bookings (not to always-open resources or all-day blockers,
     which would show all 24 hours)."""
     edges = [s for c in columns if c["resource"]["business_hours"] for s in c["opening"]]
+    edges = [(a, b) for a, b in edges if b > a]
     edges += [(b["top"], b["end"]) for c in columns for b in c["blocked"] if not b["all_day"]]
     edges += [(i["top"], i["end"]) for c in columns for i in c["entries"]]
     first = min([FIRST_HOUR * 60, *(a for a, _ in edges)]) // 60 * 60
@@ -110,7 +186,7 @@ def hour_marks(shown: date, zone: ZoneInfo, first: int, last: int) -> list[Row]:
     for offset in range(0, (end - start) // MINUTE_MS, 60):
         if first <= offset < last:
             local = to_datetime(start + offset * MINUTE_MS).astimezone(zone)
-            marks.append({"top": offset, "label": local.strftime("%H:%M")})
+            marks.append({"top": offset, "label": local.strftime("%H:%M"), "moment": local})
     return marks
 
 

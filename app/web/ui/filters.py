@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import g
 from werkzeug.datastructures import MultiDict
 
 from app.core.times import INSTANT_PATTERN, parse_instant, to_datetime
-from app.core.vocabulary import CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW, STATUSES
+from app.core.vocabulary import (
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    CONFIRMED,
+    DAY_KEYS,
+    NO_SHOW,
+    STATUSES,
+)
 from app.web.ui.access import can
 from app.web.ui.blueprint import bp
+from app.web.ui.clocks import clock_hint, format_clock
 from app.web.ui.csrf import csrf_token
+from app.web.ui.shop import current_shop
+
+T = TypeVar("T")
 
 # In the vocabulary's order; zip(strict=True) refuses to start with a status left unlabelled.
 STATUS_LABELS = dict(
@@ -32,8 +45,10 @@ MOVE_LABELS = {
     CANCELLED: "Cancel booking",
     NO_SHOW: "Mark no-show",
 }
-# In the vocabulary's order (app/core/vocabulary.py DAY_KEYS and RRULE_DAYS): Monday first.
+# Monday first, as the API's day keys ("mon") and RRULE weekdays ("MO") both are; pages list
+# them in the shop's week order (`in_week_order`).
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _INSTANT_IN_TEXT = re.compile(INSTANT_PATTERN.strip("^$"))
 
 
@@ -46,7 +61,16 @@ def _template_helpers() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "MOVE_LABELS": MOVE_LABELS,
         "no_values": MultiDict(),
+        "shop": current_shop(),
+        "time_hint": clock_hint(current_shop().hour12),
+        "time_mode": "text" if current_shop().hour12 else "numeric",
+        "weekday_options": list(zip(DAY_KEYS, DAY_NAMES, strict=True)),
     }
+
+
+def in_week_order(monday_first: Sequence[T]) -> list[T]:
+    """Seven things given Monday first, listed from the shop's first weekday."""
+    return [monday_first[day] for day in current_shop().week_order()]
 
 
 def zone_info(name: str | None) -> ZoneInfo:
@@ -63,9 +87,21 @@ def _to_local(value: str | int | None, zone_name: str | None) -> datetime | None
 
 @bp.app_template_filter("clock")
 def clock(value: str | int | None, zone: str | None = None) -> str:
-    """10:00 in the zone."""
+    """10:00 (or 10:00 AM) in the zone, on the shop's clock."""
     moment = _to_local(value, zone)
-    return moment.strftime("%H:%M") if moment else ""
+    return format_clock(moment, current_shop().hour12) if moment else ""
+
+
+@bp.app_template_filter("hm")
+def hm(moment: datetime | time | None) -> str:
+    """A local time of day on the shop's clock."""
+    return format_clock(moment, current_shop().hour12) if moment is not None else ""
+
+
+@bp.app_template_filter("typed_clock")
+def typed_clock(text: str) -> str:
+    """A 24-hour HH:MM (as the API stores opening hours) written on the shop's clock."""
+    return format_clock(time.fromisoformat(text), current_shop().hour12)
 
 
 @bp.app_template_filter("when")
@@ -75,7 +111,7 @@ def when(value: str | int | None, zone: str | None = None, with_clock: bool = Tr
     if moment is None:
         return "—"
     text = f"{moment:%a} {moment.day} {moment:%b %Y}"
-    return f"{text}, {moment:%H:%M}" if with_clock else text
+    return f"{text}, {format_clock(moment, current_shop().hour12)}" if with_clock else text
 
 
 @bp.app_template_filter("day_of")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from app.core.times import format_instant, to_millis
 from app.web.errors import ApiError, ValidationFailed
+from app.web.ui.clocks import parse_clock, parse_date
 from app.web.validation import validate
 
 # Stand-ins for times the form could not read, whose errors are already collected.
@@ -23,12 +24,12 @@ PLACEHOLDER_START, PLACEHOLDER_END = "2000-01-01T00:00:00Z", "2000-01-01T01:00:0
 
 
 def local_instant(day: str | None, clock: str | None, zone: ZoneInfo) -> str | None:
-    """The UTC instant of a local date and HH:MM, or None when either cannot be read."""
-    try:
-        moment = datetime.combine(date.fromisoformat(day or ""), time.fromisoformat(clock or ""))
-    except ValueError:
+    """The UTC instant of a local date and a time typed in either clock, or None when either
+    cannot be read."""
+    on, at = parse_date(day), parse_clock(clock)
+    if on is None or at is None:
         return None
-    return format_instant(to_millis(moment.replace(tzinfo=zone)))
+    return format_instant(to_millis(datetime.combine(on, at, tzinfo=zone)))
 
 
 def parse_day(text: str | None, zone: ZoneInfo) -> tuple[date, str | None]:
@@ -36,10 +37,10 @@ def parse_day(text: str | None, zone: ZoneInfo) -> tuple[date, str | None]:
     today = datetime.now(zone).date()
     if not text:
         return today, None
-    try:
-        return date.fromisoformat(text), None
-    except ValueError:
+    found = parse_date(text)
+    if found is None:
         return today, "Use a date such as 2030-01-07; showing today instead."
+    return found, None
 
 
 def number(text: str | None) -> int | str | None:

@@ -10,8 +10,8 @@ from sqlite_utils import Database
 
 from app.web.api import cursor_secret, db
 from app.web.errors import NotFound
-from app.web.routes.services import customers, resources
-from app.web.validation import CustomerListQuery, ResourceListQuery, validate
+from app.web.routes.services import resources
+from app.web.validation import ResourceListQuery, validate
 
 PAGE_ROWS = 100  # the API's largest page; pages that show "all" of something walk the cursors
 MAX_ROWS = 1000  # a shop has a few resources and blockers; this bounds a page's work anyway
@@ -39,11 +39,6 @@ def every(
 
 def all_resources() -> Rows:
     return every(resources.list_page, ResourceListQuery, {})
-
-
-def all_customers() -> Rows:
-    rows = every(customers.list_page, CustomerListQuery, {})
-    return sorted(rows, key=lambda c: c["name"].casefold())
 
 
 def shop_zone(resource_rows: Rows) -> str:

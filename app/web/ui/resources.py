@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -14,9 +15,11 @@ from app.web.errors import ApiError, InvalidState, ValidationFailed
 from app.web.routes.services import resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
-from app.web.ui.filters import DAY_LABELS
+from app.web.ui.clocks import format_clock, parse_clock
+from app.web.ui.filters import DAY_LABELS, in_week_order
 from app.web.ui.forms import answer, field_errors, number, text
 from app.web.ui.lists import all_resources, shop_zone
+from app.web.ui.shop import current_shop
 from app.web.validation import ResourceCreate, validate
 
 RESOURCE_FIELDS = (
@@ -48,7 +51,7 @@ def create_resource() -> Response | str | tuple[str, int]:
             data[name] = number(form.get(name))
     days = form.getlist("business_days")
     if days:
-        hours = [form.get("opens", ""), form.get("closes", "")]
+        hours = [_as_24h(form.get("opens", "")), _as_24h(form.get("closes", ""))]
         data["business_hours"] = {day: [hours] for day in days}
     try:
         made = resources.create(db(), validate(ResourceCreate, data))
@@ -56,6 +59,13 @@ def create_resource() -> Response | str | tuple[str, int]:
         return _resources_page(error=error)
     flash(f"Added {made['name']}.")
     return redirect(url_for("ui.resources_page"))
+
+
+def _as_24h(typed: str) -> str:
+    """A time typed on either clock as the API's HH:MM; unreadable text goes on as typed, so
+    the API's model names the field."""
+    found = parse_clock(typed)
+    return found.strftime("%H:%M") if found else typed
 
 
 @bp.post("/resources/<resource_id>/delete")
@@ -72,12 +82,14 @@ def delete_resource(resource_id: str) -> Response | str | tuple[str, int]:
 
 def _resources_page(error: ApiError | None = None) -> str | tuple[str, int]:
     rows = all_resources()
+    hour12 = current_shop().hour12
     defaults = {"timezone": shop_zone(rows), "default_duration_minutes": "60"}
-    defaults |= {"buffer_minutes": "0", "opens": "09:00", "closes": "17:00"}
+    defaults |= {"buffer_minutes": "0", "opens": format_clock(time(9), hour12)}
+    defaults |= {"closes": format_clock(time(17), hour12)}
     page = render_template(
         "resources.html",
         rows=rows,
-        day_names=DAY_NAMES,
+        day_names=dict(in_week_order(list(DAY_NAMES.items()))),
         values=request.form if error is not None else MultiDict(defaults),
         error=error,
         errors=field_errors(error, RESOURCE_FIELDS),
