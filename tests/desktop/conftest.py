@@ -72,9 +72,10 @@ def older_database(path: str) -> str:
     return last
 
 
-def tables(path: str) -> set[str]:
+def applied(path: str) -> set[str]:
+    """The names of the migrations the database at `path` has had."""
     connection = sqlite3.connect(path)
     try:
-        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        return {row[0] for row in connection.execute("SELECT name FROM _sqlite_migrations")}
     finally:
         connection.close()

@@ -1,5 +1,8 @@
-"""SQLite migrations m0009 (one-time sign-in links) and m0013 (services, and what a booking
-took from its service), for a hub on PostgreSQL."""
+"""SQLite's m0009 and m0013 for a hub on PostgreSQL: sign-in links, services, booking prices.
+
+m0009 keeps one-time sign-in links; m0013 adds services and what a booking took from its
+service (its id, price, currency and buffer).
+"""
 
 from alembic import op
 
