@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from app import store
+from app import cli_outbound, store
 from app.core.times import to_datetime
 from app.settings import SETTINGS, setting
 from app.web.auth import KeyRequestError, create_key, parse_rate_limit, parse_scopes, revoke_key
@@ -115,6 +115,7 @@ def serve(
 
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
+    sender = cli_outbound.prepare_sender(db_path, hub_url)
     db = _open(db_path)
     if store.count_api_keys(db) == 0:
         _, key = create_key(
@@ -170,6 +171,10 @@ def serve(
         app.extensions["booking.sync_worker"] = worker
         worker.start()
         click.echo(f"Syncing with {hub_url} every {sync_interval} s.")
+    if sender is not None:
+        app.extensions["booking.outbound_worker"] = sender
+        sender.start()
+    click.echo(cli_outbound.describe_sender(sender, hub_url))
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
@@ -180,6 +185,8 @@ def serve(
         server.close()
         if worker is not None:
             worker.stop()
+        if sender is not None:
+            sender.stop()
         checkpointer.stop()
     click.echo("Stopped.")
 
@@ -391,3 +398,6 @@ def status(db_path: str, hub_url: str | None) -> None:
     for table in ("customers", "resources", "bookings", "blockers"):
         click.echo(f"{table.capitalize() + ':':<16}{store.count_rows(db, table)}")
     db.close()
+
+
+cli_outbound.register(cli)

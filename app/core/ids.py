@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ulid import ULID
 
-PREFIXES = ("cus", "res", "bk", "evt", "blk", "key", "node")
+PREFIXES = ("cus", "res", "bk", "evt", "blk", "key", "node", "msg", "whk", "cal")
 
 
 def new_id(prefix: str) -> str:

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
-from app.domain import availability, blockers
+from app.domain import availability, blockers, messages
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
@@ -87,6 +87,7 @@ def _created(event: Event) -> Booking:
         "metadata": data.get("metadata") or {},
         "status": "pending",
         "cancel_reason": None,
+        "external_id": data.get("external_id"),
         "created_at": event["occurred_at"],
         "updated_at": event["occurred_at"],
     }
@@ -200,26 +201,45 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     Raises UnknownResource, UnknownCustomer, SlotConflict (details name the clashing id). The
     new booking overlaps nothing: the check just passed.
     """
-    booking_id = new_id("bk")
     with store.transaction(db):
-        resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
-        if new.customer_id is not None:
-            store.get_customer(db, new.customer_id, missing=UnknownCustomer)
-        start, end = resolve_interval(new, resource)
-        ensure_free(db, resource, start, end)
-        data = {
-            "resource_id": resource["id"],
-            "customer_id": new.customer_id,
-            "start_time": format_instant(start),
-            "end_time": format_instant(end),
-            "title": new.title,
-            "notes": new.notes,
-            "metadata": new.metadata,
-        }
-        event = new_event(booking_id, "created", actor, to_status="pending", data=data)
-        booking, _ = step(None, event)
-        assert booking is not None
-        store.insert_booking(db, booking, event)
+        return create_in_transaction(db, new, actor=actor)
+
+
+def create_in_transaction(
+    db: Database,
+    new: NewBooking,
+    *,
+    actor: str | None,
+    external_id: str | None = None,
+    quiet: bool = False,
+) -> Booking:
+    """create() inside the caller's transaction (an import makes many bookings in one).
+
+    `external_id` is the booking's id in the system it was imported from; `quiet` decides no
+    confirmation message (the customer already knows of an imported booking).
+    """
+    booking_id = new_id("bk")
+    resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
+    if new.customer_id is not None:
+        store.get_customer(db, new.customer_id, missing=UnknownCustomer)
+    start, end = resolve_interval(new, resource)
+    ensure_free(db, resource, start, end)
+    data = {
+        "resource_id": resource["id"],
+        "customer_id": new.customer_id,
+        "start_time": format_instant(start),
+        "end_time": format_instant(end),
+        "title": new.title,
+        "notes": new.notes,
+        "metadata": new.metadata,
+    }
+    if external_id is not None:  # absent otherwise: older nodes replay the same events
+        data["external_id"] = external_id
+    event = new_event(booking_id, "created", actor, to_status="pending", data=data)
+    booking, _ = step(None, event)
+    assert booking is not None
+    store.insert_booking(db, booking, event)
+    messages.booking_changed(db, None, booking, quiet=quiet)
     return booking
 
 
@@ -236,19 +256,25 @@ def recent_events(db: Database, booking_id: str) -> list[Event]:
 def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
-        if booking["status"] not in EDITABLE:
-            raise InvalidState(
-                f"A {booking['status']} booking cannot be edited; only pending or confirmed ones."
-            )
-        changed = {
-            name: {"from": booking[name], "to": value}
-            for name, value in sent.items()
-            if booking[name] != value
-        }
-        if changed:
-            event = new_event(booking_id, "updated", actor, data={"changed": changed})
-            booking = _apply(db, booking, event)
+        return update_in_transaction(db, store.get_booking(db, booking_id), sent, actor=actor)
+
+
+def update_in_transaction(
+    db: Database, booking: Booking, sent: dict[str, Any], *, actor: str | None
+) -> Booking:
+    """update() of a booking already read, inside the caller's transaction."""
+    if booking["status"] not in EDITABLE:
+        raise InvalidState(
+            f"A {booking['status']} booking cannot be edited; only pending or confirmed ones."
+        )
+    changed = {
+        name: {"from": booking[name], "to": value}
+        for name, value in sent.items()
+        if booking[name] != value
+    }
+    if changed:
+        event = new_event(booking["id"], "updated", actor, data={"changed": changed})
+        booking = _apply(db, booking, event)
     return booking
 
 
@@ -263,24 +289,33 @@ def transition(
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
         booking = store.get_booking(db, booking_id)
-        current = booking["status"]
-        if status not in ALLOWED_MOVES[current]:
-            raise InvalidTransition(
-                moves_message(current),
-                details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
-            )
-        data = {"cancel_reason": cancel_reason} if status == "cancelled" else {}
-        event = new_event(
-            booking_id, "status_changed", actor, from_status=current, to_status=status, data=data
+        return transition_in_transaction(
+            db, booking, status, cancel_reason=cancel_reason, actor=actor
         )
-        booking = _apply(db, booking, event)
-    return booking
+
+
+def transition_in_transaction(
+    db: Database, booking: Booking, status: str, *, cancel_reason: str | None, actor: str | None
+) -> Booking:
+    """transition() of a booking already read, inside the caller's transaction."""
+    current = booking["status"]
+    if status not in ALLOWED_MOVES[current]:
+        raise InvalidTransition(
+            moves_message(current),
+            details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
+        )
+    data = {"cancel_reason": cancel_reason} if status == "cancelled" else {}
+    event = new_event(
+        booking["id"], "status_changed", actor, from_status=current, to_status=status, data=data
+    )
+    return _apply(db, booking, event)
 
 
 def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)
+    messages.booking_changed(db, booking, after)
     return after
 
 
@@ -294,6 +329,7 @@ def delete(db: Database, booking_id: str) -> Booking:
                 "ones. Cancel it first, or keep it for the record."
             )
         store.delete_booking(db, booking_id)
+        messages.booking_changed(db, booking, None)
     return booking
 
 

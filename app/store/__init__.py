@@ -826,6 +826,11 @@ LWW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "customer": ("customers", CUSTOMER_JSON_COLUMNS),
     "resource": ("resources", RESOURCE_JSON_COLUMNS),
     "blocker": ("blockers", BLOCKER_JSON_COLUMNS),
+    # Issue #18's shop configuration (app.store.outbound_config, webhooks, feeds).
+    "message_template": ("message_templates", ()),
+    "messaging_settings": ("messaging_settings", ("channels", "kinds", "reminder_minutes")),
+    "webhook": ("webhook_subscriptions", ("events",)),
+    "calendar_feed": ("calendar_feeds", ()),
 }
 # What a record holds before the change that creates it arrives (a later field may come
 # first from another node); the creating change's older stamp still wins these fields.
@@ -839,6 +844,10 @@ PLACEHOLDERS: dict[str, dict[str, Any]] = {
         "resource_id": "", "start_time": 0, "end_time": 0, "all_day": 0, "metadata": {},
         "created_at": 0, "updated_at": 0,
     },
+    "message_template": {"kind": "", "channel": "", "body": "", "created_at": 0, "updated_at": 0},
+    "messaging_settings": {"created_at": 0, "updated_at": 0},
+    "webhook": {"url": "", "secret": "", "created_at": 0, "updated_at": 0},
+    "calendar_feed": {"token_hash": "", "created_at": 0, "updated_at": 0},
 }  # fmt: skip
 _columns_cache: dict[str, frozenset[str]] = {}
 
