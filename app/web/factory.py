@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REQUEST_DEADLINE_MS=setting("REQUEST_DEADLINE_MS"),
         HUB_URL=setting("HUB_URL"),
         HUB_KEY=setting("HUB_KEY"),
+        PUBLIC_URL=setting("PUBLIC_URL"),
         # The browser UI's session cookie: signed, out of scripts' reach, not sent cross-site.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -58,12 +59,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.api import add_limit_headers
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
-    from app.web.routes import blockers, bookings, customers, health, hub, resources, v1_customers
+    from app.web.routes import (
+        blockers,
+        bookings,
+        calendar,
+        customers,
+        health,
+        hub,
+        outbound,
+        resources,
+        v1_customers,
+    )
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
         health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp,
-        ui.bp,
+        ui.bp, outbound.bp, calendar.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
