@@ -17,6 +17,7 @@ from app import store
 from app.core.times import format_instant
 from app.domain import messaging
 from app.domain.messages import HOLDS_A_TIME, basis
+from app.store import outbox
 from app.store import webhooks as stored_webhooks
 
 ADDRESS_FIELD = {"email": "email", "sms": "phone"}
@@ -60,6 +61,12 @@ def _judge_customer_message(db: Database, message: dict[str, Any], now: int) -> 
             return _close("superseded", "The booking moved; this was for its old time.")
         if now >= booking["start_time"]:
             return _close("skipped", "The booking had started before this could go out.")
+    kind = message["kind"]
+    alike = outbox.already_sent_alike(
+        db, message, same_due=kind == "reminder", same_basis=kind in ("reminder", "moved")
+    )
+    if alike:
+        return _close("skipped", f"The customer was already sent this {kind}.")
     try:
         customer = store.get_customer(db, message["customer_id"])
     except store.RowMissing:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,13 +46,22 @@ def retry_delay_s(attempts: int, base_s: int, rng: random.Random | None = None) 
     return delay * (0.5 + (rng or random).random() / 2)
 
 
-def send_due(db: Database, config: OutboundConfig, now: int | None = None) -> RoundReport:
-    """Deliver every message due by `now` (one batch after another); returns what happened."""
+Deliver = Callable[[OutboundConfig, dict[str, Any], delivery.Judgement], None]
+
+
+def send_due(
+    db: Database, config: OutboundConfig, now: int | None = None, deliver: Deliver | None = None
+) -> RoundReport:
+    """Deliver every message due by `now` (one batch after another); returns what happened.
+
+    `deliver` hands one message to the world (default: SMTP, SMS or webhook, by its channel);
+    it raises channels.DeliveryFailed when the other side did not take it.
+    """
     now = wall_ms() if now is None else now
     report = RoundReport()
     while batch := _claim(db, now, config.batch):
         for message in batch:
-            _handle(db, config, message, now, report)
+            _handle(db, config, message, now, report, deliver or _deliver)
     return report
 
 
@@ -63,7 +73,12 @@ def _claim(db: Database, now: int, limit: int) -> list[dict[str, Any]]:
 
 
 def _handle(
-    db: Database, config: OutboundConfig, message: dict[str, Any], now: int, report: RoundReport
+    db: Database,
+    config: OutboundConfig,
+    message: dict[str, Any],
+    now: int,
+    report: RoundReport,
+    deliver: Deliver,
 ) -> None:
     judgement = delivery.judge(db, message, now)
     if judgement.state is None and _channel_missing(config, message["channel"]):
@@ -75,7 +90,7 @@ def _handle(
         report.closed[message["id"]] = judgement.state
         return
     try:
-        _deliver(config, message, judgement)
+        deliver(config, message, judgement)
     except channels.DeliveryFailed as failure:
         _failed(db, config, message, failure, now, report)
         return

@@ -164,6 +164,24 @@ def due(db: Database, now_ms: int, limit: int) -> list[Message]:
     )
 
 
+def already_sent_alike(db: Database, message: Message, *, same_due: bool, same_basis: bool) -> bool:
+    """Whether another message of this booking, kind and channel went out already (with the
+    same basis and due time, when asked): two laptops that moved one booking to the same time
+    offline each decided its messages, and the customer must get them once."""
+    sql = (
+        "SELECT 1 FROM messages WHERE booking_id = ? AND kind = ? AND channel = ? "
+        "AND state = 'sent' AND id != ?"
+    )
+    params: list[Any] = [message["booking_id"], message["kind"], message["channel"], message["id"]]
+    if same_basis:
+        sql += " AND basis = ?"
+        params.append(json_codec.dumps(message["basis"] or {}))
+    if same_due:
+        sql += " AND due_at = ?"
+        params.append(message["due_at"])
+    return db.conn.execute(sql + " LIMIT 1", params).fetchone() is not None
+
+
 def lease(db: Database, message_ids: list[str], until_ms: int) -> None:
     """Hold these messages for one sender until `until_ms` (node-local, never synced)."""
     _require_transaction(db)
