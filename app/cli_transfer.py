@@ -49,13 +49,16 @@ def import_group(db_path: str, file_format: str | None, kind: str, path: str) ->
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"Cannot read {path}: {error}.") from None
+    bars: list[tqdm] = []
+
+    def progress(total: int):
+        bars.append(tqdm(total=total, unit=" rows", file=sys.stderr, disable=None))
+        return bars[-1].update
+
     try:
-        raw = files.read_rows(text, files.format_of(path, file_format))
-        rows = (files.customer_rows if kind == "customers" else files.booking_rows)(raw)
+        chosen = files.format_of(path, file_format)
         db = _open(db_path)
-        apply = transfer.import_customers if kind == "customers" else transfer.import_bookings
-        with tqdm(total=len(rows), unit=" rows", file=sys.stderr, disable=None) as bar:
-            report = apply(db, rows, bar.update)
+        report = files.import_file(db, kind, text, chosen, progress)
     except files.FileRefused as error:
         raise click.ClickException(str(error)) from None
     except ImportRefused as refused:
@@ -63,6 +66,9 @@ def import_group(db_path: str, file_format: str | None, kind: str, path: str) ->
             detail = problem.as_detail()
             click.echo(f"{path}, {detail['field']}: {detail['message']}", err=True)
         raise click.ClickException(refused.message) from None
+    finally:
+        for bar in bars:
+            bar.close()
     click.echo(
         f"Imported {kind} from {path}: {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged."

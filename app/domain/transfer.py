@@ -67,8 +67,11 @@ def _run(
     rows: list[Row],
     apply_row: Callable[[Database, dict[str, Any], ImportReport], None],
     progress: Progress,
+    found: list[RowProblem],
 ) -> ImportReport:
-    report, problems = ImportReport(), []
+    """Apply every row in one transaction; with any problem (`found` by the caller's checks
+    of the file, or here) raise ImportRefused naming all of them, which rolls it all back."""
+    report, problems = ImportReport(), list(found)
     seen: dict[str, int] = {}
     with store.transaction(db):
         for line, row in rows:
@@ -83,8 +86,11 @@ def _run(
             try:
                 apply_row(db, row, report)
             except DomainError as refusal:
-                field_name = refusal.details[0]["field"] if refusal.details else None
-                problems.append(RowProblem(line, field_name, refusal.message))
+                detail = refusal.details[0] if refusal.details else {}
+                message = refusal.message
+                if detail.get("message") and message == type(refusal).message:
+                    message = detail["message"]  # the generic sentence says less than the field's
+                problems.append(RowProblem(line, detail.get("field"), message))
             progress(1)
         if problems:
             raise ImportRefused(problems)  # rolls the transaction back: nothing lands
@@ -94,10 +100,13 @@ def _run(
 # --- customers ----------------------------------------------------------------------------------
 
 
-def import_customers(db: Database, rows: list[Row], progress: Progress = _noop) -> ImportReport:
+def import_customers(
+    db: Database, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
+) -> ImportReport:
     """Create or update customers from validated rows (API fields plus `id`, `email_opt_out`,
-    `sms_opt_out`). Raises ImportRefused naming every refused line; then nothing changed."""
-    return _run(db, rows, _import_customer, progress)
+    `sms_opt_out`); `found` are the problems the file's checks already found. Raises
+    ImportRefused naming every refused line; then nothing changed."""
+    return _run(db, rows, _import_customer, progress, list(found))
 
 
 def _import_customer(db: Database, row: dict[str, Any], report: ImportReport) -> None:
@@ -170,11 +179,13 @@ BOOKING_COLUMNS = (
 IMPORTABLE_STATUSES = ("pending", "confirmed")
 
 
-def import_bookings(db: Database, rows: list[Row], progress: Progress = _noop) -> ImportReport:
+def import_bookings(
+    db: Database, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
+) -> ImportReport:
     """Create bookings from validated rows (instants in ms), or bring a matched one's title,
     notes, metadata and status up to the file. A matched booking at another time or place is
     refused: moving bookings is not an import's job. Raises ImportRefused."""
-    return _run(db, rows, _import_booking, progress)
+    return _run(db, rows, _import_booking, progress, list(found))
 
 
 def _import_booking(db: Database, row: dict[str, Any], report: ImportReport) -> None:

@@ -4,7 +4,7 @@ A CSV file has a header row; `tags` is `;`-separated, `metadata` is JSON text, o
 true/false, empty cells are absent values. A JSON file is an array of objects shaped like the
 API's. Every row is checked before anything is written, so a file's problems are all reported
 at once, each with its line (CSV: the line in the file, the header being line 1; JSON: the
-item's number, from 1). The CLI and the import page both use this module.
+item's number, from 1). The CLI and the import page both use this module (import_file).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.times import parse_instant
 from app.domain import transfer
-from app.domain.transfer import ImportRefused, RowProblem
+from app.domain.transfer import RowProblem
 from app.web.validation import BookingCreate, CustomerCreate
 
 FORMATS = ("csv", "json")
@@ -82,8 +82,11 @@ def _json_cell(text: str) -> Any:
         return text  # the model refuses it, naming the field
 
 
-def customer_rows(raw: list[tuple[int, dict[str, Any]]]) -> list[transfer.Row]:
-    """Rows checked as the API checks a new customer; ImportRefused lists every problem."""
+Checked = tuple[list[transfer.Row], list[RowProblem]]
+
+
+def customer_rows(raw: list[tuple[int, dict[str, Any]]]) -> Checked:
+    """The rows that pass the API's checks of a new customer, and the problems of the rest."""
     checked, problems = [], []
     for line, row in raw:
         row = {k: v for k, v in row.items() if k not in ("created_at", "updated_at")}
@@ -97,14 +100,12 @@ def customer_rows(raw: list[tuple[int, dict[str, Any]]]) -> list[transfer.Row]:
         if fields is not None:
             sent = {name: fields[name] for name in row if name in fields}
             checked.append((line, {**sent, **_present(extra)}))
-    if problems:
-        raise ImportRefused(problems)
-    return checked
+    return checked, problems
 
 
-def booking_rows(raw: list[tuple[int, dict[str, Any]]]) -> list[transfer.Row]:
-    """Rows checked as the API checks a new booking, plus external_id, customer_external_id
-    and status (pending or confirmed); ImportRefused lists every problem."""
+def booking_rows(raw: list[tuple[int, dict[str, Any]]]) -> Checked:
+    """The rows that pass the API's checks of a new booking (plus external_id,
+    customer_external_id and a pending or confirmed status), and the problems of the rest."""
     checked, problems = [], []
     for line, row in raw:
         row = {k: v for k, v in row.items() if k != "id" and v is not None}
@@ -131,9 +132,7 @@ def booking_rows(raw: list[tuple[int, dict[str, Any]]]) -> list[transfer.Row]:
             problems.append(RowProblem(line, "end_time", "Give end_time or duration_minutes."))
             continue
         checked.append((line, {**fields, **own, "start": start, "end": end}))
-    if problems:
-        raise ImportRefused(problems)
-    return checked
+    return checked, problems
 
 
 def _present(row: dict[str, Any]) -> dict[str, Any]:
@@ -194,3 +193,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def import_file(db: Any, kind: str, text: str, file_format: str, progress: Any = None) -> Any:
+    """Read, check and import a whole file; raises FileRefused or ImportRefused (nothing
+    imported), else answers the ImportReport. `progress(total)` gives the row callback."""
+    raw = read_rows(text, file_format)
+    rows, problems = (customer_rows if kind == "customers" else booking_rows)(raw)
+    apply = transfer.import_customers if kind == "customers" else transfer.import_bookings
+    step = progress(len(rows)) if progress else (lambda _count: None)
+    return apply(db, rows, step, problems)
