@@ -89,6 +89,7 @@ def test_a_reminder_decided_offline_arrives_once_after_the_network_is_back(
          "start_time": format_instant(start_ms - start_ms % 1000), "duration_minutes": 30},
     )  # fmt: skip
     decided = listed(laptops[0], MESSAGES)
+    assert {m["booking_id"] for m in decided} == {booking["id"]}
     assert [(m["kind"], m["state"]) for m in decided] == [
         ("confirmation", "pending"),
         ("reminder", "pending"),
