@@ -30,6 +30,7 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     day,
     errors,
     filters,
+    outbound,
     resources,
     signin,
     sync,
