@@ -48,14 +48,19 @@ class RowProblem:
 class ImportRefused(InvalidInput):
     """Some rows are refused; nothing was imported. `problems` name each line."""
 
-    def __init__(self, problems: list[RowProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        count = len({p.line for p in self.problems})
-        super().__init__(
+    problems: list[RowProblem] = []
+
+    @classmethod
+    def of(cls, problems: list[RowProblem]) -> ImportRefused:
+        ordered = sorted(problems, key=lambda p: p.line)
+        count = len({p.line for p in ordered})
+        refused = cls(
             f"Nothing was imported: {count} row{'s' if count != 1 else ''} "
             f"{'have' if count != 1 else 'has'} errors.",
-            details=[problem.as_detail() for problem in self.problems],
+            details=[problem.as_detail() for problem in ordered],
         )
+        refused.problems = ordered
+        return refused
 
 
 def _noop(_count: int) -> None:
@@ -93,7 +98,7 @@ def _run(
                 problems.append(RowProblem(line, detail.get("field"), message))
             progress(1)
         if problems:
-            raise ImportRefused(problems)  # rolls the transaction back: nothing lands
+            raise ImportRefused.of(problems)  # rolls the transaction back: nothing lands
     return report
 
 

@@ -40,11 +40,17 @@ def test_an_admin_sets_reminders_on_the_page_and_a_reader_cannot(desk, client, a
     admin = desk("booking:admin")
     response = admin.post(
         "/messages/settings",
-        {"reminder_minutes": "1440, 120", "channels": "email", "shop_name": "Salon Ada"},
+        {
+            "reminder_minutes": "1440, 120",
+            "channels": "sms",
+            "channels_shown": "1",
+            "shop_name": "Salon Ada",
+        },
     )
     assert response.status_code == 302
     settings = client.get("/modules/booking/messaging", headers=admin_headers).json["data"]
     assert (settings["reminder_minutes"], settings["shop_name"]) == ([1440, 120], "Salon Ada")
+    assert settings["channels"] == ["sms"]
     with unchanged(db):
         refused = admin.post("/messages/settings", {"reminder_minutes": "2, abc"})
     assert refused.status_code == 422 and "reminder_minutes" in refused.get_data(as_text=True)

@@ -39,12 +39,14 @@ def messages_page() -> str:
 def save_messaging() -> Response | str | tuple[str, int]:
     """Admin: 302 back | 422 validation_error beside the field."""
     form = request.form
-    minutes = [part.strip() for part in form.get("reminder_minutes", "").split(",")]
-    data = {
-        "channels": form.getlist("channels"),
-        "reminder_minutes": [int(m) if m.isdigit() else m for m in minutes if m],
-        "shop_name": form.get("shop_name", "").strip() or None,
-    }
+    data: dict[str, object] = {}
+    if "channels_shown" in form:  # unticked boxes send nothing: the marker says they were shown
+        data["channels"] = form.getlist("channels")
+    if "reminder_minutes" in form:
+        minutes = [part.strip() for part in form["reminder_minutes"].split(",")]
+        data["reminder_minutes"] = [int(m) if m.isdigit() else m for m in minutes if m]
+    if "shop_name" in form:
+        data["shop_name"] = form["shop_name"].strip() or None
     try:
         services.update_settings(db(), validate(MessagingSettingsPatch, data), _sender())
     except ValidationFailed as error:
