@@ -33,10 +33,11 @@ test: $(VENV)/.installed-test lint ## Install test dependencies, lint, and run e
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
 	exit $$rc
 
-lint: $(VENV)/.installed-test ## ruff, the import contract (layers point one way), cog --check on the README.
+lint: $(VENV)/.installed-test ## ruff, the import contract (layers point one way), dead code, cog --check on the README.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/cog --check README.md
 
 fmt: $(VENV)/.installed-test ## Format the code and regenerate the README's generated parts.

@@ -1,7 +1,7 @@
-"""The booking service. `create_app` (app/web/factory.py) builds the web app.
+"""The booking service: the layers in its folders, composed by cli.py, settings.py and demo.py.
 
-It is loaded on first use, so that importing the domain, storage or sync code does not import
-Flask (PEP 562 module __getattr__).
+`app.create_app` (app/web/factory.py) builds the web app. It is loaded on first use, so that
+importing the domain, storage or sync code does not import Flask (PEP 562 module __getattr__).
 """
 
 from __future__ import annotations

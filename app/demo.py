@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from app import store
+from app.core.vocabulary import DAY_KEYS, RRULE_DAYS
 
 # Through the API's own request models and services, so the demo holds only what a client
 # could have made (defaults included).
 from app.web.routes.services import blockers, bookings, customers, resources
 from app.web.validation import BlockerCreate, BookingCreate, CustomerCreate, ResourceCreate
 
-WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in DAY_KEYS[:5]}  # Monday to Friday
 
 
 def is_empty(db: Database) -> bool:
@@ -28,12 +29,15 @@ def fill(db: Database) -> None:
         resources.create(
             db,
             ResourceCreate(
-                name=name, timezone="Europe/Berlin", default_duration_minutes=45,
-                buffer_minutes=15, business_hours=hours,
+                name=name,
+                timezone="Europe/Berlin",
+                default_duration_minutes=45,
+                buffer_minutes=15,
+                business_hours=hours,
             ),
         )
         for name in ("Chair 1", "Chair 2")
-    ]  # fmt: skip
+    ]
     resources.create(db, ResourceCreate(name="Repair desk", default_duration_minutes=30))
     people = [
         customers.create(db, CustomerCreate(name=name, email=email, tags=tags))
@@ -50,19 +54,22 @@ def fill(db: Database) -> None:
         bookings.create(
             db,
             BookingCreate(
-                resource_id=chairs[index % 2]["id"], customer_id=person["id"],
-                start_time=slot.strftime("%Y-%m-%dT%H:%M:%SZ"), title="Haircut",
+                resource_id=chairs[index % 2]["id"],
+                customer_id=person["id"],
+                start_time=slot.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                title="Haircut",
             ),
             actor="demo",
-        )  # fmt: skip
+        )
     for chair in chairs:
         lunch = start + timedelta(hours=11)
         blockers.create(
             db,
             BlockerCreate(
-                resource_id=chair["id"], title="Lunch break",
+                resource_id=chair["id"],
+                title="Lunch break",
                 start_time=lunch.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 end_time=(lunch + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                recurrence={"freq": "weekly", "by_weekday": ["MO", "TU", "WE", "TH", "FR"]},
+                recurrence={"freq": "weekly", "by_weekday": list(RRULE_DAYS[:5])},
             ),
-        )  # fmt: skip
+        )

@@ -33,7 +33,6 @@ class SyncReport:
     pulled: int = 0
     applied: int = 0
     restored_hub: bool = False
-    forked: str | None = None  # why this database took a new node id during the sync
 
 
 class _Again(Exception):
@@ -66,16 +65,15 @@ def sync_once(
     return report
 
 
-def _fork(db: Database, report: SyncReport, reason: str, **how: object) -> None:
+def _fork(db: Database, reason: str, **how: object) -> None:
     """Take a node id of our own (sync.identity) and start the round again."""
     with store.transaction(db):
         identity.fork(db, reason, **how)  # type: ignore[arg-type]
     identity.note_beside(db)
-    report.forked = reason
     raise _Again
 
 
-def _check_not_behind(db: Database, report: SyncReport, hub_mark: int) -> None:
+def _check_not_behind(db: Database, hub_mark: int) -> None:
     """The hub holds changes of our node id that this file lacks: it is an older copy of that
     node (put back over the original's inode, or a cloned disk), and must not write under
     that id again.
@@ -91,7 +89,7 @@ def _check_not_behind(db: Database, report: SyncReport, hub_mark: int) -> None:
     confirmed = _acked(db)
     if confirmed < own:
         raise _Again
-    _fork(db, report, identity.BEHIND, shared_through=confirmed)
+    _fork(db, identity.BEHIND, shared_through=confirmed)
 
 
 def _claim(db: Database) -> dict[str, object]:
@@ -122,7 +120,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
     changes = _batch(db, acked, batch)
     if not changes and store.sync_state(db).get("claimed_as") != node:
         # A new identity claims its sync key before it pulls, even with nothing to push.
-        _check_not_behind(db, report, client.push_text(node, [], claim)["acked_through"])
+        _check_not_behind(db, client.push_text(node, [], claim)["acked_through"])
         store.set_sync_state(db, claimed_as=node)
     while changes:
         answer_later = client.in_background(
@@ -134,10 +132,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
         try:
             answer = answer_later.result()
         except ChangeIdReusedError as reused:
-            _fork(
-                db, report, identity.REUSED,
-                shared_through=reused.origin_seq - 1, pull_again=True,
-            )  # fmt: skip
+            _fork(db, identity.REUSED, shared_through=reused.origin_seq - 1, pull_again=True)
         except SequenceGapError as gap:
             # The hub has less than we thought (restored) or more (a lost answer): resend
             # from where it stands, after handing back what a restored hub made and lost.
@@ -160,7 +155,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
         progress("push", max(pushed, 0))
         changes = following if acked == sent else _batch(db, acked, batch)
         if not changes:
-            _check_not_behind(db, report, hub_mark)
+            _check_not_behind(db, hub_mark)
 
 
 def _relay(db: Database, client: HubClient, former: list[str]) -> None:
@@ -204,7 +199,7 @@ def _pull(
     repush = False
     page = client.pull(store.sync_state(db).get("pull_cursor"), page_size, node)
     while True:
-        _check_not_behind(db, report, page["high_water"])
+        _check_not_behind(db, page["high_water"])
         if page["has_more"]:
             ahead = client.in_background(client.pull, page["next_cursor"], page_size, node)
         _relay(db, client, page.get("former_nodes", []))

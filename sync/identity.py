@@ -188,8 +188,11 @@ def fork(
     log.warning(
         "This database was %s. It was node %s and is node %s from now on; %d of its changes "
         "were re-issued under the new id, and its sync key follows it.",
-        reason, old, new, reissued,
-    )  # fmt: skip
+        reason,
+        old,
+        new,
+        reissued,
+    )
     return new
 
 

@@ -19,11 +19,15 @@ from sqlite_utils import Database
 from app import store
 from app.core import clock
 from app.core.times import wall_ms
+from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED
 from app.domain import bookings, messages
 from app.store import changelog, outbox
 
 SYNC_ACTOR = "sync"
-CANCELLABLE = ("pending", "confirmed")
+# What a sync conflict may cancel: the statuses the status machine lets become cancelled.
+CANCELLABLE = tuple(
+    status for status, moves in bookings.ALLOWED_MOVES.items() if CANCELLED in moves
+)
 
 
 @dataclass
@@ -144,7 +148,7 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
             booking = store.get_booking(db, booking_id)
         except store.RowMissing:  # deleted, or its `created` event not yet here: nothing to do
             continue
-        if booking["status"] not in bookings.ACTIVE:
+        if booking["status"] not in ACTIVE_STATUSES:
             continue
         rivals = store.overlapping_active(db, booking)
         if not rivals:
@@ -161,7 +165,7 @@ def _settle(db: Database, group: list[str]) -> int:
     recorded = 0
     for booking_id in ordered:
         booking = store.get_booking(db, booking_id)
-        if booking["status"] not in bookings.ACTIVE:
+        if booking["status"] not in ACTIVE_STATUSES:
             continue
         rivals = [keeper for keeper in keepers if _overlaps(keeper, booking)]
         if not rivals:
@@ -181,10 +185,13 @@ def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) -> None:
     event = bookings.new_event(
-        loser["id"], "status_changed", SYNC_ACTOR,
-        from_status=loser["status"], to_status="cancelled",
+        loser["id"],
+        "status_changed",
+        SYNC_ACTOR,
+        from_status=loser["status"],
+        to_status=CANCELLED,
         data={"cancel_reason": f"sync_conflict: overlaps {winner_id}"},
-    )  # fmt: skip
+    )
     after, anomaly = bookings.step(loser, event)
     assert anomaly is None and after is not None
     store.append_booking_event(db, after, event)

@@ -133,10 +133,12 @@ def push(db: Database, body: Push, *, key_id: str) -> dict:
                 raise SequenceGap(
                     f"Expected change {expected} of node {body.node_id} next; resend from there.",
                     extra={
-                        "expected": expected, "epoch": epoch(db), "high_water": acked,
+                        "expected": expected,
+                        "epoch": epoch(db),
+                        "high_water": acked,
                         "former_nodes": former,
                     },
-                )  # fmt: skip
+                )
             expected += 1
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
@@ -145,8 +147,11 @@ def push(db: Database, body: Push, *, key_id: str) -> dict:
             store.note_sync_key_push(db, key_id, wall_ms())
         merge.resolve_double_bookings(db, report.touched_bookings)
     return {
-        "acked_through": acked, "epoch": epoch(db), "high_water": acked, "former_nodes": former,
-    }  # fmt: skip
+        "acked_through": acked,
+        "epoch": epoch(db),
+        "high_water": acked,
+        "former_nodes": former,
+    }
 
 
 def _refuse_reused_ids(db: Database, resent: list[dict[str, Any]]) -> None:
@@ -157,8 +162,9 @@ def _refuse_reused_ids(db: Database, resent: list[dict[str, Any]]) -> None:
     log.warning(
         "Node %s pushed change %s with content other than the hub holds: the pushing database "
         "is a copy; it takes an id of its own and re-issues its changes.",
-        reused["origin_node"], reused["change_id"],
-    )  # fmt: skip
+        reused["origin_node"],
+        reused["change_id"],
+    )
     raise ChangeIdReused(
         f"This hub already holds change {reused['change_id']} with other content: this "
         "database is a copy of another. It takes a node id of its own and sends its changes "
@@ -205,17 +211,28 @@ def anomalies(db: Database) -> list[dict[str, Any]]:
     """Everything that could not take effect, the same on every node once synced."""
     found: list[dict[str, Any]] = []
     for event in store.unapplied_events(db):
-        found.append({
-            "kind": "invalid_event", "id": event["id"], "booking_id": event["booking_id"],
-            "other_booking_id": None, "message": event["anomaly"], "hlc": event["hlc"],
-        })  # fmt: skip
+        found.append(
+            {
+                "kind": "invalid_event",
+                "id": event["id"],
+                "booking_id": event["booking_id"],
+                "other_booking_id": None,
+                "message": event["anomaly"],
+                "hlc": event["hlc"],
+            }
+        )
     for record in store.anomaly_records(db):
         found.append({**record})
     for change in changelog.suspect_changes(db):
-        found.append({
-            "kind": "clock_suspect", "id": change["change_id"], "booking_id": None,
-            "other_booking_id": None, "hlc": change["hlc"],
-            "message": f"Node {change['origin_node']} stamped a change more than five minutes "
-            "ahead of this clock; check that laptop's date and time.",
-        })  # fmt: skip
+        found.append(
+            {
+                "kind": "clock_suspect",
+                "id": change["change_id"],
+                "booking_id": None,
+                "other_booking_id": None,
+                "hlc": change["hlc"],
+                "message": f"Node {change['origin_node']} stamped a change more than five minutes "
+                "ahead of this clock; check that laptop's date and time.",
+            }
+        )
     return sorted(found, key=lambda a: (a["hlc"], a["id"]))

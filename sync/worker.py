@@ -41,9 +41,14 @@ class SyncWorker:
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.run_once, "interval", seconds=self.interval, id=JOB_ID,
-            max_instances=1, coalesce=True, next_run_time=datetime.now(),
-        )  # fmt: skip
+            self.run_once,
+            "interval",
+            seconds=self.interval,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(),
+        )
         self.scheduler.start()
 
     def run_now(self) -> None:
@@ -72,9 +77,11 @@ class SyncWorker:
                 failures = int(state.get("failures") or 0) + 1
                 wait = backoff_seconds(failures, self.interval, error.retry_after)
                 store.set_sync_state(
-                    db, failures=failures, last_error=str(error),
+                    db,
+                    failures=failures,
+                    last_error=str(error),
                     next_attempt=wall_ms() + int(wait * 1000),
-                )  # fmt: skip
+                )
                 log.warning("Sync failed (%s); next try in %.0f s.", error, wait)
             except HubRejected as error:
                 store.set_sync_state(db, last_error=str(error), failures=0, next_attempt=None)

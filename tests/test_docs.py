@@ -1,5 +1,6 @@
-"""The docs cannot drift: settings ↔ README, error codes ↔ errors.py ↔ API.md, routes ↔ OpenAPI."""
+"""The docs cannot drift: settings, layout ↔ README; error codes ↔ API.md; routes ↔ OpenAPI."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from app.core import deadline
 from app.domain import errors as domain_errors
 from app.settings import SETTINGS
 from app.web import errors
+from tests.tools import layout
 
 REPO = Path(__file__).parents[1]
 API_MD = Path(__file__).parents[2] / "shared/spec/API.md"
@@ -100,3 +102,38 @@ def test_openapi_documents_no_route_the_app_lacks(app, client):
     paths = client.get("/openapi.json").json["paths"]
     documented = {(path, method) for path, item in paths.items() for method in item}
     assert documented <= served
+
+
+def _product_modules() -> list[Path]:
+    """Every module of the product, and the test folders' packages the Layout block lists."""
+    found = [p for top in ("app", "sync", "migrations") for p in (REPO / top).rglob("*.py")]
+    found += (REPO / "tests").glob("*/__init__.py")
+    return sorted(p for p in found if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("path", _product_modules(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_module_opens_with_a_one_line_summary(path):
+    """The Layout block shows each module's first docstring line: it must say the whole thing."""
+    docstring = ast.get_docstring(ast.parse(path.read_text()))
+    assert docstring, f"{path.relative_to(REPO)} has no docstring"
+    first_paragraph = docstring.split("\n\n")[0]
+    assert "\n" not in first_paragraph, (
+        f"{path.relative_to(REPO)}: the summary runs over two lines; make its first line a "
+        "sentence of its own, then a blank line"
+    )
+
+
+def test_the_readme_layout_is_the_one_the_tree_generates():
+    readme = (REPO / "README.md").read_text()
+    opening = "from tests.tools.layout import block\ncog.out(block())\n]]] -->\n"
+    assert opening in readme, "README.md § Layout lost its cog block"
+    shown = readme.split(opening, 1)[1].split("<!-- [[[end]]] -->", 1)[0]
+    assert shown == layout.block(), "README.md § Layout is stale: run `make fmt`"
+
+
+def test_the_docs_never_link_outside_the_repository():
+    """The contract beside the repository (../shared) is not shipped: users get README and docs."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    for page in pages:
+        text = page.read_text()
+        assert "../shared" not in text and "shared/spec" not in text, page.relative_to(REPO)

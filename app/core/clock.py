@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.vocabulary import MINUTE_MS
+
 MAX_COUNTER = 99_999
 # A remote stamp further ahead of our wall clock than this is kept but not adopted (SYNC.md §1).
-MAX_FUTURE_DRIFT_MS = 5 * 60 * 1000
+MAX_FUTURE_DRIFT_MS = 5 * MINUTE_MS
 
 
 @dataclass(frozen=True, order=True)

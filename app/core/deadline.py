@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 
+from app.core.vocabulary import SECOND_MS
+
 
 # A ContextVar, not flask.g: the domain code that checks it knows nothing of Flask, and each
 # waitress worker thread has its own context.
@@ -33,7 +35,7 @@ _deadline: ContextVar[tuple[float, int] | None] = ContextVar("request_deadline",
 
 def start(budget_ms: int) -> None:
     """Give the current request `budget_ms` milliseconds of wall-clock time from now."""
-    _deadline.set((time.monotonic() + budget_ms / 1000, budget_ms))
+    _deadline.set((time.monotonic() + budget_ms / SECOND_MS, budget_ms))
 
 
 def clear() -> None:
@@ -45,6 +47,6 @@ def check() -> None:
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline[0]:
         raise DeadlinePassed(
-            f"This request needed more than {deadline[1] / 1000:g} s of work and was stopped; "
+            f"This request needed more than {deadline[1] / SECOND_MS:g} s of work and was stopped; "
             "ask for a shorter window (from/to), or retry when the server is less busy."
         )

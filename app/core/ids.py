@@ -1,4 +1,4 @@
-"""Record ids: a type prefix plus a ULID, so any node can make them offline and they sort by time.
+"""Record ids: a type prefix plus a ULID, made offline by any node, sorting by time.
 
 python-ulid's default generator is monotonic within a millisecond, so ids made later in this
 process sort after earlier ones: keyset pagination sees rows in creation order.

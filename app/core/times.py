@@ -1,4 +1,4 @@
-"""Instants: the seed's exact ISO 8601 input pattern, stored as integer milliseconds, output with Z.
+"""Instants: the seed's exact ISO 8601 pattern in, integer milliseconds stored, UTC `Z` text out.
 
 Storing milliseconds makes range queries index-friendly and keeps output in one canonical form:
 `2030-01-07T10:00:00Z`, or `2030-01-07T10:00:00.250Z` when there is a fraction. Input fractions
@@ -11,6 +11,8 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+from app.core.vocabulary import SECOND_MS
+
 # Copied verbatim from the seeds (saasignal-booking-*.txt): UTC only, calendar-valid, leap years.
 INSTANT_PATTERN = (
     r"^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|"
@@ -22,8 +24,8 @@ _INSTANT = re.compile(INSTANT_PATTERN)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Accepted instants lie in [1900, 9000): far from datetime's year 1 and 9999 limits, so adding a
-# booking's length or a blocker's occurrences never leaves what Python can represent.
-MIN_MS = -2_208_988_800_000  # 1900-01-01T00:00:00Z
+# booking's length or a blocker's occurrences never leaves what Python can represent. MAX_MS
+# stands for "never" (a blocker repeating without end).
 MAX_MS = 221_845_392_000_000  # 9000-01-01T00:00:00Z
 
 
@@ -32,8 +34,13 @@ def to_datetime(millis: int) -> datetime:
     return EPOCH + timedelta(milliseconds=millis)
 
 
+def to_millis(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime, the inverse of `to_datetime`."""
+    return int(moment.timestamp() * SECOND_MS)
+
+
 def in_range(text: str) -> bool:
-    """True when a pattern-valid instant is inside [MIN_MS, MAX_MS)."""
+    """True when a pattern-valid instant lies in [1900, 9000)."""
     year = int(text[:4])
     return 1900 <= year < 9000
 
@@ -51,11 +58,11 @@ def parse_instant(text: str) -> int:
         clock += ":00"
     moment = datetime.fromisoformat(f"{date_part}T{clock}+00:00")
     millis = int((fraction + "000")[:3]) if fraction else 0
-    return int(moment.timestamp()) * 1000 + millis
+    return int(moment.timestamp()) * SECOND_MS + millis
 
 
 def format_instant(millis: int) -> str:
-    seconds, rest = divmod(millis, 1000)
+    seconds, rest = divmod(millis, SECOND_MS)
     # isoformat()[:19] is "YYYY-MM-DDTHH:MM:SS" (whole seconds: no fraction) at half strftime's
     # cost, and a booking's JSON formats six instants.
     base = (EPOCH + timedelta(seconds=seconds)).isoformat()[:19]

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from app.core import deadline
-from app.core.times import to_datetime
-
-MINUTE = 60_000
-DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from app.core.times import to_datetime, to_millis
+from app.core.vocabulary import DAY_KEYS
 
 
 class Interval(NamedTuple):
@@ -38,7 +36,7 @@ def _local_ms(day: date, hhmm: str, zone: ZoneInfo) -> int:
         moment = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone)
     else:
         moment = datetime.combine(day, time(hours, minutes), tzinfo=zone)
-    return int(moment.astimezone(UTC).timestamp() * 1000)
+    return to_millis(moment)
 
 
 def open_intervals(

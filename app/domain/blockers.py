@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -22,30 +22,22 @@ from sqlite_utils import Database
 from app import store
 from app.core import deadline
 from app.core.ids import new_id
-from app.core.times import MAX_MS, parse_instant, to_datetime, wall_ms
+from app.core.times import MAX_MS, parse_instant, to_datetime, to_millis, wall_ms
+from app.core.vocabulary import FREQUENCIES, HOUR_MS, RRULE_DAYS
 from app.domain.availability import Interval, overlaps
 from app.domain.errors import InvalidInput, UnknownResource
 
-FREQUENCIES = {
-    "daily": rrule.DAILY,
-    "weekly": rrule.WEEKLY,
-    "monthly": rrule.MONTHLY,
-    "yearly": rrule.YEARLY,
-}
-WEEKDAYS = {
-    "MO": rrule.MO,
-    "TU": rrule.TU,
-    "WE": rrule.WE,
-    "TH": rrule.TH,
-    "FR": rrule.FR,
-    "SA": rrule.SA,
-    "SU": rrule.SU,
-}
+RRULE_FREQUENCIES = dict(
+    zip(FREQUENCIES, (rrule.DAILY, rrule.WEEKLY, rrule.MONTHLY, rrule.YEARLY), strict=True)
+)
+RRULE_WEEKDAYS = dict(zip(RRULE_DAYS, rrule.weekdays, strict=True))
+# The relativedelta unit one step of each frequency moves by.
+PERIOD_UNITS = dict(zip(FREQUENCIES, ("days", "weeks", "months", "years"), strict=True))
 MAX_OCCURRENCES_LISTED = 100
 # Bounds that keep every blocker's expansion cheap (README § Bookings, blockers and availability).
 MAX_OCCURRENCES_PER_DAY = 24
 RULE_HORIZON = timedelta(days=3653)
-TWO_HOURS = 7_200_000  # the most a daylight-saving change moves a wall-clock length
+TWO_HOURS = 2 * HOUR_MS  # the most a daylight-saving change moves a wall-clock length
 RULE_EXAMPLE = "such as FREQ=WEEKLY;BYDAY=MO,WE"
 # The parts that name days: without any of them, dateutil takes the day from DTSTART.
 DAY_PARTS = frozenset({"BYDAY", "BYWEEKDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYEASTER"})
@@ -60,10 +52,6 @@ def _local(millis: int, zone: ZoneInfo) -> datetime:
     return to_datetime(millis).astimezone(zone)
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.astimezone(UTC).timestamp() * 1000)
-
-
 def widen_all_day(start: int, end: int, timezone: str) -> tuple[int, int]:
     """From local midnight of the start day to the local midnight after the end (an end already
     at local midnight stays put)."""
@@ -75,7 +63,7 @@ def widen_all_day(start: int, end: int, timezone: str) -> tuple[int, int]:
     if local_end.time() != datetime.min.time():
         end_day += timedelta(days=1)
     day_end = datetime.combine(end_day, datetime.min.time(), tzinfo=zone)
-    return _ms(day_start), _ms(day_end)
+    return to_millis(day_start), to_millis(day_end)
 
 
 def _rule_parts(text: str) -> dict[str, str]:
@@ -137,12 +125,12 @@ def build_rule(recurrence: dict[str, Any], first_start: datetime) -> rrule.rrule
         return rule
     until = recurrence.get("until")
     return rrule.rrule(
-        FREQUENCIES[recurrence["freq"]],
+        RRULE_FREQUENCIES[recurrence["freq"]],
         dtstart=first_start,
         interval=recurrence.get("interval") or 1,
         count=recurrence.get("count"),
         until=to_datetime(parse_instant(until)) if until else None,
-        byweekday=[WEEKDAYS[d] for d in recurrence["by_weekday"]]
+        byweekday=[RRULE_WEEKDAYS[d] for d in recurrence["by_weekday"]]
         if recurrence.get("by_weekday")
         else None,
     )
@@ -201,13 +189,11 @@ def _expansion(recurrence_json: str, first_ms: int, timezone: str) -> _Expansion
 def _shape(recurrence: dict[str, Any]) -> tuple[str, int, set[str]]:
     """(period unit, interval, names of the given parts) of a stored recurrence."""
     if "rrule" not in recurrence:
-        unit = {"daily": "days", "weekly": "weeks", "monthly": "months", "yearly": "years"}
         given = {"BYDAY"} if recurrence.get("by_weekday") else set()
         given |= {"COUNT"} if recurrence.get("count") else set()
-        return unit[recurrence["freq"]], recurrence.get("interval") or 1, given
+        return PERIOD_UNITS[recurrence["freq"]], recurrence.get("interval") or 1, given
     parts = _rule_parts(recurrence["rrule"].strip().removeprefix("RRULE:"))
-    unit = {"DAILY": "days", "WEEKLY": "weeks", "MONTHLY": "months", "YEARLY": "years"}
-    return unit[parts["FREQ"]], int(parts.get("INTERVAL", "1")), set(parts)
+    return PERIOD_UNITS[parts["FREQ"].lower()], int(parts.get("INTERVAL", "1")), set(parts)
 
 
 def _fixed_parts(step: str, given: set[str], first_start: datetime) -> dict[str, Any]:
@@ -255,7 +241,7 @@ def _restarted(expansion: _Expansion, since: datetime, until: datetime) -> rrule
 
 def _end_ms(occurrence_start: datetime, wall_length: timedelta) -> int:
     try:
-        return _ms(
+        return to_millis(
             (occurrence_start.replace(tzinfo=None) + wall_length).replace(
                 tzinfo=occurrence_start.tzinfo
             )
@@ -292,7 +278,7 @@ def occurrences(
     for occurrence_start in rule.xafter(since, inc=True):
         deadline.check()
         interval = Interval(
-            _ms(occurrence_start), _end_ms(occurrence_start, wall_length), blocker["id"]
+            to_millis(occurrence_start), _end_ms(occurrence_start, wall_length), blocker["id"]
         )
         if interval.start >= window.end:
             return

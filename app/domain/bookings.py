@@ -17,6 +17,16 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
+from app.core.vocabulary import (
+    ACTIVE_STATUSES,
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    CONFIRMED,
+    MINUTE_MS,
+    NO_SHOW,
+    PENDING,
+)
 from app.domain import availability, blockers, messages
 from app.domain.errors import (
     InvalidState,
@@ -26,20 +36,17 @@ from app.domain.errors import (
     UnknownResource,
 )
 
-STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
-ACTIVE = ("pending", "confirmed", "checked_in")
-EDITABLE = ("pending", "confirmed")
-DELETABLE = ("pending", "cancelled")
+EDITABLE = (PENDING, CONFIRMED)
+DELETABLE = (PENDING, CANCELLED)
+# The status machine (API.md §4): the statuses each status may move to.
 ALLOWED_MOVES: dict[str, tuple[str, ...]] = {
-    "pending": ("confirmed", "cancelled"),
-    "confirmed": ("checked_in", "cancelled", "no_show"),
-    "checked_in": ("completed",),
-    "completed": (),
-    "cancelled": (),
-    "no_show": (),
+    PENDING: (CONFIRMED, CANCELLED),
+    CONFIRMED: (CHECKED_IN, CANCELLED, NO_SHOW),
+    CHECKED_IN: (COMPLETED,),
+    COMPLETED: (),
+    CANCELLED: (),
+    NO_SHOW: (),
 }
-EVENT_TYPES = ("created", "updated", "status_changed")
-EDITABLE_FIELDS = ("title", "notes", "metadata")
 RECENT_EVENTS = 20
 
 Booking = dict[str, Any]
@@ -68,7 +75,7 @@ def step(state: Booking | None, event: Event) -> tuple[Booking | None, str | Non
         target = event["to_status"]
         if target not in ALLOWED_MOVES.get(status, ()):
             return state, f"A {status} booking cannot become {target}."
-        reason = event["data"].get("cancel_reason") if target == "cancelled" else None
+        reason = event["data"].get("cancel_reason") if target == CANCELLED else None
         moved = {**state, "status": target, "cancel_reason": reason}
         return {**moved, "updated_at": _later(state, event)}, None
     return state, f"Unknown event type {kind!r}."
@@ -85,7 +92,7 @@ def _created(event: Event) -> Booking:
         "title": data.get("title"),
         "notes": data.get("notes"),
         "metadata": data.get("metadata") or {},
-        "status": "pending",
+        "status": PENDING,
         "cancel_reason": None,
         "external_id": data.get("external_id"),
         "created_at": event["occurred_at"],
@@ -153,14 +160,14 @@ def resolve_interval(new: NewBooking, resource: dict[str, Any]) -> tuple[int, in
     if new.end is not None:
         return new.start, new.end
     minutes = new.duration_minutes or resource["default_duration_minutes"]
-    return new.start, new.start + minutes * 60_000
+    return new.start, new.start + minutes * MINUTE_MS
 
 
 def find_clash(
     db: Database, resource: dict[str, Any], start: int, end: int, ignore: str | None = None
 ) -> str | None:
     """The id of an active booking or blocker that [start, end) plus the buffer would overlap."""
-    buffer = resource["buffer_minutes"] * 60_000
+    buffer = resource["buffer_minutes"] * MINUTE_MS
     held = availability.Interval(start, end + buffer, "")
     busy = store.active_bookings_between(db, resource["id"], start - buffer, end + buffer)
     for booking in busy:
@@ -190,7 +197,7 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
     Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
     The list shows the clash until the hub's cancellation arrives (SYNC.md §5).
     """
-    if booking["status"] not in ACTIVE:
+    if booking["status"] not in ACTIVE_STATUSES:
         return []
     return [clash["id"] for clash in store.overlapping_active(db, booking)]
 
@@ -235,7 +242,7 @@ def create_in_transaction(
     }
     if external_id is not None:  # absent otherwise: older nodes replay the same events
         data["external_id"] = external_id
-    event = new_event(booking_id, "created", actor, to_status="pending", data=data)
+    event = new_event(booking_id, "created", actor, to_status=PENDING, data=data)
     booking, _ = step(None, event)
     assert booking is not None
     store.insert_booking(db, booking, event)
@@ -304,7 +311,7 @@ def transition_in_transaction(
             moves_message(current),
             details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
         )
-    data = {"cancel_reason": cancel_reason} if status == "cancelled" else {}
+    data = {"cancel_reason": cancel_reason} if status == CANCELLED else {}
     event = new_event(
         booking["id"], "status_changed", actor, from_status=current, to_status=status, data=data
     )

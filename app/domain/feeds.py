@@ -1,5 +1,7 @@
-"""Calendar feeds (RFC 5545): a resource's or the whole shop's bookings and blockers at a
-secret, revocable URL that a phone's calendar subscribes to. Written with the icalendar library.
+"""Calendar feeds (RFC 5545) of a resource's or the whole shop's bookings and blockers.
+
+Each is at a secret, revocable URL that a phone's calendar subscribes to; written with the
+icalendar library.
 
 - A booking is a VEVENT with a stable UID (its id), a SEQUENCE counting its applied events past
   `created` (the same on every replica), STATUS TENTATIVE (pending), CONFIRMED, or CANCELLED
@@ -45,9 +47,14 @@ def create(db: Database, resource_id: str | None, name: str | None) -> tuple[dic
     token = secrets.token_urlsafe(32)
     now = wall_ms()
     feed = {
-        "id": new_id("cal"), "resource_id": resource_id, "name": name,
-        "token_hash": token_hash(token), "revoked_at": None, "created_at": now, "updated_at": now,
-    }  # fmt: skip
+        "id": new_id("cal"),
+        "resource_id": resource_id,
+        "name": name,
+        "token_hash": token_hash(token),
+        "revoked_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
     with store.transaction(db):
         if resource_id is not None:
             store.get_resource(db, resource_id, missing=UnknownResource)

@@ -32,7 +32,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 MAX_REMINDERS = 5
 MAX_SUBJECT = 200
 MAX_BODY = 5000
-SMS_MAX_BODY = 640
 
 _EMAIL_SIGNATURE = "\n\n{{ shop_name }}"
 DEFAULT_TEMPLATES: dict[str, tuple[str | None, str]] = {

@@ -12,8 +12,9 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.core.vocabulary import MINUTE_MS
 from app.domain import blockers
-from app.domain.availability import MINUTE, Interval, free_slots, open_intervals
+from app.domain.availability import Interval, free_slots, open_intervals
 from app.domain.errors import InvalidState
 
 Resource = dict[str, Any]
@@ -69,8 +70,8 @@ def availability(
     `step_minutes`, that a booking could take right now. Raises store.RowMissing."""
     resource = store.get_resource(db, resource_id)
     window = Interval(start, end, "")
-    duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE
-    buffer = resource["buffer_minutes"] * MINUTE
+    duration = (duration_minutes or resource["default_duration_minutes"]) * MINUTE_MS
+    buffer = resource["buffer_minutes"] * MINUTE_MS
     bookings = store.active_bookings_between(
         db, resource_id, window.start - buffer, window.end + duration + buffer
     )
@@ -81,7 +82,7 @@ def availability(
     return free_slots(
         window=window,
         duration=duration,
-        step=step_minutes * MINUTE,
+        step=step_minutes * MINUTE_MS,
         buffer=buffer,
         open_spans=open_intervals(
             resource["business_hours"], resource["timezone"], window.start, window.end

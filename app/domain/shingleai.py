@@ -1,4 +1,4 @@
-"""ShingleAI-compatible customers (API.md §6): the booking module's customers in ShingleAI's shape.
+"""ShingleAI-compatible customers (API.md §6): the module's customers in ShingleAI's shape.
 
 One store: a /v1 customer is a row of `customers`, so both APIs see the same records. The
 mapping, native ↔ ShingleAI:

@@ -156,9 +156,18 @@ def _customer_by_external_id(db: Database, external_id: str | None) -> dict[str,
 
 
 CUSTOMER_COLUMNS = (
-    "id", "external_id", "name", "email", "phone", "tags", "metadata", "email_opt_out",
-    "sms_opt_out", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "external_id",
+    "name",
+    "email",
+    "phone",
+    "tags",
+    "metadata",
+    "email_opt_out",
+    "sms_opt_out",
+    "created_at",
+    "updated_at",
+)
 
 
 def export_customers(db: Database, batch: int = 500) -> Iterator[dict[str, Any]]:
@@ -178,9 +187,18 @@ def export_customers(db: Database, batch: int = 500) -> Iterator[dict[str, Any]]
 # --- bookings -----------------------------------------------------------------------------------
 
 BOOKING_COLUMNS = (
-    "id", "external_id", "resource_id", "customer_id", "customer_external_id", "start_time",
-    "end_time", "status", "title", "notes", "metadata",
-)  # fmt: skip
+    "id",
+    "external_id",
+    "resource_id",
+    "customer_id",
+    "customer_external_id",
+    "start_time",
+    "end_time",
+    "status",
+    "title",
+    "notes",
+    "metadata",
+)
 IMPORTABLE_STATUSES = ("pending", "confirmed")
 
 
@@ -206,10 +224,14 @@ def _import_booking(db: Database, row: dict[str, Any], report: ImportReport) -> 
     existing = _booking_by_external_id(db, row["external_id"])
     if existing is None:
         new = bookings.NewBooking(
-            resource_id=row["resource_id"], start=row["start"], end=row["end"],
-            customer_id=customer_id, title=row.get("title"), notes=row.get("notes"),
+            resource_id=row["resource_id"],
+            start=row["start"],
+            end=row["end"],
+            customer_id=customer_id,
+            title=row.get("title"),
+            notes=row.get("notes"),
             metadata=row.get("metadata") or {},
-        )  # fmt: skip
+        )
         booking = bookings.create_in_transaction(
             db, new, actor=IMPORT_ACTOR, external_id=row["external_id"], quiet=True
         )

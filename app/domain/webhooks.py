@@ -1,6 +1,8 @@
-"""Webhook subscriptions: an integrator's URL, the events it hears, and the secret that signs
-each delivery (app.outbound.channels.signature). Synced records, so the sending node holds
-every subscription and its secret whichever node made it."""
+"""Webhook subscriptions: an integrator's URL, the events it hears, its signing secret.
+
+The secret signs each delivery (app.outbound.channels.signature). Subscriptions are synced
+records, so the sending node holds every one and its secret whichever node made it.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +24,17 @@ def create(db: Database, url: str, events: list[str], description: str | None) -
     """A new, enabled subscription with a fresh secret (shown to its maker once)."""
     now = wall_ms()
     subscription = {
-        "id": new_id("whk"), "url": url, "events": sorted(set(events)),
-        "secret": "whsec_" + secrets.token_urlsafe(32), "description": description,
-        "enabled": True, "disabled_reason": None, "disabled_at": None,
-        "created_at": now, "updated_at": now,
-    }  # fmt: skip
+        "id": new_id("whk"),
+        "url": url,
+        "events": sorted(set(events)),
+        "secret": "whsec_" + secrets.token_urlsafe(32),
+        "description": description,
+        "enabled": True,
+        "disabled_reason": None,
+        "disabled_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
     with store.transaction(db):
         stored.insert(db, subscription)
     return subscription

@@ -1,4 +1,4 @@
-"""What the sending node needs to reach the world, read from the settings (app/settings.py).
+"""What the sending node needs to reach the world, from the settings (app/settings.py).
 
 SMTP and SMS credentials are the sending node's own: they are settings, never synced records,
 so no laptop holds a password it does not use.

@@ -1,5 +1,6 @@
-"""One sending round: take the due messages, judge each on what this node holds, deliver it,
-and record the outcome as a synced change.
+"""One sending round: lease the due messages, judge, deliver, record each outcome.
+
+Each outcome is recorded as a synced change.
 
 Exactly once across the chain: only one node sends (the hub, or a laptop with no hub; see
 README § Messages and webhooks), and a message is held by a lease, taken in a write

@@ -1,6 +1,8 @@
-"""The background sender: one APScheduler job inside `booking serve` (never create_app), as
-the sync worker is (sync/worker.py): one run at a time, missed runs coalesced, its own
-connection. Retries wait in the outbox (`next_attempt_at`), so a run never sleeps."""
+"""The background sender: one APScheduler job inside `booking serve` (never create_app).
+
+As the sync worker (sync/worker.py): one run at a time, missed runs coalesced, its own
+connection. Retries wait in the outbox (`next_attempt_at`), so a run never sleeps.
+"""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from app.core import clock, json_codec
 from app.core.ids import new_node_id
+from app.core.vocabulary import ACTIVE_STATUSES, MAX_BOOKING_MINUTES, MINUTE_MS
 from app.store import changelog
 from migrations.migrations import migrations
 
@@ -583,11 +584,10 @@ def count_rows(db: Database, table: str) -> int:
 
 BOOKING_JSON_COLUMNS = ("metadata",)
 EVENT_JSON_COLUMNS = ("data",)
-ACTIVE_STATUSES = ("pending", "confirmed", "checked_in")
 # Bookings last at most a day, so an overlap query only looks this far back from its window:
 # that keeps every window query on the (resource_id, start_time) / (start_time, id) indexes.
-MAX_BOOKING_MS = 1440 * 60_000
-_ACTIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in')"
+MAX_BOOKING_MS = MAX_BOOKING_MINUTES * MINUTE_MS
+_ACTIVE_SQL = f"status IN ({', '.join(repr(status) for status in ACTIVE_STATUSES)})"
 
 
 def _event_row(event: dict[str, Any], node: str, hlc: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""Calendar feeds: each one's secret URL token is kept as a SHA-256 only. Synced (last writer
-wins per field), so a feed made on a laptop answers on the hub. Writes run inside the caller's
-transaction."""
+"""Calendar feeds, each with only a SHA-256 of its secret URL token.
+
+Synced (last writer wins per field), so a feed made on a laptop answers on the hub. Writes run
+inside the caller's transaction.
+"""
 
 from __future__ import annotations
 

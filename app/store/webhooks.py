@@ -1,6 +1,8 @@
-"""Webhook subscriptions (synced, last writer wins per field) and the sender's own count of
-failed deliveries in a row per subscription (node-local). Writes run inside the caller's
-transaction."""
+"""Webhook subscriptions, and the sender's count of failed deliveries in a row.
+
+Subscriptions are synced (last writer wins per field); the count is the sending node's own.
+Writes run inside the caller's transaction.
+"""
 
 from __future__ import annotations
 

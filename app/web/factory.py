@@ -73,9 +73,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
-        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp,
-        ui.bp, outbound.bp, calendar.bp,
-    )  # fmt: skip
+        health.bp,
+        customers.bp,
+        resources.bp,
+        bookings.bp,
+        blockers.bp,
+        v1_customers.bp,
+        hub.bp,
+        ui.bp,
+        outbound.bp,
+        calendar.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)

@@ -15,6 +15,7 @@ from flask import Response, current_app, request
 
 from app import store
 from app.core.times import wall_ms
+from app.core.vocabulary import DAY_MS
 from app.web.errors import (
     ApiError,
     IdempotencyMismatch,
@@ -24,7 +25,7 @@ from app.web.errors import (
 )
 
 HEADER = "Idempotency-Key"
-KEEP_MS = 24 * 3600 * 1000
+KEEP_MS = DAY_MS
 _LOCKS = [threading.Lock() for _ in range(64)]
 
 

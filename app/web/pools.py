@@ -1,5 +1,4 @@
-"""Two pools of waitress worker threads, so an expensive request runs beside the quick ones
-instead of in front of them.
+"""Two pools of waitress worker threads: an expensive request runs beside the quick ones.
 
 Python runs one thread at a time, and threads running Python side by side hand the GIL back and
 forth around every SQLite call: 4 or 8 threads made creates about a third slower than one

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.times import format_instant, format_optional
+from app.core.vocabulary import MINUTE_MS
 from app.domain import shingleai
 from app.domain.availability import Interval
 
@@ -48,7 +49,7 @@ def booking(row: dict[str, Any], conflict_with: list[str]) -> dict[str, Any]:
         "customer_id": row["customer_id"],
         "start_time": format_instant(row["start_time"]),
         "end_time": format_instant(row["end_time"]),
-        "duration_minutes": (row["end_time"] - row["start_time"]) // 60_000,
+        "duration_minutes": (row["end_time"] - row["start_time"]) // MINUTE_MS,
         "title": row["title"],
         "notes": row["notes"],
         "metadata": row["metadata"],

@@ -25,13 +25,31 @@ from tests.conftest import assert_error, unchanged
 URL = "/modules/booking/bookings"
 START = "2030-01-07T10:00:00Z"
 FIELDS = {
-    "id", "resource_id", "customer_id", "start_time", "end_time", "duration_minutes", "title",
-    "notes", "metadata", "status", "cancel_reason", "created_at", "updated_at",
-}  # fmt: skip
+    "id",
+    "resource_id",
+    "customer_id",
+    "start_time",
+    "end_time",
+    "duration_minutes",
+    "title",
+    "notes",
+    "metadata",
+    "status",
+    "cancel_reason",
+    "created_at",
+    "updated_at",
+}
 EVENT_FIELDS = {
-    "id", "booking_id", "type", "from_status", "to_status", "actor", "data", "occurred_at",
+    "id",
+    "booking_id",
+    "type",
+    "from_status",
+    "to_status",
+    "actor",
+    "data",
+    "occurred_at",
     "node_id",
-}  # fmt: skip
+}
 STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 TARGETS = ("confirmed", "checked_in", "completed", "cancelled", "no_show")
 ALLOWED = {

@@ -144,9 +144,11 @@ def test_any_content_type_is_read_as_json(client, admin_headers):
 def test_the_app_answers_413_in_json_before_reading_an_over_limit_body(client, db, admin_headers):
     with unchanged(db):
         response = client.post(
-            CUSTOMERS, data=b"x", headers=admin_headers,
+            CUSTOMERS,
+            data=b"x",
+            headers=admin_headers,
             environ_overrides={"CONTENT_LENGTH": "300000000"},
             content_type="application/json",
-        )  # fmt: skip
+        )
     error = assert_error(response, 413, "payload_too_large")
     assert error["message"] == "The request body is larger than 1 MiB."

@@ -1,0 +1,1 @@
+"""`make bench`: the real server against bare Flask + waitress servers (not collected)."""

@@ -1,0 +1,1 @@
+"""Playwright driving Debian's Chromium against a real `booking serve`."""

@@ -71,12 +71,25 @@ def test_a_customer_csv_imported_twice_adds_no_duplicates_and_changes_nothing(
     assert "2 new, 0 updated, 0 unchanged" in first.output
     db = opened()
     assert customers(db) == [
-        {"external_id": "crm-1", "name": "Ada Lovelace", "email": "ada@example.com",
-         "phone": "+33600000000", "tags": '["vip","regular"]', "metadata": '{"since":2019}',
-         "opt": 0},
-        {"external_id": "crm-2", "name": "Charles Babbage", "email": "charles@example.com",
-         "phone": None, "tags": "[]", "metadata": "{}", "opt": 1},
-    ]  # fmt: skip
+        {
+            "external_id": "crm-1",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "phone": "+33600000000",
+            "tags": '["vip","regular"]',
+            "metadata": '{"since":2019}',
+            "opt": 0,
+        },
+        {
+            "external_id": "crm-2",
+            "name": "Charles Babbage",
+            "email": "charles@example.com",
+            "phone": None,
+            "tags": "[]",
+            "metadata": "{}",
+            "opt": 1,
+        },
+    ]
     before = snapshot(db)
     second = invoke("import", "customers", str(path))
     assert "0 new, 0 updated, 2 unchanged" in second.output
@@ -128,10 +141,14 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(invoke,
 
 def test_json_files_import_too_and_report_items_by_number(invoke, opened, tmp_path):
     path = tmp_path / "customers.json"
-    path.write_text(json.dumps([
-        {"external_id": "a", "name": "Ada", "tags": ["vip"]},
-        {"external_id": "b", "name": "Bob", "metadata": "not an object"},
-    ]))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            [
+                {"external_id": "a", "name": "Ada", "tags": ["vip"]},
+                {"external_id": "b", "name": "Bob", "metadata": "not an object"},
+            ]
+        )
+    )
     result = invoke("import", "customers", str(path), ok=False)
     assert "line 2: metadata:" in result.output and store.count_rows(opened(), "customers") == 0
     path.write_text(json.dumps([{"external_id": "a", "name": "Ada", "tags": ["vip"]}]))
@@ -158,9 +175,16 @@ def test_bookings_import_by_external_id_and_name_their_customer(invoke, opened, 
     from app.domain import resources
 
     chair = resources.create(
-        db, {"name": "Chair", "timezone": "UTC", "default_duration_minutes": 60,
-             "buffer_minutes": 0, "business_hours": None, "metadata": {}},
-    )  # fmt: skip
+        db,
+        {
+            "name": "Chair",
+            "timezone": "UTC",
+            "default_duration_minutes": 60,
+            "buffer_minutes": 0,
+            "business_hours": None,
+            "metadata": {},
+        },
+    )
     path = tmp_path / "bookings.csv"
     path.write_text(
         "external_id,resource_id,customer_external_id,start_time,duration_minutes,status,title\n"
@@ -196,9 +220,16 @@ def test_a_booking_row_in_a_taken_slot_is_refused_with_its_line(invoke, opened, 
     from app.domain import resources
 
     chair = resources.create(
-        db, {"name": "Chair", "timezone": "UTC", "default_duration_minutes": 60,
-             "buffer_minutes": 0, "business_hours": None, "metadata": {}},
-    )  # fmt: skip
+        db,
+        {
+            "name": "Chair",
+            "timezone": "UTC",
+            "default_duration_minutes": 60,
+            "buffer_minutes": 0,
+            "business_hours": None,
+            "metadata": {},
+        },
+    )
     path = tmp_path / "bookings.csv"
     path.write_text(
         "external_id,resource_id,start_time,duration_minutes\n"

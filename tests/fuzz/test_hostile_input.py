@@ -128,15 +128,21 @@ def test_every_api_route_answers_every_hostile_body_with_a_4xx(app, client, db, 
             for name, body in BODIES.items():
                 data = body.encode() if isinstance(body, str) else body
                 response = client.open(
-                    path, method=method, data=data, headers=fuzz_headers,
+                    path,
+                    method=method,
+                    data=data,
+                    headers=fuzz_headers,
                     content_type="application/json",
-                )  # fmt: skip
+                )
                 _assert_handled(response, f"{method} {path} {name}")
             for content_type in CONTENT_TYPES:
                 response = client.open(
-                    path, method=method, data=WRONG_BODY, headers=fuzz_headers,
+                    path,
+                    method=method,
+                    data=WRONG_BODY,
+                    headers=fuzz_headers,
                     content_type=content_type,
-                )  # fmt: skip
+                )
                 _assert_handled(response, f"{method} {path} {content_type}")
         else:
             for name, query in QUERIES.items():

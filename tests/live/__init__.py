@@ -1,0 +1,1 @@
+"""Real `booking serve` subprocesses: body limits, races, copies, deadlines, sync."""

@@ -203,8 +203,11 @@ def test_a_laptop_restored_from_booking_backup_gets_everything_back_and_keeps_it
 
     final = shop.everywhere([hub, node])
     assert {c["name"] for c in final["customers"]} == {
-        "Before the backup", "After the backup", "After the restore", "Later still"
-    }  # fmt: skip
+        "Before the backup",
+        "After the backup",
+        "After the restore",
+        "Later still",
+    }
     assert change_ids(node.db_path) == change_ids(hub.db_path)
     state = sync_status(node)
     assert state["last_error"] is None
@@ -428,8 +431,10 @@ def test_a_plain_copy_put_back_over_the_same_inode_is_found_by_the_hub(tmp_path,
     final = shop.everywhere([hub, node])
 
     assert {c["name"] for c in final["customers"]} == {
-        "Before the copy", "After the copy", "After the restore"
-    }  # fmt: skip
+        "Before the copy",
+        "After the copy",
+        "After the restore",
+    }
     state = sync_status(node)
     assert state["node_id"] != original
     assert state["identity"]["forked_from"] == original

@@ -61,15 +61,22 @@ def test_a_reminder_decided_offline_arrives_once_after_the_network_is_back(
     tmp_path, started, smtp_server
 ):
     hub_env = {
-        "BOOKING_SMTP_HOST": "127.0.0.1", "BOOKING_SMTP_PORT": str(smtp_server.port),
-        "BOOKING_SMTP_USERNAME": SMTP_USER, "BOOKING_SMTP_PASSWORD": SMTP_PASSWORD,
-        "BOOKING_SMTP_FROM": "desk@shop.example", "BOOKING_SMTP_CA_FILE": smtp_server.ca_file,
+        "BOOKING_SMTP_HOST": "127.0.0.1",
+        "BOOKING_SMTP_PORT": str(smtp_server.port),
+        "BOOKING_SMTP_USERNAME": SMTP_USER,
+        "BOOKING_SMTP_PASSWORD": SMTP_PASSWORD,
+        "BOOKING_SMTP_FROM": "desk@shop.example",
+        "BOOKING_SMTP_CA_FILE": smtp_server.ca_file,
         "BOOKING_OUTBOUND_INTERVAL": "1",
-    }  # fmt: skip
+    }
     hub_db = tmp_path / "hub.db"
     hub = start(started, hub_db, env=hub_env)
-    assert hub.request("PATCH", "/modules/booking/messaging",
-                       json={"reminder_minutes": [LEAD_MINUTES]}).status_code == 200  # fmt: skip
+    assert (
+        hub.request(
+            "PATCH", "/modules/booking/messaging", json={"reminder_minutes": [LEAD_MINUTES]}
+        ).status_code
+        == 200
+    )
     resource = post(hub, RESOURCES, {"name": "Chair 1"})
     customer = post(hub, CUSTOMERS, {"name": "Ada Lovelace", "email": "ada@example.com"})
     laptops = [
@@ -85,9 +92,13 @@ def test_a_reminder_decided_offline_arrives_once_after_the_network_is_back(
     booking = post(
         laptops[0],
         BOOKINGS,
-        {"resource_id": resource["id"], "customer_id": customer["id"],
-         "start_time": format_instant(start_ms - start_ms % 1000), "duration_minutes": 30},
-    )  # fmt: skip
+        {
+            "resource_id": resource["id"],
+            "customer_id": customer["id"],
+            "start_time": format_instant(start_ms - start_ms % 1000),
+            "duration_minutes": 30,
+        },
+    )
     decided = listed(laptops[0], MESSAGES)
     assert {m["booking_id"] for m in decided} == {booking["id"]}
     assert [(m["kind"], m["state"]) for m in decided] == [

@@ -25,16 +25,33 @@ def receiver():
 @pytest.fixture
 def smtp_config(smtp_server) -> SmtpConfig:
     return SmtpConfig(
-        host="127.0.0.1", port=smtp_server.port, security="starttls", username=SMTP_USER,
-        password=SMTP_PASSWORD, sender="desk@shop.example", ca_file=smtp_server.ca_file,
+        host="127.0.0.1",
+        port=smtp_server.port,
+        security="starttls",
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        sender="desk@shop.example",
+        ca_file=smtp_server.ca_file,
         timeout_s=5,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def outbound(smtp_config, receiver) -> OutboundConfig:
     """Email through the test's SMTP server, SMS as JSON to the test's receiver."""
-    sms = SmsConfig(provider="json", url=f"{receiver.url}/sms", account=None, token="sms-token",
-                    sender="+15550000000", timeout_s=5)  # fmt: skip
-    return OutboundConfig(smtp=smtp_config, sms=sms, max_attempts=3, retry_base_s=30,
-                          webhook_max_failures=3, webhook_timeout_s=5)  # fmt: skip
+    sms = SmsConfig(
+        provider="json",
+        url=f"{receiver.url}/sms",
+        account=None,
+        token="sms-token",
+        sender="+15550000000",
+        timeout_s=5,
+    )
+    return OutboundConfig(
+        smtp=smtp_config,
+        sms=sms,
+        max_attempts=3,
+        retry_base_s=30,
+        webhook_max_failures=3,
+        webhook_timeout_s=5,
+    )

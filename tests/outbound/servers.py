@@ -73,9 +73,14 @@ class SmtpServer:
         self.handler = _MailHandler(self.inbox)
         self.port = find_free_port()
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, tls_context=context,
-            require_starttls=True, auth_required=True, authenticator=_authenticate,
-        )  # fmt: skip
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=context,
+            require_starttls=True,
+            auth_required=True,
+            authenticator=_authenticate,
+        )
 
     def start(self) -> SmtpServer:
         self.controller.start()

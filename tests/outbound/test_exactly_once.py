@@ -42,9 +42,15 @@ LAPTOPS = 3
 # Deliveries are recorded by the test, not made: the SMTP path is proven against a real server
 # in test_email.py and in the live test. The sender still needs to think it has email settings.
 RECORDED = OutboundConfig(
-    smtp=SmtpConfig(host="recorded", port=0, security="none", username=None, password=None,
-                    sender="desk@shop.example")
-)  # fmt: skip
+    smtp=SmtpConfig(
+        host="recorded",
+        port=0,
+        security="none",
+        username=None,
+        password=None,
+        sender="desk@shop.example",
+    )
+)
 
 operation = st.one_of(
     st.tuples(st.just("book"), st.integers(0, LAPTOPS), st.integers(0, 30)),
@@ -75,9 +81,15 @@ class Chain:
         messaging.update_settings(self.hub.db, {"reminder_minutes": LEADS})
         self.resource = resources.create(
             self.hub.db,
-            {"name": "Chair", "timezone": "UTC", "default_duration_minutes": 60,
-             "buffer_minutes": 0, "business_hours": None, "metadata": {}},
-        )  # fmt: skip
+            {
+                "name": "Chair",
+                "timezone": "UTC",
+                "default_duration_minutes": 60,
+                "buffer_minutes": 0,
+                "business_hours": None,
+                "metadata": {},
+            },
+        )
         self.customer = customers.create(
             self.hub.db, {"name": "Ada", "email": "ada@example.com", "tags": [], "metadata": {}}
         )
@@ -110,9 +122,11 @@ class Chain:
 
     def _book(self, node: Replica, slot: int) -> None:
         new = bookings.NewBooking(
-            resource_id=self.resource["id"], start=self.slot(slot), duration_minutes=60,
+            resource_id=self.resource["id"],
+            start=self.slot(slot),
+            duration_minutes=60,
             customer_id=self.customer["id"],
-        )  # fmt: skip
+        )
         try:
             bookings.create(node.db, new, actor=node.name)
         except DomainError:
@@ -127,9 +141,11 @@ class Chain:
             if kind == "move":
                 start = self.slot(rest[0])
                 bookings.update(
-                    node.db, booking_id, {"start_time": start, "end_time": start + HOUR},
+                    node.db,
+                    booking_id,
+                    {"start_time": start, "end_time": start + HOUR},
                     actor=node.name,
-                )  # fmt: skip
+                )
             elif kind == "cancel":
                 bookings.transition(node.db, booking_id, "cancelled", actor=node.name)
             else:

@@ -96,15 +96,20 @@ def test_blockers_are_busy_time_and_a_repeating_one_expands_as_the_service_expan
 ):
     monday = monday_before_summer_time()  # the weeks around Paris's change to summer time
     weekly = {
-        "resource_id": chair["id"], "title": "Lunch", "start_time": f"{monday}T11:00:00Z",
+        "resource_id": chair["id"],
+        "title": "Lunch",
+        "start_time": f"{monday}T11:00:00Z",
         "end_time": f"{monday}T12:00:00Z",  # 12:00 in Paris, in winter time
         "recurrence": {"freq": "weekly", "by_weekday": ["MO", "WE"], "count": 12},
-    }  # fmt: skip
+    }
     later = monday + timedelta(days=21)
     holiday = {
-        "resource_id": chair["id"], "title": "Holiday", "start_time": f"{later}T00:00:00Z",
-        "end_time": f"{later}T12:00:00Z", "all_day": True,
-    }  # fmt: skip
+        "resource_id": chair["id"],
+        "title": "Holiday",
+        "start_time": f"{later}T00:00:00Z",
+        "end_time": f"{later}T12:00:00Z",
+        "all_day": True,
+    }
     for body in (weekly, holiday):
         response = client.post("/modules/booking/blockers", json=body, headers=admin_headers)
         assert response.status_code == 201, response.json

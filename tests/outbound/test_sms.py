@@ -46,8 +46,14 @@ def test_twilio_gets_a_form_post_with_basic_auth(
     client, db, admin_headers, texting_shop, outbound, receiver
 ):
     resource, customer = texting_shop
-    twilio = SmsConfig(provider="twilio", url=receiver.url, account="AC123", token="tok",
-                       sender="+15551112222", timeout_s=5)  # fmt: skip
+    twilio = SmsConfig(
+        provider="twilio",
+        url=receiver.url,
+        account="AC123",
+        token="tok",
+        sender="+15551112222",
+        timeout_s=5,
+    )
     book(client, admin_headers, resource["id"], days_ahead(3), customer["id"])
     send_due(db, dataclasses.replace(outbound, sms=twilio))
     (request,) = receiver.requests

@@ -1,0 +1,1 @@
+"""Sync in process: merge rules, the hub, identities, skewed clocks, convergence."""

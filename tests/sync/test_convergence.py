@@ -188,8 +188,13 @@ class SyncingShops(RuleBasedStateMachine):
 
     # customers, resources, blockers
 
-    @rule(node=acting, action=st.sampled_from(["create", "patch", "delete"]), pick=picks,
-          name=names, patch=customer_patches)  # fmt: skip
+    @rule(
+        node=acting,
+        action=st.sampled_from(["create", "patch", "delete"]),
+        pick=picks,
+        name=names,
+        patch=customer_patches,
+    )
     def customer_work(self, node, action, pick, name, patch):
         replica, customer = self._node(node), self._pick("customers", pick)
         if action == "create":
@@ -202,8 +207,13 @@ class SyncingShops(RuleBasedStateMachine):
         else:
             allowed(replica.call("DELETE", f"{CUSTOMERS}/{customer}"), 200, 404)
 
-    @rule(node=acting, action=st.sampled_from(["create", "patch", "rename_chair", "delete"]),
-          pick=picks, name=names, patch=resource_patches)  # fmt: skip
+    @rule(
+        node=acting,
+        action=st.sampled_from(["create", "patch", "rename_chair", "delete"]),
+        pick=picks,
+        name=names,
+        patch=resource_patches,
+    )
     def resource_work(self, node, action, pick, name, patch):
         """Spare resources come and go; the two chairs are renamed but never deleted."""
         replica, spare = self._node(node), self._pick("resources", pick)
@@ -220,8 +230,12 @@ class SyncingShops(RuleBasedStateMachine):
         else:
             allowed(replica.call("DELETE", f"{RESOURCES}/{spare}"), 200, 404, 422)
 
-    @rule(node=acting, action=st.sampled_from(["create", "delete"]), pick=picks,
-          start=st.sampled_from(BLOCKER_STARTS))  # fmt: skip
+    @rule(
+        node=acting,
+        action=st.sampled_from(["create", "delete"]),
+        pick=picks,
+        start=st.sampled_from(BLOCKER_STARTS),
+    )
     def blocker_work(self, node, action, pick, start):
         replica, blocker = self._node(node), self._pick("blockers", pick)
         if action == "create" or blocker is None:
@@ -249,14 +263,23 @@ class SyncingShops(RuleBasedStateMachine):
         allowed(response, 201, 422)  # slot_conflict, unknown_customer
         return response.get_json()["data"]["id"] if response.status_code == 201 else None
 
-    @rule(node=acting, chair=st.integers(0, 1), start=st.sampled_from(STARTS),
-          minutes=st.sampled_from(DURATIONS), customer=st.one_of(st.none(), picks))  # fmt: skip
+    @rule(
+        node=acting,
+        chair=st.integers(0, 1),
+        start=st.sampled_from(STARTS),
+        minutes=st.sampled_from(DURATIONS),
+        customer=st.one_of(st.none(), picks),
+    )
     def book(self, node, chair, start, minutes, customer):
         self._book(node, chair, start, minutes, customer)
 
-    @rule(nodes=st.lists(acting, min_size=2, max_size=NODES, unique=True),
-          chair=st.integers(0, 1), start=st.sampled_from(STARTS),
-          minutes=st.sampled_from(DURATIONS), seat=st.sampled_from([None, 0, -1]))  # fmt: skip
+    @rule(
+        nodes=st.lists(acting, min_size=2, max_size=NODES, unique=True),
+        chair=st.integers(0, 1),
+        start=st.sampled_from(STARTS),
+        minutes=st.sampled_from(DURATIONS),
+        seat=st.sampled_from([None, 0, -1]),
+    )
     def book_one_slot_on_several_nodes(self, nodes, chair, start, minutes, seat):
         """Shops that have not synced take the same slot: the double booking sync must fix.
         With `seat`, one of those customers is checked in at once (then it cannot be undone)."""
@@ -309,8 +332,7 @@ class SyncingShops(RuleBasedStateMachine):
     def sync(self, node, batch, page):
         self._node(node).sync(batch=batch, page_size=page)
 
-    @rule(node=acting, delivered=st.integers(0, 3), batch=st.integers(1, 6),
-          page=st.integers(1, 8))  # fmt: skip
+    @rule(node=acting, delivered=st.integers(0, 3), batch=st.integers(1, 6), page=st.integers(1, 8))
     def lose_answer(self, node, delivered, batch, page):
         """The hub handles a request but its answer never arrives (after `delivered` did)."""
         transport = self._node(node).transport
@@ -557,8 +579,12 @@ def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
         node = put_back(plain, node)
         expect(node, "POST", CUSTOMERS, {"name": "After the second restore"}, 201)
         settle([node])
-        names = {"Before the copy", "After the copy", "After the first restore",
-                 "After the second restore"}  # fmt: skip
+        names = {
+            "Before the copy",
+            "After the copy",
+            "After the first restore",
+            "After the second restore",
+        }
         for replica in (hub, node):
             held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
             assert held == names, replica.name

@@ -378,9 +378,13 @@ def test_pulling_everything_again_from_the_start_changes_nothing(world):
 
 # JSON allows integers of any size; the fast JSON library beneath sync stops at 64 bits.
 ODD_METADATA = {
-    "big": 2**70, "below_int64": -(2**63) - 1, "uint64": 2**64 - 1,
-    "nested": [{"digits": 10**40}], "small": 1.5e-07, "text": "Zoë ☕ \u2028 \\u00e9",
-}  # fmt: skip
+    "big": 2**70,
+    "below_int64": -(2**63) - 1,
+    "uint64": 2**64 - 1,
+    "nested": [{"digits": 10**40}],
+    "small": 1.5e-07,
+    "text": "Zoë ☕ \u2028 \\u00e9",
+}
 
 
 def test_metadata_with_integers_beyond_64_bits_syncs_digit_for_digit_everywhere(world):

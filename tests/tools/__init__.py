@@ -1,0 +1,1 @@
+"""Maintenance scripts: `make schema` rewrites tests/schema.sql with dump_schema."""

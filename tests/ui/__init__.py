@@ -1,0 +1,1 @@
+"""The browser pages through Flask's test client: forms, sessions, access, error pages."""

@@ -32,9 +32,15 @@ def test_sign_in_remembers_the_page_asked_for(app, admin_headers):
 
 
 @pytest.mark.parametrize(
-    "target", ["//elsewhere.example/", "/\\elsewhere.example", "/\t/elsewhere.example",
-               "https://elsewhere.example/", "day"],
-)  # fmt: skip
+    "target",
+    [
+        "//elsewhere.example/",
+        "/\\elsewhere.example",
+        "/\t/elsewhere.example",
+        "https://elsewhere.example/",
+        "day",
+    ],
+)
 def test_sign_in_never_redirects_off_the_site(app, admin_headers, target):
     visitor = Desk(app.test_client())
     response = visitor.post("/signin", {"api_key": key_text(admin_headers), "next": target})
@@ -143,10 +149,16 @@ def test_every_page_renders_for_a_signed_in_user(desk, make_booking, make_custom
     booking = make_booking(customer_id=customer["id"], title="Haircut")
     staff = desk("booking:read")
     for path in (
-        "/day", f"/day?date={DAY}", "/customers", "/customers?q=Ada&tags=x",
-        f"/customers/{customer['id']}", "/resources", "/blockers", "/sync",
+        "/day",
+        f"/day?date={DAY}",
+        "/customers",
+        "/customers?q=Ada&tags=x",
+        f"/customers/{customer['id']}",
+        "/resources",
+        "/blockers",
+        "/sync",
         f"/bookings/{booking['id']}",
-    ):  # fmt: skip
+    ):
         html = staff.text(path)
         assert 'href="#main">Skip to content' in html and re.search(r"<h1>\s*\S", html), path
     day = staff.text(f"/day?date={DAY}")
@@ -262,11 +274,15 @@ def test_a_resource_is_created_with_opening_hours(desk, client, admin_headers):
     response = staff.post(
         "/resources",
         {
-            "name": "Chair 1", "timezone": "Europe/Berlin", "default_duration_minutes": "45",
-            "buffer_minutes": "5", "business_days": ["mon", "sat"], "opens": "09:00",
+            "name": "Chair 1",
+            "timezone": "Europe/Berlin",
+            "default_duration_minutes": "45",
+            "buffer_minutes": "5",
+            "business_days": ["mon", "sat"],
+            "opens": "09:00",
             "closes": "17:00",
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     made = api_get(client, "/modules/booking/resources", admin_headers)[0]
     assert made["business_hours"] == {"mon": [["09:00", "17:00"]], "sat": [["09:00", "17:00"]]}
@@ -302,11 +318,15 @@ def test_a_weekly_blocker_shows_in_the_day_view_and_can_be_deleted(desk, make_re
     response = staff.post(
         "/blockers",
         {
-            "resource_id": resource["id"], "title": "Lunch", "start_date": DAY,
-            "start_clock": "12:00", "end_clock": "13:00", "recurrence.freq": "weekly",
+            "resource_id": resource["id"],
+            "title": "Lunch",
+            "start_date": DAY,
+            "start_clock": "12:00",
+            "end_clock": "13:00",
+            "recurrence.freq": "weekly",
             "recurrence.interval": "1",
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     day = staff.text("/day?date=2030-01-14")
     assert "Blocked: Lunch" in day and "12:00–13:00" in day
@@ -321,9 +341,14 @@ def test_an_all_day_blocker_covers_whole_local_days(desk, make_resource, client,
     staff = desk("booking:write")
     response = staff.post(
         "/blockers",
-        {"resource_id": resource["id"], "title": "Holiday", "start_date": DAY,
-         "end_date": "2030-01-08", "all_day": "1"},
-    )  # fmt: skip
+        {
+            "resource_id": resource["id"],
+            "title": "Holiday",
+            "start_date": DAY,
+            "end_date": "2030-01-08",
+            "all_day": "1",
+        },
+    )
     assert response.status_code == 302
     made = api_get(client, "/modules/booking/blockers", admin_headers)[0]
     assert (made["start_time"], made["end_time"]) == (
@@ -338,9 +363,13 @@ def test_a_blocker_over_a_booking_names_it_so_staff_can_call(desk, make_booking)
     staff = desk("booking:write")
     response = staff.post(
         "/blockers",
-        {"resource_id": booking["resource_id"], "start_date": DAY, "start_clock": "09:00",
-         "end_clock": "12:00"},
-    )  # fmt: skip
+        {
+            "resource_id": booking["resource_id"],
+            "start_date": DAY,
+            "start_clock": "09:00",
+            "end_clock": "12:00",
+        },
+    )
     assert response.status_code == 302
     assert booking["id"] in staff.text("/blockers")
 
@@ -351,9 +380,14 @@ def test_a_bad_recurrence_is_refused_by_its_field_and_changes_nothing(desk, make
     with unchanged(db):
         response = staff.post(
             "/blockers",
-            {"resource_id": resource["id"], "start_date": DAY, "start_clock": "12:00",
-             "end_clock": "13:00", "recurrence.by_weekday": "MO"},
-        )  # fmt: skip
+            {
+                "resource_id": resource["id"],
+                "start_date": DAY,
+                "start_clock": "12:00",
+                "end_clock": "13:00",
+                "recurrence.by_weekday": "MO",
+            },
+        )
     assert response.status_code == 422
     assert "Give freq" in field_error(response.get_data(as_text=True), "f-recurrence-freq")
 
@@ -364,9 +398,13 @@ def test_a_blocker_ending_before_it_starts_is_refused_and_changes_nothing(desk, 
     with unchanged(db):
         response = staff.post(
             "/blockers",
-            {"resource_id": resource["id"], "start_date": DAY, "start_clock": "12:00",
-             "end_clock": "11:00"},
-        )  # fmt: skip
+            {
+                "resource_id": resource["id"],
+                "start_date": DAY,
+                "start_clock": "12:00",
+                "end_clock": "11:00",
+            },
+        )
     assert response.status_code == 422
     assert "after start_time" in field_error(response.get_data(as_text=True), "f-end-time")
 
@@ -389,10 +427,16 @@ def test_booking_a_slot_with_a_new_customer_makes_both(desk, make_resource, clie
     staff = desk("booking:write")
     response = staff.post(
         "/bookings/new",
-        {"resource_id": resource["id"], "date": DAY, "duration_minutes": "30",
-         "start_time": f"{DAY}T09:00:00Z", "new_customer_name": "Grace Hopper",
-         "new_customer_phone": "+1 555", "title": "Colour"},
-    )  # fmt: skip
+        {
+            "resource_id": resource["id"],
+            "date": DAY,
+            "duration_minutes": "30",
+            "start_time": f"{DAY}T09:00:00Z",
+            "new_customer_name": "Grace Hopper",
+            "new_customer_phone": "+1 555",
+            "title": "Colour",
+        },
+    )
     assert response.status_code == 302
     booking_id = response.headers["Location"].rpartition("/")[2]
     booking = api_get(client, f"/modules/booking/bookings/{booking_id}", admin_headers)
@@ -412,9 +456,14 @@ def test_another_time_is_read_in_the_resources_zone(desk, make_resource, client,
     resource = make_resource(timezone="Europe/Berlin")
     response = desk("booking:write").post(
         "/bookings/new",
-        {"resource_id": resource["id"], "date": DAY, "duration_minutes": "45",
-         "start_time": "other", "other_time": "10:00"},
-    )  # fmt: skip
+        {
+            "resource_id": resource["id"],
+            "date": DAY,
+            "duration_minutes": "45",
+            "start_time": "other",
+            "other_time": "10:00",
+        },
+    )
     booking_id = response.headers["Location"].rpartition("/")[2]
     booking = api_get(client, f"/modules/booking/bookings/{booking_id}", admin_headers)
     assert (booking["start_time"], booking["end_time"]) == (
@@ -429,9 +478,15 @@ def test_a_taken_slot_is_refused_by_the_field_and_changes_nothing(desk, make_boo
     with unchanged(db):
         response = staff.post(
             "/bookings/new",
-            {"resource_id": taken["resource_id"], "date": DAY, "duration_minutes": "30",
-             "start_time": "other", "other_time": "10:15", "new_customer_name": "Grace"},
-        )  # fmt: skip
+            {
+                "resource_id": taken["resource_id"],
+                "date": DAY,
+                "duration_minutes": "30",
+                "start_time": "other",
+                "other_time": "10:15",
+                "new_customer_name": "Grace",
+            },
+        )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "is not free" in html
@@ -445,9 +500,14 @@ def test_a_new_booking_with_no_time_and_a_bad_customer_lists_both(desk, make_res
     with unchanged(db):
         response = staff.post(
             "/bookings/new",
-            {"resource_id": resource["id"], "date": DAY, "customer_id": "new",
-             "new_customer_name": " ", "title": "x" * 300},
-        )  # fmt: skip
+            {
+                "resource_id": resource["id"],
+                "date": DAY,
+                "customer_id": "new",
+                "new_customer_name": " ",
+                "title": "x" * 300,
+            },
+        )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Choose a free slot" in field_error(html, "f-start-time")
@@ -472,9 +532,11 @@ def test_confirm_check_in_complete_fills_the_timeline(desk, make_booking):
     assert re.findall(r'name="status" value="(\w+)"', html) == []
     steps = re.findall(r'<span class="event-what">\s*(.*?)\s*</span>', html, re.S)
     assert steps == [
-        "Booked (pending)", "Pending → Confirmed", "Confirmed → Checked in",
+        "Booked (pending)",
+        "Pending → Confirmed",
+        "Confirmed → Checked in",
         "Checked in → Completed",
-    ]  # fmt: skip
+    ]
 
 
 def test_an_invalid_transition_names_the_allowed_moves_and_changes_nothing(desk, make_booking, db):

@@ -1,0 +1,1 @@
+"""Pure parts on their own: clock, status machine, day grid, free slots, recurrence."""

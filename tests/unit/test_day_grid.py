@@ -7,8 +7,9 @@ import inspect
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from app.core.vocabulary import MINUTE_MS as MINUTE
 from app.web.ui import day_grid
-from app.web.ui.day_grid import MINUTE, assign_lanes, day_bounds, gaps, hour_marks, layout, span
+from app.web.ui.day_grid import assign_lanes, day_bounds, gaps, hour_marks, layout, span
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")

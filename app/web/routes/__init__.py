@@ -1,1 +1,1 @@
-"""One blueprint per resource; each route parses, calls one domain service, and returns."""
+"""The API: one thin blueprint per resource; a route parses, calls one service, and answers."""

@@ -17,15 +17,19 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 @bp.post("/push")
 @endpoint(
-    scope="sync", body=SyncPush, response=SyncPushResult,
+    scope="sync",
+    body=SyncPush,
+    response=SyncPushResult,
     errors=("sequence_gap", "protocol_mismatch", "change_id_reused", "sync_key_in_use"),
-)  # fmt: skip
+)
 def push(body: SyncPush) -> Response:
     """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
     push = service.Push(
-        body.node_id, body.changes, [entry.model_dump() for entry in body.lineage],
+        body.node_id,
+        body.changes,
+        [entry.model_dump() for entry in body.lineage],
         body.lineage_token,
-    )  # fmt: skip
+    )
     return ok(service.push(db(), push, key_id=g.api_key.id))
 
 
@@ -36,9 +40,14 @@ def pull(query: SyncPullQuery) -> Response:
     bound = g.api_key.node_id
     service.check_pull_key(db(), g.api_key.id, bound, query.node_id)
     page = service.pull(
-        db(), cursor=query.cursor, limit=query.limit, node=query.node_id or bound,
-        secret=cursor_secret(), text=True, skip_own=query.skip_own,
-    )  # fmt: skip
+        db(),
+        cursor=query.cursor,
+        limit=query.limit,
+        node=query.node_id or bound,
+        secret=cursor_secret(),
+        text=True,
+        skip_own=query.skip_own,
+    )
     # The changes are JSON already (their payloads as stored): spliced in, not re-encoded.
     changes = ",".join(page.pop("changes"))
     rest = json.dumps(page, separators=(",", ":"))

@@ -145,8 +145,9 @@ def delete_webhook(subscription_id: str) -> Response:
 
 
 @bp.post("/calendar-feeds")
-@endpoint(scope="booking:admin", body=FeedCreate, response=Feed, status=201,
-          errors=("unknown_resource",))  # fmt: skip
+@endpoint(
+    scope="booking:admin", body=FeedCreate, response=Feed, status=201, errors=("unknown_resource",)
+)
 def create_feed(body: FeedCreate) -> Response:
     """A secret iCalendar URL for one resource or the whole shop; the URL is shown only here."""
     base = current_app.config.get("PUBLIC_URL") or request.host_url

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from app import store
 from app.core.times import wall_ms
+from app.core.vocabulary import DAY_MS
 from app.web.api import db
 from app.web.auth import ApiKey, admit
 from app.web.errors import Forbidden
@@ -73,7 +74,7 @@ def session_hash() -> str | None:
 
 
 def session_expired_before() -> int:
-    return wall_ms() - SESSION_DAYS * 86_400_000
+    return wall_ms() - SESSION_DAYS * DAY_MS
 
 
 def signed_in_key() -> ApiKey | None:

@@ -6,13 +6,14 @@ The form takes local dates and times in the resource's zone; the API takes UTC i
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, get_args
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
 from app.web.routes.services import blockers, resources
@@ -30,20 +31,26 @@ from app.web.ui.forms import (
     validated,
 )
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
-from app.web.validation import BlockerCreate, BlockerListQuery, Weekday
+from app.web.validation import BlockerCreate, BlockerListQuery
 
 BLOCKER_FIELDS = (
-    "resource_id", "title", "start_time", "end_time", "all_day", "recurrence",
-    "recurrence.freq", "recurrence.interval", "recurrence.by_weekday", "recurrence.count",
-    "recurrence.until", "recurrence.rrule",
-)  # fmt: skip
-WEEKDAY_NAMES = dict(zip(get_args(Weekday), DAY_LABELS, strict=True))
-FREQUENCY_NAMES = {
-    "daily": "Every day",
-    "weekly": "Every week",
-    "monthly": "Every month",
-    "yearly": "Every year",
-}
+    "resource_id",
+    "title",
+    "start_time",
+    "end_time",
+    "all_day",
+    "recurrence",
+    "recurrence.freq",
+    "recurrence.interval",
+    "recurrence.by_weekday",
+    "recurrence.count",
+    "recurrence.until",
+    "recurrence.rrule",
+)
+WEEKDAY_NAMES = dict(zip(RRULE_DAYS, DAY_LABELS, strict=True))
+FREQUENCY_NAMES = dict(
+    zip(FREQUENCIES, ("Every day", "Every week", "Every month", "Every year"), strict=True)
+)
 
 
 @bp.get("/blockers")
@@ -156,11 +163,16 @@ def _blockers_page(error: ApiError | None = None) -> str | tuple[str, int]:
     defaults = {"start_date": today, "start_clock": "12:00", "end_clock": "13:00"}
     defaults |= {"recurrence.interval": "1"}
     page = render_template(
-        "blockers.html", rows=rows, resources=resource_rows, resource_by_id=names,
+        "blockers.html",
+        rows=rows,
+        resources=resource_rows,
+        resource_by_id=names,
         resource_options=[(r["id"], r["name"]) for r in resource_rows],
-        weekday_names=WEEKDAY_NAMES, frequency_names=FREQUENCY_NAMES,
+        weekday_names=WEEKDAY_NAMES,
+        frequency_names=FREQUENCY_NAMES,
         covered=session.pop("covered_bookings", []),
         values=request.form if error is not None else MultiDict(defaults),
-        error=error, errors=field_errors(error, BLOCKER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, BLOCKER_FIELDS),
+    )
     return answer(page, error)

@@ -1,5 +1,8 @@
-"""Booking pages: the new-booking form (free slots, inline new customer) and one booking's
-detail with its timeline, status moves, edit and delete."""
+"""Booking pages: the new-booking form, and one booking with its timeline and next steps.
+
+The form lists free slots and can make a new customer inline; a booking's page shows its
+detail, timeline, the status moves its status allows, edit and delete.
+"""
 
 from __future__ import annotations
 
@@ -40,9 +43,16 @@ from app.web.validation import (
 )
 
 NEW_BOOKING_FIELDS = (
-    "resource_id", "date", "duration_minutes", "start_time", "customer_id",
-    "new_customer_name", "new_customer_phone", "title", "notes",
-)  # fmt: skip
+    "resource_id",
+    "date",
+    "duration_minutes",
+    "start_time",
+    "customer_id",
+    "new_customer_name",
+    "new_customer_phone",
+    "title",
+    "notes",
+)
 BOOKING_FIELDS = ("status", "cancel_reason", "title", "notes")
 
 
@@ -150,10 +160,19 @@ def _new_booking_page(
     slots = [slot for slot in slots if parse_instant(slot["start_time"]) >= now]
     chosen_customer = g.get("made_customer_id") or values.get("customer_id", "")
     page = render_template(
-        "booking_new.html", resource=resource, resources=resource_rows, zone=zone, day=shown,
-        duration=duration, slots=slots, customers=all_customers(), values=values,
-        chosen_customer=chosen_customer, error=error, errors=errors,
-    )  # fmt: skip
+        "booking_new.html",
+        resource=resource,
+        resources=resource_rows,
+        zone=zone,
+        day=shown,
+        duration=duration,
+        slots=slots,
+        customers=all_customers(),
+        values=values,
+        chosen_customer=chosen_customer,
+        error=error,
+        errors=errors,
+    )
     return answer(page, error)
 
 
@@ -223,12 +242,17 @@ def _booking_page(booking_id: str, error: ApiError | None = None) -> str | tuple
     resource = or_none(resources.get, record["resource_id"])
     zone = resource["timezone"] if resource else "UTC"
     page = render_template(
-        "booking.html", booking=record, events=events, resource=resource, zone=zone,
+        "booking.html",
+        booking=record,
+        events=events,
+        resource=resource,
+        zone=zone,
         customer=or_none(customers.get, record["customer_id"]),
         moves=bookings.ALLOWED_MOVES[record["status"]],
         editable=record["status"] in bookings.EDITABLE,
         deletable=record["status"] in bookings.DELETABLE,
-        error=error, errors=field_errors(error, BOOKING_FIELDS),
+        error=error,
+        errors=field_errors(error, BOOKING_FIELDS),
         values=request.form if error is not None else MultiDict(),
-    )  # fmt: skip
+    )
     return answer(page, error)

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.core.times import format_instant, wall_ms
+from app.core.vocabulary import DAY_MS
 from app.web.api import cursor_secret, db
 from app.web.errors import ApiError, ValidationFailed
 from app.web.routes.services import bookings, customers
@@ -100,26 +101,34 @@ def _customers_page(error: ApiError | None = None) -> str | tuple[str, int]:
     except ValidationFailed as problem:
         rows, meta, search_error = [], {"next_cursor": None}, problem
     page = render_template(
-        "customers.html", rows=rows, meta=meta, search=request.args,
+        "customers.html",
+        rows=rows,
+        meta=meta,
+        search=request.args,
         search_errors=field_errors(search_error, ("q", "tags", "cursor")),
         values=request.form if error is not None else MultiDict(),
-        error=error, errors=field_errors(error, CUSTOMER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, CUSTOMER_FIELDS),
+    )
     return answer(page, error)
 
 
 def _customer_page(customer_id: str, error: ApiError | None = None) -> str | tuple[str, int]:
     record = customers.get(db(), customer_id)
-    since = format_instant(wall_ms() - RECENT_DAYS * 86_400_000)
+    since = format_instant(wall_ms() - RECENT_DAYS * DAY_MS)
     their_bookings = every(
         bookings.list_page, BookingListQuery, {"customer_id": customer_id, "from": since}, cap=50
     )
     values = request.form if error is not None else MultiDict(_customer_values(record))
     page = render_template(
-        "customer.html", customer=record, bookings=their_bookings, values=values,
+        "customer.html",
+        customer=record,
+        bookings=their_bookings,
+        values=values,
         zones={r["id"]: r["timezone"] for r in all_resources()},
-        error=error, errors=field_errors(error, CUSTOMER_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, CUSTOMER_FIELDS),
+    )
     return answer(page, error)
 
 

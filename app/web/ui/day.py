@@ -55,6 +55,11 @@ def day() -> str:
         customers=names,
     )
     return render_template(
-        "day.html", view=view, day=shown, zone=zone, date_error=date_error,
-        today=datetime.now(tz).date(), timedelta=timedelta,
-    )  # fmt: skip
+        "day.html",
+        view=view,
+        day=shown,
+        zone=zone,
+        date_error=date_error,
+        today=datetime.now(tz).date(),
+        timedelta=timedelta,
+    )

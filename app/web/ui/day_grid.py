@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core.times import parse_instant
+from app.core.times import parse_instant, to_datetime, to_millis
+from app.core.vocabulary import MINUTE_MS
 
-MINUTE = 60_000
 FIRST_HOUR, LAST_HOUR = 8, 18  # the grid always shows 08:00-18:00, widened to what it holds
 MIN_ROOM = 15  # minutes of height a booking gets however short it is, so its name fits
 
@@ -26,7 +26,7 @@ def day_bounds(day: date, zone: ZoneInfo) -> Span:
     """[local midnight, next local midnight) in ms: 23 or 25 hours on a clock-change day."""
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    return to_millis(start), to_millis(end)
 
 
 def span(first: str | int, last: str | int, bounds: Span) -> Span:
@@ -34,7 +34,7 @@ def span(first: str | int, last: str | int, bounds: Span) -> Span:
     start, end = bounds
     a = parse_instant(first) if isinstance(first, str) else first
     b = parse_instant(last) if isinstance(last, str) else last
-    return (max(a, start) - start) // MINUTE, (min(b, end) - start) // MINUTE
+    return (max(a, start) - start) // MINUTE_MS, (min(b, end) - start) // MINUTE_MS
 
 
 def layout(
@@ -72,7 +72,7 @@ def layout(
         columns.append(
             {"resource": resource, "opening": opening, "blocked": blocked, "entries": items}
         )
-    first, last = grid_range(columns, (bounds[1] - bounds[0]) // MINUTE)
+    first, last = grid_range(columns, (bounds[1] - bounds[0]) // MINUTE_MS)
     for column in columns:
         always_open = column["resource"]["business_hours"] is None
         column["closed"] = [] if always_open else gaps(column["opening"], first, last)
@@ -107,9 +107,9 @@ def hour_marks(shown: date, zone: ZoneInfo, first: int, last: int) -> list[Row]:
     marks (01:00 is skipped); on the night they go back, 25 (01:00 comes twice)."""
     start, end = day_bounds(shown, zone)
     marks = []
-    for offset in range(0, (end - start) // MINUTE, 60):
+    for offset in range(0, (end - start) // MINUTE_MS, 60):
         if first <= offset < last:
-            local = datetime.fromtimestamp((start + offset * MINUTE) / 1000, zone)
+            local = to_datetime(start + offset * MINUTE_MS).astimezone(zone)
             marks.append({"top": offset, "label": local.strftime("%H:%M")})
     return marks
 

@@ -10,27 +10,29 @@ from zoneinfo import ZoneInfo
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from app.core.times import INSTANT_PATTERN, parse_instant
+from app.core.times import INSTANT_PATTERN, parse_instant, to_datetime
+from app.core.vocabulary import CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW, STATUSES
 from app.web.ui.access import can
 from app.web.ui.blueprint import bp
 from app.web.ui.csrf import csrf_token
 
-STATUS_LABELS = {
-    "pending": "Pending",
-    "confirmed": "Confirmed",
-    "checked_in": "Checked in",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-}
+# In the vocabulary's order; zip(strict=True) refuses to start with a status left unlabelled.
+STATUS_LABELS = dict(
+    zip(
+        STATUSES,
+        ("Pending", "Confirmed", "Checked in", "Completed", "Cancelled", "No-show"),
+        strict=True,
+    )
+)
+# A move's button: the status it moves to, as a verb.
 MOVE_LABELS = {
-    "confirmed": "Confirm",
-    "checked_in": "Check in",
-    "completed": "Complete",
-    "cancelled": "Cancel booking",
-    "no_show": "Mark no-show",
+    CONFIRMED: "Confirm",
+    CHECKED_IN: "Check in",
+    COMPLETED: "Complete",
+    CANCELLED: "Cancel booking",
+    NO_SHOW: "Mark no-show",
 }
-# Monday first, as the API's day keys ("mon") and RRULE weekdays ("MO") both are.
+# In the vocabulary's order (app/core/vocabulary.py DAY_KEYS and RRULE_DAYS): Monday first.
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _INSTANT_IN_TEXT = re.compile(INSTANT_PATTERN.strip("^$"))
 
@@ -56,7 +58,7 @@ def _to_local(value: str | int | None, zone_name: str | None) -> datetime | None
     if value is None:
         return None
     millis = parse_instant(value) if isinstance(value, str) else value
-    return datetime.fromtimestamp(millis / 1000, zone_info(zone_name))
+    return to_datetime(millis).astimezone(zone_info(zone_name))
 
 
 @bp.app_template_filter("clock")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from app.core.times import format_instant
+from app.core.times import format_instant, to_millis
 from app.web.errors import ApiError, ValidationFailed
 from app.web.validation import validate
 
@@ -28,7 +28,7 @@ def local_instant(day: str | None, clock: str | None, zone: ZoneInfo) -> str | N
         moment = datetime.combine(date.fromisoformat(day or ""), time.fromisoformat(clock or ""))
     except ValueError:
         return None
-    return format_instant(int(moment.replace(tzinfo=zone).timestamp() * 1000))
+    return format_instant(to_millis(moment.replace(tzinfo=zone)))
 
 
 def parse_day(text: str | None, zone: ZoneInfo) -> tuple[date, str | None]:

@@ -1,5 +1,7 @@
-"""The Messages page (the outbox, the reminders' lead times, webhooks, calendar feeds) and the
-Import page (customers and bookings from CSV or JSON, and exports to download)."""
+"""The Messages page (outbox, reminders, webhooks, feeds) and the Import page.
+
+Import takes customers and bookings from CSV or JSON; exports download as either.
+"""
 
 from __future__ import annotations
 
@@ -84,14 +86,19 @@ def _messages_page(error: ApiError | None = None) -> str:
     rows = every(services.list_messages, MessageListQuery, params, cap=10_000)
     resources = all_resources()
     return render_template(
-        "messages.html", rows=list(reversed(rows))[:SHOWN_MESSAGES], total=len(rows),
-        state=params.get("state"), states=services.outbox.STATES,
+        "messages.html",
+        rows=list(reversed(rows))[:SHOWN_MESSAGES],
+        total=len(rows),
+        state=params.get("state"),
+        states=services.outbox.STATES,
         settings=services.settings_json(db(), _sender()),
         counts=services.count_states(db()),
         hooks=[services.webhook(row) for row in webhooks.every(db())],
         feed_rows=[services.feed(row) for row in feeds.every(db())],
-        resources=resources, shop_zone=shop_zone(resources), error=error,
-    )  # fmt: skip
+        resources=resources,
+        shop_zone=shop_zone(resources),
+        error=error,
+    )
 
 
 @bp.get("/import")

@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app.core.vocabulary import DAY_KEYS
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
 from app.web.routes.services import resources
@@ -16,12 +17,16 @@ from app.web.ui.blueprint import bp
 from app.web.ui.filters import DAY_LABELS
 from app.web.ui.forms import answer, field_errors, number, text
 from app.web.ui.lists import all_resources, shop_zone
-from app.web.validation import DAYS, ResourceCreate, validate
+from app.web.validation import ResourceCreate, validate
 
 RESOURCE_FIELDS = (
-    "name", "timezone", "default_duration_minutes", "buffer_minutes", "business_hours",
-)  # fmt: skip
-DAY_NAMES = dict(zip(DAYS, DAY_LABELS, strict=True))
+    "name",
+    "timezone",
+    "default_duration_minutes",
+    "buffer_minutes",
+    "business_hours",
+)
+DAY_NAMES = dict(zip(DAY_KEYS, DAY_LABELS, strict=True))
 
 
 @bp.get("/resources")
@@ -70,8 +75,11 @@ def _resources_page(error: ApiError | None = None) -> str | tuple[str, int]:
     defaults = {"timezone": shop_zone(rows), "default_duration_minutes": "60"}
     defaults |= {"buffer_minutes": "0", "opens": "09:00", "closes": "17:00"}
     page = render_template(
-        "resources.html", rows=rows, day_names=DAY_NAMES,
+        "resources.html",
+        rows=rows,
+        day_names=DAY_NAMES,
         values=request.form if error is not None else MultiDict(defaults),
-        error=error, errors=field_errors(error, RESOURCE_FIELDS),
-    )  # fmt: skip
+        error=error,
+        errors=field_errors(error, RESOURCE_FIELDS),
+    )
     return answer(page, error)

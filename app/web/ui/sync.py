@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app.core.times import format_instant, wall_ms
+from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED, DAY_MS
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState
 from app.web.routes.services import bookings, customers
@@ -39,18 +40,21 @@ def sync_now() -> Response | tuple[str, int]:
 
 
 def _sync_page(error: ApiError | None = None) -> str:
-    since = format_instant(wall_ms() - 86_400_000)
-    cancelled = every(bookings.list_page, BookingListQuery, {"status": "cancelled", "from": since})
+    since = format_instant(wall_ms() - DAY_MS)
+    cancelled = every(bookings.list_page, BookingListQuery, {"status": CANCELLED, "from": since})
     lost = [b for b in cancelled if (b["cancel_reason"] or "").startswith("sync_conflict")]
-    active = {"status": ",".join(bookings.ACTIVE), "from": since}
+    active = {"status": ",".join(ACTIVE_STATUSES), "from": since}
     upcoming = every(bookings.list_page, BookingListQuery, active)
     resource_rows = all_resources()
     return render_template(
-        "sync.html", state=sync_status.describe(db(), current_app.config.get("HUB_URL")),
-        anomalies=sync_service.anomalies(db()), lost=lost,
+        "sync.html",
+        state=sync_status.describe(db(), current_app.config.get("HUB_URL")),
+        anomalies=sync_service.anomalies(db()),
+        lost=lost,
         double_booked=[b for b in upcoming if b["conflict_with"]],
         people={b["id"]: or_none(customers.get, b["customer_id"]) for b in lost},
         zones={r["id"]: r["timezone"] for r in resource_rows},
         shop_zone=shop_zone(resource_rows),
-        has_worker=current_app.extensions.get("booking.sync_worker") is not None, error=error,
-    )  # fmt: skip
+        has_worker=current_app.extensions.get("booking.sync_worker") is not None,
+        error=error,
+    )

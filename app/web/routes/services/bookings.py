@@ -1,6 +1,7 @@
 """Bookings (API.md §4) for the web: request models in, JSON out.
 
-The status sets are re-exported because pages decide which buttons to show from them.
+The status machine and its sets are re-exported because pages decide which buttons to show
+from them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlite_utils import Database
 
 from app.core.times import parse_instant
 from app.domain import bookings, pagination
-from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.routes.services import sent_fields
@@ -23,7 +24,7 @@ from app.web.validation import (
     EventListQuery,
 )
 
-__all__ = ["ACTIVE", "ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
+__all__ = ["ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
 
 Json = dict[str, Any]
 

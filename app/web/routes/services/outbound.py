@@ -32,25 +32,38 @@ def message(row: dict[str, Any]) -> Json:
             "resource_id": basis["resource_id"],
         }
     return {
-        "id": row["id"], "kind": row["kind"], "channel": row["channel"],
-        "booking_id": row["booking_id"], "customer_id": row["customer_id"],
-        "subscription_id": row["subscription_id"], "basis": basis, "state": row["state"],
-        "state_reason": row["state_reason"], "attempts": row["attempts"],
-        "last_error": row["last_error"], "recipient": row["recipient"],
+        "id": row["id"],
+        "kind": row["kind"],
+        "channel": row["channel"],
+        "booking_id": row["booking_id"],
+        "customer_id": row["customer_id"],
+        "subscription_id": row["subscription_id"],
+        "basis": basis,
+        "state": row["state"],
+        "state_reason": row["state_reason"],
+        "attempts": row["attempts"],
+        "last_error": row["last_error"],
+        "recipient": row["recipient"],
         "due_at": format_instant(row["due_at"]),
         "next_attempt_at": format_optional(row["next_attempt_at"]),
-        "created_at": format_instant(row["created_at"]), "decided_by": row["decided_by"],
-        "sent_at": format_optional(row["sent_at"]), "sent_by": row["sent_by"],
-    }  # fmt: skip
+        "created_at": format_instant(row["created_at"]),
+        "decided_by": row["decided_by"],
+        "sent_at": format_optional(row["sent_at"]),
+        "sent_by": row["sent_by"],
+    }
 
 
 def list_messages(db: Database, query: MessageListQuery, secret: str) -> tuple[list[Json], Json]:
     after = pagination.decode(secret, "messages", query.cursor)
     states = [s.strip() for s in (query.state or "").split(",") if s.strip()]
     rows = outbox.list_messages(
-        db, after_id=after, limit=query.limit + 1, states=states or None,
-        booking_id=query.booking_id, channel=query.channel,
-    )  # fmt: skip
+        db,
+        after_id=after,
+        limit=query.limit + 1,
+        states=states or None,
+        booking_id=query.booking_id,
+        channel=query.channel,
+    )
     rows, meta = pagination.page(rows, query.limit, secret, "messages", lambda row: row["id"])
     return [message(row) for row in rows], meta
 
@@ -97,14 +110,17 @@ def update_customer_messaging(
 
 def webhook(row: dict[str, Any], *, with_secret: bool = False) -> Json:
     return {
-        "id": row["id"], "url": row["url"], "events": row["events"],
-        "description": row["description"], "enabled": row["enabled"],
+        "id": row["id"],
+        "url": row["url"],
+        "events": row["events"],
+        "description": row["description"],
+        "enabled": row["enabled"],
         "disabled_reason": row["disabled_reason"],
         "disabled_at": format_optional(row["disabled_at"]),
         "created_at": format_instant(row["created_at"]),
         "updated_at": format_instant(row["updated_at"]),
         "secret": row["secret"] if with_secret else None,
-    }  # fmt: skip
+    }
 
 
 @refusals_as_api_errors
@@ -120,10 +136,13 @@ def update_webhook(db: Database, subscription_id: str, payload: WebhookPatch) ->
 
 def feed(row: dict[str, Any], url: str | None = None) -> Json:
     return {
-        "id": row["id"], "resource_id": row["resource_id"], "name": row["name"],
+        "id": row["id"],
+        "resource_id": row["resource_id"],
+        "name": row["name"],
         "revoked_at": format_optional(row["revoked_at"]),
-        "created_at": format_instant(row["created_at"]), "url": url,
-    }  # fmt: skip
+        "created_at": format_instant(row["created_at"]),
+        "url": url,
+    }
 
 
 @refusals_as_api_errors
