@@ -16,11 +16,9 @@ from sqlite_utils import Database
 from app import store
 from app.core.times import format_instant
 from app.domain import messaging
-from app.domain.messages import HOLDS_A_TIME, basis
+from app.domain.messages import ADDRESS_FIELD, HOLDS_A_TIME, basis
 from app.store import outbox
 from app.store import webhooks as stored_webhooks
-
-ADDRESS_FIELD = {"email": "email", "sms": "phone"}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from app.store import webhooks as stored_webhooks
 
 Booking = dict[str, Any]
 CUSTOMER_CHANNELS = messaging.CHANNELS
+ADDRESS_FIELD = {"email": "email", "sms": "phone"}  # where each channel finds its address
 HOLDS_A_TIME = ("pending", "confirmed")  # bookings whose reminders still make sense
 BOOKING_EVENTS = (
     "booking.created",
@@ -148,6 +149,8 @@ def _customer_messages(
         return []
     decided = []
     for channel in shop["channels"]:
+        if not customer.get(ADDRESS_FIELD[channel]):
+            continue  # a walk-in with no address for it: nothing to decide, nothing to clutter
         for kind in kinds:
             if kind not in shop["kinds"]:
                 continue

@@ -77,13 +77,18 @@ def test_a_refusal_fails_at_once_and_a_busy_provider_is_retried(
     assert f"answered {status}" in message["last_error"]
 
 
-def test_a_customer_without_a_phone_gets_no_text(
+def test_a_customer_without_a_phone_gets_no_text_and_no_outbox_row(
     client, db, admin_headers, texting_shop, outbound, receiver, make_customer
 ):
-    resource, _ = texting_shop
+    resource, customer = texting_shop
     silent = make_customer(name="No phone")
     book(client, admin_headers, resource["id"], days_ahead(3), silent["id"])
+    assert messages(client, admin_headers) == []
+    booking = book(client, admin_headers, resource["id"], days_ahead(4), customer["id"])
+    client.patch(
+        f"/modules/booking/customers/{customer['id']}", json={"phone": ""}, headers=admin_headers
+    )  # the number was wrong: staff removed it after booking
     send_due(db, outbound)
     (message,) = messages(client, admin_headers)
-    assert receiver.requests == []
+    assert receiver.requests == [] and message["booking_id"] == booking["id"]
     assert message["state_reason"] == "The customer has no phone on file."
