@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-.PHONY: help run test lint fmt bench soak schema clean
+.PHONY: help run test lint fmt bench soak schema wheel clean
 
 help: ## Show this help.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,5 +54,8 @@ soak: $(VENV)/.installed-test ## The sync convergence property tests with 500 ex
 schema: $(VENV)/.installed-test ## Rewrite tests/schema.sql after adding a migration.
 	$(BIN)/python -m tests.tools.dump_schema > tests/schema.sql
 
+wheel: $(VENV)/.installed-test ## Build the wheel `pipx install` takes into dist/ (tests/desktop/test_wheel.py checks it).
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist
+
 clean: ## Remove the virtualenv and caches (keeps ./var).
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist

@@ -2,62 +2,32 @@
 
 from __future__ import annotations
 
-import errno
-import logging
 import os
-import sqlite3
 import sys
-from pathlib import Path
 
 import click
 
 from app import cli_outbound, store
+from app.commands import backups as backup_commands
+from app.commands import desktop as desktop_commands
+from app.commands.common import db_option
+from app.commands.common import default as _default
+from app.commands.common import open_database as _open
+from app.commands.serve import serve as serve_command
 from app.core.times import to_datetime
 from app.settings import SETTINGS, setting
 from app.web.auth import KeyRequestError, create_key, parse_rate_limit, parse_scopes, revoke_key
-from sync import identity
-
-ADMIN_SCOPES = ["booking:admin"]
-
-
-def _default(name: str) -> object:
-    return SETTINGS[name][0]
-
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="BOOKING_DB",
-    default=_default("DB"),
-    show_default=True,
-    help=SETTINGS["DB"][1],
-)
-
-
-def _count_option(flag: str, name: str, *, minimum: int):
-    """An integer option of `serve` that reads BOOKING_<name> and defaults to the setting."""
-    return click.option(
-        flag,
-        envvar=f"BOOKING_{name}",
-        type=click.IntRange(min=minimum),
-        default=_default(name),
-        show_default=True,
-        help=SETTINGS[name][1],
-    )
-
-
-def _open(db_path: str):
-    try:
-        identity.init_database(db_path)
-    except store.StorageError as error:
-        raise click.ClickException(str(error)) from None
-    return store.open_db(db_path)
 
 
 @click.group()
 @click.version_option(package_name="booking-service", prog_name="booking")
 def cli() -> None:
     """The local-first booking service: serve the API and UI, manage keys, sync with a hub."""
+
+
+cli.add_command(serve_command)
+backup_commands.register(cli)
+desktop_commands.register(cli)
 
 
 @cli.command()
@@ -68,135 +38,6 @@ def init(db_path: str) -> None:
     click.echo(f"Database ready at {db_path}")
     click.echo(f"Node id: {store.node_id(db)}")
     db.close()
-
-
-@cli.command()
-@db_option
-@click.option(
-    "--host",
-    envvar="BOOKING_HOST",
-    default=_default("HOST"),
-    show_default=True,
-    help=SETTINGS["HOST"][1],
-)
-@click.option(
-    "--port",
-    envvar="BOOKING_PORT",
-    default=_default("PORT"),
-    type=click.IntRange(0, 65535),
-    show_default=True,
-    help=SETTINGS["PORT"][1],
-)
-@click.option(
-    "--hub", "hub_url", envvar="BOOKING_HUB_URL", default=None, help=SETTINGS["HUB_URL"][1]
-)
-@click.option("--hub-key", envvar="BOOKING_HUB_KEY", default=None, help=SETTINGS["HUB_KEY"][1])
-@_count_option("--sync-interval", "SYNC_INTERVAL", minimum=1)
-@_count_option("--threads", "THREADS", minimum=1)
-@_count_option("--heavy-threads", "HEAVY_THREADS", minimum=0)
-@click.option("--demo", is_flag=True, help="Fill an empty database with demo records.")
-def serve(
-    db_path: str,
-    host: str,
-    port: int,
-    hub_url: str | None,
-    hub_key: str | None,
-    sync_interval: int,
-    threads: int,
-    heavy_threads: int,
-    demo: bool,
-) -> None:
-    """Serve the API and browser UI with waitress until Ctrl-C."""
-    import waitress
-
-    from app import create_app
-    from app import demo as demo_data
-    from app.web.pools import Pools, share_the_gil
-
-    if bool(hub_url) != bool(hub_key):
-        raise click.ClickException("Pass --hub and --hub-key together, or neither.")
-    sender = cli_outbound.prepare_sender(db_path, hub_url)
-    db = _open(db_path)
-    if store.count_api_keys(db) == 0:
-        _, key = create_key(
-            db, name="admin", scopes=ADMIN_SCOPES, rate_limit=setting("DEFAULT_RATE_LIMIT")
-        )
-        click.echo("Made the first admin key. It is shown only this once; keep it safe:")
-        click.echo(f"  {key}")
-    else:
-        click.echo(
-            "Using existing API keys (make another: booking keys create --name NAME "
-            "--scopes booking:admin)."
-        )
-    if demo and demo_data.is_empty(db):
-        demo_data.fill(db)
-        click.echo("Added demo resources, customers, bookings and blockers.")
-    db.close()
-
-    app = create_app(
-        {
-            "DB": db_path,
-            "HUB_URL": hub_url,
-            "HUB_KEY": hub_key,
-            "SYNC_INTERVAL": sync_interval,
-        }
-    )
-    try:
-        # waitress refuses a body over the limit (413) on its declared Content-Length, before
-        # reading it, and cuts a chunked body off there; by default it would buffer 1 GiB.
-        server = waitress.create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            clear_untrusted_proxy_headers=True,
-            # Refused before the body is read: a 300 MB upload costs nothing (issue #12).
-            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
-            _dispatcher=Pools(app, threads, heavy_threads),
-        )
-        share_the_gil(threads, heavy_threads)
-    except OSError as error:
-        raise click.ClickException(_listen_error(error, host, port)) from None
-    except ValueError:  # waitress: the host does not resolve to an address
-        raise click.ClickException(
-            f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
-        ) from None
-    checkpointer = store.Checkpointer(db_path)
-    checkpointer.start()
-    worker = None
-    if hub_url and hub_key:
-        from sync.worker import SyncWorker
-
-        worker = SyncWorker(db_path, hub_url, hub_key, sync_interval)
-        app.extensions["booking.sync_worker"] = worker
-        worker.start()
-        click.echo(f"Syncing with {hub_url} every {sync_interval} s.")
-    if sender is not None:
-        app.extensions["booking.outbound_worker"] = sender
-        sender.start()
-    click.echo(cli_outbound.describe_sender(sender, hub_url))
-    click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    try:
-        server.run()  # returns when waitress handles Ctrl-C or SIGTERM
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        if worker is not None:
-            worker.stop()
-        if sender is not None:
-            sender.stop()
-        checkpointer.stop()
-    click.echo("Stopped.")
-
-
-def _listen_error(error: OSError, host: str, port: int) -> str:
-    if error.errno == errno.EADDRINUSE:
-        return f"Port {port} is in use; stop the other program or pass --port."
-    if error.errno == errno.EACCES:
-        return f"Not allowed to listen on port {port}; pick a port above 1023 with --port."
-    return f"Cannot listen on {host}:{port}: {error.strerror or error}."
 
 
 @cli.group()
@@ -275,42 +116,15 @@ def keys_revoke(db_path: str, key_id: str) -> None:
         click.echo(f"{key_id} was already revoked.")
 
 
-@cli.command()
-@db_option
-@click.argument("path", type=click.Path(dir_okay=False))
-def backup(db_path: str, path: str) -> None:
-    """Write a consistent copy of the live database to PATH (SQLite online backup)."""
-    if not os.path.exists(db_path):
-        raise click.ClickException(f"No database at {db_path}; pass --db.")
-    if os.path.exists(path):
-        raise click.ClickException(f"{path} already exists; choose a new file name.")
-    try:
-        source = store.open_db(db_path)
-    except sqlite3.Error as error:
-        raise click.ClickException(f"Cannot read the database at {db_path}: {error}.") from None
-    try:
-        target = sqlite3.connect(path)
-    except sqlite3.Error as error:
-        source.close()
-        raise click.ClickException(f"Cannot write {path}: {error}.") from None
-    try:
-        with target:
-            source.conn.backup(target)
-    except sqlite3.Error as error:
-        target.close()
-        Path(path).unlink(missing_ok=True)
-        raise click.ClickException(f"Cannot back up {db_path}: {error}.") from None
-    finally:
-        source.close()
-    target.close()
-    copy = store.open_db(path)
-    store.mark_as_backup(copy)  # restored later, it takes a new node id and epoch
-    copy.close()
-    click.echo(f"Backed up {db_path} to {path}.")
-
-
 def main() -> None:
     """Entry point: no traceback reaches the user, even for a bug."""
+    from app.ops import settings_file
+
+    try:
+        settings_file.apply_to_environment()  # what `booking service install` was told
+    except settings_file.SettingsFileError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
     try:
         cli(prog_name="booking", standalone_mode=True)
     except SystemExit:

@@ -7,19 +7,11 @@ from pathlib import Path
 
 import click
 
+from app.commands.common import db_option, open_database
 from app.domain import transfer
 from app.domain.transfer import ImportRefused
-from app.settings import SETTINGS
 from app.web import transfer as files
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="BOOKING_DB",
-    default=SETTINGS["DB"][0],
-    show_default=True,
-    help=SETTINGS["DB"][1],
-)
 format_option = click.option(
     "--format",
     "file_format",
@@ -43,8 +35,6 @@ def import_group(db_path: str, file_format: str | None, kind: str, path: str) ->
     """
     from tqdm import tqdm
 
-    from app.cli import _open
-
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -57,7 +47,7 @@ def import_group(db_path: str, file_format: str | None, kind: str, path: str) ->
 
     try:
         chosen = files.format_of(path, file_format)
-        db = _open(db_path)
+        db = open_database(db_path)
         report = files.import_file(db, kind, text, chosen, progress)
     except files.FileRefused as error:
         raise click.ClickException(str(error)) from None
@@ -90,13 +80,11 @@ def export_group(db_path: str, file_format: str | None, kind: str, output: str |
     """Export customers or bookings as CSV or JSON (every field; re-importable)."""
     from tqdm import tqdm
 
-    from app.cli import _open
-
     try:
         chosen = files.format_of(output or "", file_format) if (output or file_format) else "csv"
     except files.FileRefused as error:
         raise click.ClickException(str(error)) from None
-    db = _open(db_path)
+    db = open_database(db_path)
     rows = transfer.export_customers(db) if kind == "customers" else transfer.export_bookings(db)
     columns = transfer.CUSTOMER_COLUMNS if kind == "customers" else transfer.BOOKING_COLUMNS
     bar = tqdm(rows, unit=" rows", file=sys.stderr, disable=None if output else True)

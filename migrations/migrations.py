@@ -265,6 +265,22 @@ def m0008_ui_sessions(db: Database) -> None:
 
 
 @migrations()
+def m0009_signin_links(db: Database) -> None:
+    """One-time sign-in links made by `booking open` on the shop's own laptop.
+
+    Node-local (never synced): a SHA-256 of the link's random token, the key the browser signs
+    in with, and when the link stops working. Using a link deletes it.
+    """
+    db.execute(
+        """CREATE TABLE signin_links (
+            token_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT"""
+    )
+
+
+@migrations()
 def m0010_outbound(db: Database) -> None:
     """Reaching customers and other programs (issue #18): the outbox, its templates and shop
     settings, webhook subscriptions, calendar feeds, per-customer opt-outs, bookings' external ids.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -58,6 +60,8 @@ class HubClient:
         self._shared_session = session  # tests pass an in-process transport
         self._local = threading.local()
         self._worker: ThreadPoolExecutor | None = None  # made by the first in_background()
+        # The hub's clock minus ours, from the Date header of its last answer (health checks).
+        self.clock_offset_ms: int | None = None
 
     def _session(self) -> Any:
         if self._shared_session is not None:
@@ -100,9 +104,11 @@ class HubClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             kwargs.setdefault("headers", self.headers)
+            sent = time.time()
             response = self._session().request(
                 method, f"{self.base_url}{path}", timeout=TIMEOUT, **kwargs
             )
+            self._note_clock(response, sent, time.time())
         except requests.Timeout:
             raise HubUnavailable(f"The hub at {self.base_url} did not answer in time.") from None
         except requests.ConnectionError:
@@ -133,3 +139,14 @@ class HubClient:
                 f"{error.get('message', '')}".strip()
             )
         return body["data"]
+
+    def _note_clock(self, response: Any, sent: float, received: float) -> None:
+        """The hub's clock minus ours, taking its Date header (whole seconds, so +0.5 s on
+        average) as read halfway through the round trip."""
+        date = getattr(response, "headers", {}).get("Date")
+        try:
+            hub = parsedate_to_datetime(date).timestamp() + 0.5 if date else None
+        except (TypeError, ValueError):
+            hub = None
+        if hub is not None:
+            self.clock_offset_ms = int((hub - (sent + received) / 2) * 1000)

@@ -61,7 +61,14 @@ def sync_once(
                 break
         except _Again:
             continue
-    store.set_sync_state(db, last_success=wall_ms(), last_error=None)
+    offset = getattr(client, "clock_offset_ms", None)
+    store.set_sync_state(
+        db,
+        last_success=wall_ms(),
+        last_error=None,
+        failing_since=None,
+        **({"hub_clock_offset_ms": offset} if offset is not None else {}),
+    )
     return report
 
 

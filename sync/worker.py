@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -71,6 +72,9 @@ class SyncWorker:
             if due and int(due) > wall_ms():
                 return
             store.set_sync_state(db, last_attempt=wall_ms())
+            # Since when the hub has not been reached: health asks for a person after a day.
+            failing_since = state.get("failing_since") or wall_ms()
+            started = time.monotonic()
             try:
                 report = sync_once(db, self.client)
             except HubUnavailable as error:
@@ -80,16 +84,28 @@ class SyncWorker:
                     db,
                     failures=failures,
                     last_error=str(error),
+                    failing_since=failing_since,
                     next_attempt=wall_ms() + int(wait * 1000),
                 )
-                log.warning("Sync failed (%s); next try in %.0f s.", error, wait)
+                log.warning("Sync round failed (%s); next try in %.0f s.", error, wait)
             except HubRejected as error:
-                store.set_sync_state(db, last_error=str(error), failures=0, next_attempt=None)
-                log.error("The hub refused to sync: %s", error)
+                store.set_sync_state(
+                    db,
+                    last_error=str(error),
+                    failures=0,
+                    next_attempt=None,
+                    failing_since=failing_since,
+                )
+                log.error("Sync round refused by the hub: %s", error)
             else:
                 store.set_sync_state(db, failures=0, next_attempt=None)
-                if report.pushed or report.applied:
-                    log.info("Synced: pushed %d, applied %d.", report.pushed, report.applied)
+                log.info(
+                    "Sync round: pushed %d, pulled %d, applied %d in %.0f ms.",
+                    report.pushed,
+                    report.pulled,
+                    report.applied,
+                    (time.monotonic() - started) * 1000,
+                )
         except Exception:  # a bug must not kill the scheduler thread; it is logged
             log.exception("Sync run crashed")
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +14,14 @@ from app import create_app, store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
 from app.web.auth import create_key
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The per-user folders (platformdirs: data, logs, the settings file) of a scratch home,
+    for this process and every `booking` it starts: no test reads or writes the real ones."""
+    home = tempfile.mkdtemp(prefix="booking-test-home-")
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        os.environ[name] = os.path.join(home, name.lower())
 
 
 @pytest.fixture

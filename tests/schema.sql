@@ -165,6 +165,11 @@ CREATE TABLE resources (
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         , field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
+CREATE TABLE signin_links (
+            token_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT;
 CREATE TABLE sync_key_moves (
             key_id TEXT NOT NULL,
             node_id TEXT NOT NULL,

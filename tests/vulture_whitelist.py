@@ -16,6 +16,7 @@ _.sort_keys  # Flask's JSON provider reads app.json.sort_keys
 _.session_interface  # Flask opens and saves every request's session through it
 
 # flask.g attributes read back with g.get("name").
+_.request_started  # app/web/request_log.py
 _.made_customer_id  # app/web/ui/bookings.py
 
 # Fields of the request and response models (app/web/validation.py, app/web/schemas.py):

@@ -11,8 +11,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from app import store
 from app.core import json_codec
+from app.ops import paths, upgrade
 from app.settings import setting
-from sync import identity
 
 
 class _JSONProvider(DefaultJSONProvider):
@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )  # the logger is "app"
     app.json = _JSONProvider(app)
     app.config.update(
-        DB=setting("DB"),
+        DB=paths.database(),
         MAX_CONTENT_LENGTH=setting("MAX_BODY_BYTES"),
         REQUEST_DEADLINE_MS=setting("REQUEST_DEADLINE_MS"),
         HUB_URL=setting("HUB_URL"),
@@ -50,12 +50,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.update(config or {})
+    # Where the status page looks for backups (the same rule as `booking serve`'s job).
+    app.config.setdefault("BACKUP_DIR", str(paths.backup_dir(app.config["DB"])))
+    app.config.setdefault("DISK_WARN_MB", setting("DISK_WARN_MB"))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.session_interface = _SessionOnlyWhenSent()
 
     _prepare_database(app)
 
-    from app.web import ui
+    from app.web import request_log, ui
     from app.web.api import add_limit_headers
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
@@ -87,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
+    request_log.install(app)
     _add_deadline(app)
     register_error_handlers(app)
     logging.getLogger("app").setLevel(logging.INFO)
@@ -110,7 +114,7 @@ def _add_deadline(app: Flask) -> None:
 
 
 def _prepare_database(app: Flask) -> None:
-    identity.init_database(app.config["DB"])
+    upgrade.open_or_raise(app.config["DB"])  # refuses a database a newer version migrated
     db = store.open_db(app.config["DB"])
     try:
         app.extensions["booking.node_id"] = store.node_id(db)

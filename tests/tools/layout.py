@@ -22,6 +22,7 @@ FOLDERS = {
     "render a form field (label, hint, error, control):",
     "app/web/static": "Served by the app itself, so the pages work offline (system fonts, no "
     "external assets):",
+    "app/ops/service_templates": "One per system, filled in by service.py (package data):",
 }
 SKIPPED = {"__pycache__"}
 
@@ -82,6 +83,10 @@ def _composition_root() -> Iterator[tuple[str, str]]:
     yield "app/", _described(app / "__init__.py")
     for module in _modules(app):
         yield f"  {module.name}", _described(module)
+    layered = {layer.split(".")[1] for layer in layers() if layer.startswith("app.")}
+    for sub in _subfolders(app):
+        if sub.name not in layered and (sub / "__init__.py").exists():
+            yield from _package(sub)  # more of the composition root (app/commands)
 
 
 def _tests() -> Iterator[tuple[str, str]]:

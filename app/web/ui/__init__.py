@@ -15,6 +15,7 @@ blueprint keeps those names. Importing an area module attaches its routes to `bp
     signin.py    sign in and out (server-side sessions)
     filters.py   template filters and the names every template sees
     errors.py    errors as HTML pages
+    health.py    the health page and the banner when a person is needed
     forms.py     form fields to the API's request models, and refusals back to fields
     lists.py     whole lists read through the domain's paged reads
     day_grid.py  the day view's layout: pure functions, no Flask
@@ -30,6 +31,7 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     day,
     errors,
     filters,
+    health,
     outbound,
     resources,
     signin,

@@ -27,7 +27,7 @@ from app.web.errors import Forbidden
 from app.web.ui.blueprint import bp
 from app.web.ui.csrf import check_csrf
 
-PUBLIC_PAGES = {"ui.signin"}
+PUBLIC_PAGES = {"ui.signin", "ui.signin_link"}
 SESSION_DAYS = 30  # a sign-in older than this is over, even if the browser was never closed
 # Every page shows the shop's bookings and customers; sign-in refuses keys without this scope.
 PAGE_SCOPE = "booking:read"

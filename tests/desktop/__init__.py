@@ -1,0 +1,1 @@
+"""The desktop application: backups, restore, upgrades, service files, doctor, the wheel."""
