@@ -15,7 +15,7 @@ def test_the_messages_page_shows_the_outbox_with_states_and_reasons(
 ):
     resource = make_resource(name="Chair 1")
     ada = make_customer(name="Ada", email="ada@example.com")
-    nobody = make_customer(name="Bob")
+    nobody = make_customer(name="Bob", email="bob@example.com")
     client.patch(
         f"/modules/booking/customers/{nobody['id']}/messaging",
         json={"email_opt_out": True},
