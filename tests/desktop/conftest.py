@@ -72,6 +72,15 @@ def older_database(path: str) -> str:
     return last
 
 
+def applied(path: str) -> set[str]:
+    """The names of the migrations a database file has had."""
+    connection = sqlite3.connect(path)
+    try:
+        return {row[0] for row in connection.execute("SELECT name FROM _sqlite_migrations")}
+    finally:
+        connection.close()
+
+
 def tables(path: str) -> set[str]:
     connection = sqlite3.connect(path)
     try:
