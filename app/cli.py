@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from app import store
+from app import cli_outbound, store
 from app.commands import backups as backup_commands
 from app.commands import desktop as desktop_commands
 from app.commands.common import db_option
@@ -212,3 +212,6 @@ def status(db_path: str, hub_url: str | None) -> None:
     for table in ("customers", "resources", "bookings", "blockers"):
         click.echo(f"{table.capitalize() + ':':<16}{store.count_rows(db, table)}")
     db.close()
+
+
+cli_outbound.register(cli)

@@ -77,6 +77,40 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "PostgreSQL only: longest a statement may run; a transaction may stay idle a third of "
         "that (an open transaction holds back what pulls can see).",
     ),
+    # Messages, webhooks and calendar feeds (README § Messages and webhooks).
+    "SEND_MESSAGES": (
+        "auto",
+        "`auto`: `booking serve` sends the outbox when it has no hub (the hub itself, or a "
+        "laptop on its own); `never`: it does not (a paused hub).",
+    ),
+    "OUTBOUND_INTERVAL": (15, "Seconds between two runs of the outbox sender."),
+    "OUTBOUND_MAX_ATTEMPTS": (8, "Attempts at one message before it is marked failed."),
+    "OUTBOUND_RETRY_BASE": (
+        30,
+        "Seconds before a failed message is tried again; each later wait doubles, with "
+        "jitter, up to an hour.",
+    ),
+    "WEBHOOK_MAX_FAILURES": (
+        10,
+        "Failed deliveries in a row that disable a webhook subscription (its deliveries wait).",
+    ),
+    "SMTP_HOST": (None, "Mail server for customer emails; none means no email is sent."),
+    "SMTP_PORT": (None, "Mail server port; default 587 (starttls), 465 (tls) or 25 (none)."),
+    "SMTP_SECURITY": ("starttls", "`starttls`, `tls` (implicit TLS) or `none`."),
+    "SMTP_USERNAME": (None, "Mail server login, if it asks for one."),
+    "SMTP_PASSWORD": (None, "Mail server password."),
+    "SMTP_FROM": (None, "The address customer emails come from."),
+    "SMTP_CA_FILE": (None, "A CA certificate file for a mail server with a private CA."),
+    "SMS_PROVIDER": (None, "`twilio` or `json` (a plain JSON POST); none means no SMS."),
+    "SMS_URL": (None, "The provider's API address (`json`: required; `twilio`: its default)."),
+    "SMS_ACCOUNT": (None, "The SMS account id (Twilio's Account SID)."),
+    "SMS_TOKEN": (None, "The SMS provider's secret token."),
+    "SMS_FROM": (None, "The number or sender name texts come from."),
+    "PUBLIC_URL": (
+        None,
+        "The address phones reach this node at, for calendar feed links; default: the "
+        "address the request came in on.",
+    ),
 }
 
 

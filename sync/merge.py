@@ -22,8 +22,8 @@ from app import store
 from app.core import clock
 from app.core.times import wall_ms
 from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED
-from app.domain import bookings
-from app.store import changelog
+from app.domain import bookings, messages
+from app.store import changelog, outbox
 
 SYNC_ACTOR = "sync"
 # What a sync conflict may cancel: the statuses the status machine lets become cancelled.
@@ -126,6 +126,8 @@ def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> 
             report.touched_bookings.add(event["booking_id"])
     elif entity == "anomaly":
         store.insert_anomaly(db, {**change["payload"], "hlc": change["hlc"]})
+    elif entity == "message" and op == "upsert":
+        outbox.apply_remote(db, change["payload"], change["hlc"])
     # Anything else comes from a newer version: it is kept in the change log, untouched.
 
 
@@ -197,6 +199,7 @@ def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) ->
     after, anomaly = bookings.step(loser, event)
     assert anomaly is None and after is not None
     store.append_booking_event(db, after, event)
+    messages.booking_changed(db, loser, after)  # the customer hears of it, as of any cancel
 
 
 def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str) -> int:

@@ -62,7 +62,17 @@ CREATE TABLE bookings (
             cancel_reason TEXT,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        , service_id TEXT, price_minor INTEGER, currency TEXT, buffer_minutes INTEGER NOT NULL DEFAULT 0) STRICT;
+        , external_id TEXT, service_id TEXT, price_minor INTEGER, currency TEXT, buffer_minutes INTEGER NOT NULL DEFAULT 0) STRICT;
+CREATE TABLE calendar_feeds (
+            id TEXT PRIMARY KEY,
+            resource_id TEXT,
+            name TEXT,
+            token_hash TEXT NOT NULL,
+            revoked_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            field_clocks TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
 CREATE TABLE change_log (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             origin_node TEXT NOT NULL,
@@ -85,7 +95,7 @@ CREATE TABLE customers (
             metadata TEXT NOT NULL DEFAULT '{}',
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
-        , business_id TEXT, contact_id TEXT, type TEXT, notes TEXT, status TEXT, customer_since INTEGER, deleted_at INTEGER, organization_id TEXT, field_clocks TEXT NOT NULL DEFAULT '{}') STRICT;
+        , business_id TEXT, contact_id TEXT, type TEXT, notes TEXT, status TEXT, customer_since INTEGER, deleted_at INTEGER, organization_id TEXT, field_clocks TEXT NOT NULL DEFAULT '{}', email_opt_out INTEGER NOT NULL DEFAULT 0, sms_opt_out INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE idempotency_keys (
             api_key_id TEXT NOT NULL,
             key TEXT NOT NULL,
@@ -94,6 +104,51 @@ CREATE TABLE idempotency_keys (
             body TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             PRIMARY KEY (api_key_id, key)
+        ) STRICT;
+CREATE TABLE message_templates (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            subject TEXT,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            field_clocks TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
+CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            booking_id TEXT,
+            customer_id TEXT,
+            subscription_id TEXT,
+            basis TEXT NOT NULL DEFAULT '{}',
+            payload TEXT NOT NULL DEFAULT '{}',
+            ordering_key TEXT,
+            order_hlc TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            decided_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            state_reason TEXT,
+            state_hlc TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            recipient TEXT,
+            sent_at INTEGER,
+            sent_by TEXT,
+            next_attempt_at INTEGER,
+            lease_until INTEGER
+        ) STRICT;
+CREATE TABLE messaging_settings (
+            id TEXT PRIMARY KEY,
+            channels TEXT NOT NULL DEFAULT '["email"]',
+            kinds TEXT NOT NULL DEFAULT '["confirmation","reminder","moved","cancelled"]',
+            reminder_minutes TEXT NOT NULL DEFAULT '[]',
+            shop_name TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            field_clocks TEXT NOT NULL DEFAULT '{}'
         ) STRICT;
 CREATE TABLE node_meta (
             key TEXT PRIMARY KEY,
@@ -169,14 +224,37 @@ CREATE TABLE ui_sessions (
             key_id TEXT NOT NULL,
             created_at INTEGER NOT NULL
         ) STRICT;
+CREATE TABLE webhook_health (
+            subscription_id TEXT PRIMARY KEY,
+            failures_in_a_row INTEGER NOT NULL
+        ) STRICT;
+CREATE TABLE webhook_subscriptions (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL DEFAULT '[]',
+            secret TEXT NOT NULL,
+            description TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            disabled_reason TEXT,
+            disabled_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            field_clocks TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
 CREATE INDEX blockers_resource ON blockers (resource_id, start_time);
 CREATE INDEX booking_events_booking ON booking_events (booking_id, hlc);
 CREATE INDEX bookings_customer ON bookings (customer_id, start_time);
+CREATE INDEX bookings_external_id ON bookings (external_id);
 CREATE INDEX bookings_resource_start ON bookings (resource_id, start_time);
 CREATE INDEX bookings_start ON bookings (start_time, id);
+CREATE INDEX calendar_feeds_token ON calendar_feeds (token_hash);
 CREATE INDEX customers_email ON customers (lower(email));
+CREATE INDEX customers_external_id ON customers (external_id);
 CREATE INDEX customers_name_search ON customers (deleted_at, name COLLATE NOCASE, email, external_id, id);
 CREATE INDEX customers_phone_digits ON customers (replace(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', ''), char(160), ''));
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
+CREATE INDEX messages_booking ON messages (booking_id, state);
+CREATE INDEX messages_due ON messages (state, due_at);
+CREATE INDEX messages_queue ON messages (subscription_id, ordering_key, order_hlc);

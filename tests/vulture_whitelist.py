@@ -60,6 +60,20 @@ _.queued
 _.to_status
 _.updated_at
 _.updatedAt
+# ... and of the messaging, webhook and feed models (app/web/models_outbound.py).
+_.decided_by
+_.disabled_at
+_.disabled_reason
+_.due_at
+_.email_opt_out
+_.enabled
+_.next_attempt_at
+_.revoked_at
+_.sent_at
+_.sent_by
+_.shop_name
+_.sms_opt_out
+_.state_reason
 
 # Read by tests or `make bench` only, on purpose.
 _.restored_hub  # SyncReport: the sync benchmark checks the hub was not restored mid-run

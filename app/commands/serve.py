@@ -11,9 +11,10 @@ import logging
 
 import click
 
-from app import store
+from app import cli_outbound, store
 from app.commands.common import count_option, db_option, default, open_database, program
 from app.ops import lock, logs, paths
+from app.outbound.worker import OutboundWorker
 from app.settings import SETTINGS, setting
 from app.web.auth import create_key
 
@@ -67,6 +68,7 @@ def serve(
     """Serve the API and browser UI with waitress until Ctrl-C."""
     if bool(hub_url) != bool(hub_key):
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
+    sender = cli_outbound.prepare_sender(db_path, hub_url)  # a bad SMTP setting stops us here
     try:
         held = lock.acquire(db_path, "start a second server on it")
     except lock.ServerRunning as error:
@@ -87,6 +89,7 @@ def serve(
             threads,
             heavy_threads,
             backup_hour,
+            sender,
         )
     finally:
         held.release()
@@ -137,6 +140,7 @@ def _run(
     threads: int,
     heavy_threads: int,
     backup_hour: int,
+    sender: OutboundWorker | None,
 ) -> None:
     import waitress
 
@@ -185,6 +189,10 @@ def _run(
         app.extensions["booking.sync_worker"] = worker
         worker.start()
         click.echo(f"Syncing with {hub_url} every {sync_interval} s.")
+    if sender is not None:
+        app.extensions["booking.outbound_worker"] = sender
+        sender.start()
+    click.echo(cli_outbound.describe_sender(sender, hub_url))
     click.echo(f"Backups go to {paths.backup_dir(db_path)} (nightly after {backup_hour}:00).")
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -196,6 +204,8 @@ def _run(
         server.close()
         if worker is not None:
             worker.stop()
+        if sender is not None:
+            sender.stop()
         backup_job.stop()
         checkpointer.stop()
 

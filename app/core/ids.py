@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from ulid import ULID
 
-PREFIXES = ("cus", "res", "bk", "evt", "blk", "key", "node", "svc", "stf")
+PREFIXES = (
+    "cus",
+    "res",
+    "bk",
+    "evt",
+    "blk",
+    "key",
+    "node",
+    "svc",
+    "stf",
+    "msg",
+    "whk",
+    "cal",
+)
 
 
 def new_id(prefix: str) -> str:

@@ -28,7 +28,7 @@ from app.core.vocabulary import (
     PENDING,
     STATUSES,
 )
-from app.domain import clashes, services
+from app.domain import clashes, messages, services
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
@@ -147,6 +147,7 @@ def _created(event: Event) -> Booking:
         "buffer_minutes": data.get("buffer_minutes") or 0,
         "status": PENDING,
         "cancel_reason": None,
+        "external_id": data.get("external_id"),
         "created_at": event["occurred_at"],
         "updated_at": event["occurred_at"],
     }
@@ -272,28 +273,47 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     Raises UnknownResource, UnknownCustomer, UnknownService, ServiceNotOffered, SlotConflict
     (details name the clashing id). The new booking overlaps nothing: the check just passed.
     """
-    booking_id = new_id("bk")
     with store.transaction(db):
-        resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
-        if new.customer_id is not None:
-            store.get_customer(db, new.customer_id, missing=UnknownCustomer)
-        service = services.offered(db, new.service_id, resource)
-        start, end = resolve_interval(new, resource, service)
-        ensure_free(db, resource, start, end, service["buffer_minutes"] if service else 0)
-        data = {
-            "resource_id": resource["id"],
-            "customer_id": new.customer_id,
-            "start_time": format_instant(start),
-            "end_time": format_instant(end),
-            "title": new.title,
-            "notes": new.notes,
-            "metadata": new.metadata,
-            **services.taken_by_booking(service),
-        }
-        event = new_event(booking_id, "created", actor, to_status=PENDING, data=data)
-        booking, _ = step(None, event)
-        assert booking is not None
-        store.insert_booking(db, booking, event)
+        return create_in_transaction(db, new, actor=actor)
+
+
+def create_in_transaction(
+    db: Database,
+    new: NewBooking,
+    *,
+    actor: str | None,
+    external_id: str | None = None,
+    quiet: bool = False,
+) -> Booking:
+    """create() inside the caller's transaction (an import makes many bookings in one).
+
+    `external_id` is the booking's id in the system it was imported from; `quiet` decides no
+    confirmation message (the customer already knows of an imported booking).
+    """
+    booking_id = new_id("bk")
+    resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
+    if new.customer_id is not None:
+        store.get_customer(db, new.customer_id, missing=UnknownCustomer)
+    service = services.offered(db, new.service_id, resource)
+    start, end = resolve_interval(new, resource, service)
+    ensure_free(db, resource, start, end, service["buffer_minutes"] if service else 0)
+    data = {
+        "resource_id": resource["id"],
+        "customer_id": new.customer_id,
+        "start_time": format_instant(start),
+        "end_time": format_instant(end),
+        "title": new.title,
+        "notes": new.notes,
+        "metadata": new.metadata,
+        **services.taken_by_booking(service),
+    }
+    if external_id is not None:  # absent otherwise: older nodes replay the same events
+        data["external_id"] = external_id
+    event = new_event(booking_id, "created", actor, to_status=PENDING, data=data)
+    booking, _ = step(None, event)
+    assert booking is not None
+    store.insert_booking(db, booking, event)
+    messages.booking_changed(db, None, booking, quiet=quiet)
     return booking
 
 
@@ -310,19 +330,25 @@ def recent_events(db: Database, booking_id: str) -> list[Event]:
 def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
-        if booking["status"] not in EDITABLE:
-            raise InvalidState(
-                f"A {booking['status']} booking cannot be edited; only pending or confirmed ones."
-            )
-        changed = {
-            name: {"from": booking[name], "to": value}
-            for name, value in sent.items()
-            if booking[name] != value
-        }
-        if changed:
-            event = new_event(booking_id, "updated", actor, data={"changed": changed})
-            booking = _apply(db, booking, event)
+        return update_in_transaction(db, store.get_booking(db, booking_id), sent, actor=actor)
+
+
+def update_in_transaction(
+    db: Database, booking: Booking, sent: dict[str, Any], *, actor: str | None
+) -> Booking:
+    """update() of a booking already read, inside the caller's transaction."""
+    if booking["status"] not in EDITABLE:
+        raise InvalidState(
+            f"A {booking['status']} booking cannot be edited; only pending or confirmed ones."
+        )
+    changed = {
+        name: {"from": booking[name], "to": value}
+        for name, value in sent.items()
+        if booking[name] != value
+    }
+    if changed:
+        event = new_event(booking["id"], "updated", actor, data={"changed": changed})
+        booking = _apply(db, booking, event)
     return booking
 
 
@@ -337,24 +363,33 @@ def transition(
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
         booking = store.get_booking(db, booking_id)
-        current = booking["status"]
-        if status not in ALLOWED_MOVES[current]:
-            raise InvalidTransition(
-                moves_message(current),
-                details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
-            )
-        data = {"cancel_reason": cancel_reason} if status == CANCELLED else {}
-        event = new_event(
-            booking_id, "status_changed", actor, from_status=current, to_status=status, data=data
+        return transition_in_transaction(
+            db, booking, status, cancel_reason=cancel_reason, actor=actor
         )
-        booking = _apply(db, booking, event)
-    return booking
+
+
+def transition_in_transaction(
+    db: Database, booking: Booking, status: str, *, cancel_reason: str | None, actor: str | None
+) -> Booking:
+    """transition() of a booking already read, inside the caller's transaction."""
+    current = booking["status"]
+    if status not in ALLOWED_MOVES[current]:
+        raise InvalidTransition(
+            moves_message(current),
+            details=[{"field": "status", "message": f"Cannot go from {current} to {status}."}],
+        )
+    data = {"cancel_reason": cancel_reason} if status == CANCELLED else {}
+    event = new_event(
+        booking["id"], "status_changed", actor, from_status=current, to_status=status, data=data
+    )
+    return _apply(db, booking, event)
 
 
 def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)
+    messages.booking_changed(db, booking, after)
     return after
 
 
@@ -368,6 +403,7 @@ def delete(db: Database, booking_id: str) -> Booking:
                 "ones. Cancel it first, or keep it for the record."
             )
         store.delete_booking(db, booking_id)
+        messages.booking_changed(db, booking, None)
     return booking
 
 

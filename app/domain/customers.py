@@ -12,18 +12,25 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import messages
 
 Customer = dict[str, Any]
 
 
 def create(db: Database, fields: dict[str, Any]) -> Customer:
     """Insert a new customer from its fields (and its change row); return the row."""
+    with store.transaction(db):
+        return create_in_transaction(db, fields)
+
+
+def create_in_transaction(db: Database, fields: dict[str, Any]) -> Customer:
+    """create() inside the caller's transaction (an import makes many customers in one)."""
     now = wall_ms()
     customer = {"id": new_id("cus"), **fields, "created_at": now, "updated_at": now}
-    with store.transaction(db):
-        # Stamped as a column so /v1 shows it and it syncs with the customer (API.md §6).
-        customer["organization_id"] = store.organization_id(db)
-        store.insert_customer(db, customer)
+    # Stamped as a column so /v1 shows it and it syncs with the customer (API.md §6).
+    customer["organization_id"] = store.organization_id(db)
+    store.insert_customer(db, customer)
+    messages.customer_changed(db, "customer.created", customer)
     return customer
 
 
@@ -35,12 +42,17 @@ def get(db: Database, customer_id: str) -> Customer:
 def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
-        customer = store.get_customer(db, customer_id)
-        changes = {name: value for name, value in sent.items() if customer[name] != value}
-        if changes:
-            changes["updated_at"] = max(wall_ms(), customer["updated_at"])
-            store.update_customer(db, customer_id, changes)
-            customer.update(changes)
+        return update_in_transaction(db, store.get_customer(db, customer_id), sent)
+
+
+def update_in_transaction(db: Database, customer: Customer, sent: dict[str, Any]) -> Customer:
+    """update() of a customer already read, inside the caller's transaction."""
+    changes = {name: value for name, value in sent.items() if customer[name] != value}
+    if changes:
+        changes["updated_at"] = max(wall_ms(), customer["updated_at"])
+        store.update_customer(db, customer["id"], changes)
+        customer = {**customer, **changes}
+        messages.customer_changed(db, "customer.updated", customer)
     return customer
 
 
@@ -49,6 +61,7 @@ def delete(db: Database, customer_id: str) -> Customer:
     with store.transaction(db):
         customer = store.get_customer(db, customer_id)
         store.delete_customer(db, customer_id)
+        messages.customer_changed(db, "customer.deleted", customer)
     return customer
 
 

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
-from app.domain import clashes, services
+from app.domain import clashes, messages, services
 from app.domain.bookings import (
     CORRECTED,
     EDITABLE,
@@ -227,4 +227,7 @@ def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)
+    # A move supersedes the messages decided for the old slot and decides the new ones; an
+    # undo that brings a booking back decides its reminders again (app.domain.messages).
+    messages.booking_changed(db, booking, after)
     return after

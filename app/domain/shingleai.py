@@ -25,6 +25,7 @@ from ulid import ULID
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import messages
 from app.domain.errors import NotFound
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -83,6 +84,7 @@ def create(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
     with store.transaction(db):
         customer["organization_id"] = store.organization_id(db)
         store.insert_customer(db, customer)
+        messages.customer_changed(db, "customer.created", customer)
     return customer
 
 
@@ -103,6 +105,7 @@ def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
             changes["updated_at"] = max(wall_ms(), customer["updated_at"])
             store.update_customer(db, customer["id"], changes)
             customer.update(changes)
+            messages.customer_changed(db, "customer.updated", customer)
         organization_id = store.organization_id(db)
     return _with_organization(customer, organization_id)
 
@@ -118,6 +121,7 @@ def delete(db: Database, path_id: str) -> dict[str, Any]:
         changes = {"deleted_at": now, "updated_at": now}
         store.update_customer(db, customer["id"], changes)
         customer.update(changes)
+        messages.customer_changed(db, "customer.deleted", customer)
         organization_id = store.organization_id(db)
     return _with_organization(customer, organization_id)
 

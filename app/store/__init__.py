@@ -828,6 +828,11 @@ LWW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "resource": ("resources", RESOURCE_JSON_COLUMNS),
     "blocker": ("blockers", BLOCKER_JSON_COLUMNS),
     "service": ("services", ("resource_ids", "metadata")),  # app/store/services.py
+    # Issue #18's shop configuration (app.store.outbound_config, webhooks, feeds).
+    "message_template": ("message_templates", ()),
+    "messaging_settings": ("messaging_settings", ("channels", "kinds", "reminder_minutes")),
+    "webhook": ("webhook_subscriptions", ("events",)),
+    "calendar_feed": ("calendar_feeds", ()),
 }
 # What a record holds before the change that creates it arrives (a later field may come
 # first from another node); the creating change's older stamp still wins these fields.
@@ -845,6 +850,10 @@ PLACEHOLDERS: dict[str, dict[str, Any]] = {
         "name": "", "duration_minutes": 60, "price_minor": 0, "currency": "",
         "buffer_minutes": 0, "resource_ids": [], "metadata": {}, "created_at": 0, "updated_at": 0,
     },
+    "message_template": {"kind": "", "channel": "", "body": "", "created_at": 0, "updated_at": 0},
+    "messaging_settings": {"created_at": 0, "updated_at": 0},
+    "webhook": {"url": "", "secret": "", "created_at": 0, "updated_at": 0},
+    "calendar_feed": {"token_hash": "", "created_at": 0, "updated_at": 0},
 }  # fmt: skip
 _columns_cache: dict[str, frozenset[str]] = {}
 

@@ -18,7 +18,11 @@ from app.core.times import wall_ms
 # canonical form makes that the very text its origin stored.
 canonical = json_codec.dumps
 
-ENTITIES = ("customer", "resource", "booking_event", "blocker", "booking", "anomaly", "service")
+ENTITIES = (
+    "customer", "resource", "booking_event", "blocker", "booking", "anomaly", "service",
+    # issue #18: the outbox and the shop's messaging configuration
+    "message", "message_template", "messaging_settings", "webhook", "calendar_feed",
+)  # fmt: skip
 OPS = ("upsert", "delete", "event")
 
 

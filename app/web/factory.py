@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REQUEST_DEADLINE_MS=setting("REQUEST_DEADLINE_MS"),
         HUB_URL=setting("HUB_URL"),
         HUB_KEY=setting("HUB_KEY"),
+        PUBLIC_URL=setting("PUBLIC_URL"),
         # The browser UI's session cookie: signed, out of scripts' reach, not sent cross-site.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -64,9 +65,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.routes import (
         blockers,
         bookings,
+        calendar,
         customers,
         health,
         hub,
+        outbound,
         resources,
         shop_services,
         v1_customers,
@@ -85,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hub.bp,
         shop_services.bp,
         ui.bp,
+        outbound.bp,
+        calendar.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

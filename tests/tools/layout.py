@@ -45,7 +45,8 @@ def layers() -> list[str]:
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
     (contract,) = [c for c in contracts if c["type"] == "layers"]
-    return list(reversed(contract["layers"]))
+    # "sync | app.outbound": independent packages side by side in one layer.
+    return [name.strip() for layer in reversed(contract["layers"]) for name in layer.split("|")]
 
 
 def _subfolders(folder: Path) -> list[Path]:

@@ -36,6 +36,7 @@ from app.web.ui import (  # noqa: F401  (importing a module registers its routes
     errors,
     filters,
     health,
+    outbound,
     resources,
     shop,
     shop_services,

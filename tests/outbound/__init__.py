@@ -1,0 +1,1 @@
+"""Messages, webhooks, feeds: against a real SMTP server and local HTTP receivers."""
