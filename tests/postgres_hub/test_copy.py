@@ -11,7 +11,9 @@ import pytest
 from app.store.postgres_copy import FEED_ORIGIN_TX, FILE_ONLY_META, CopyRefused, copy_sqlite_hub
 
 
-def _sqlite_rows(path: str) -> dict[str, list[tuple]]:
+def _sqlite_columns(path: str) -> dict[str, list[str]]:
+    """Each table's columns in SQLite's order (PostgreSQL's may differ: its revisions add
+    columns in their own order)."""
     conn = sqlite3.connect(path)
     try:
         tables = [
@@ -19,25 +21,29 @@ def _sqlite_rows(path: str) -> dict[str, list[tuple]]:
             for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if not name.startswith(("sqlite_", "_sqlite"))
         ]
-        return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
+        return {t: [row[1] for row in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
     finally:
         conn.close()
 
 
-def _postgres_rows(url: str, tables: list[str]) -> dict[str, list[tuple]]:
+def _rows(read, columns: dict[str, list[str]]) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(read(f"SELECT {', '.join(names)} FROM {table}"), key=repr)
+        for table, names in columns.items()
+    }
+
+
+def _sqlite_rows(path: str) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    try:
+        return _rows(lambda sql: conn.execute(sql).fetchall(), _sqlite_columns(path))
+    finally:
+        conn.close()
+
+
+def _postgres_rows(url: str, columns: dict[str, list[str]]) -> dict[str, list[tuple]]:
     with psycopg.connect(url) as conn:
-        rows = {}
-        for table in tables:
-            columns = ", ".join(
-                name
-                for (name,) in conn.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                    "AND column_name <> 'tx' ORDER BY ordinal_position",
-                    [table],
-                )
-            )
-            rows[table] = sorted(conn.execute(f"SELECT {columns} FROM {table}"), key=repr)
-        return rows
+        return _rows(lambda sql: conn.execute(sql).fetchall(), columns)
 
 
 def test_every_row_of_a_sqlite_hub_arrives_in_postgres(
@@ -58,7 +64,7 @@ def test_every_row_of_a_sqlite_hub_arrives_in_postgres(
     counts = copy_sqlite_hub(db_path, postgres_url)
 
     assert counts == {table: len(rows) for table, rows in before.items()}
-    after = _postgres_rows(postgres_url, list(before))
+    after = _postgres_rows(postgres_url, _sqlite_columns(db_path))
     before["node_meta"] = [row for row in before["node_meta"] if row[0] not in FILE_ONLY_META]
     after["node_meta"] = [row for row in after["node_meta"] if row[0] != FEED_ORIGIN_TX]
     assert after == before
