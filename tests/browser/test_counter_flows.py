@@ -54,7 +54,7 @@ def sign_in(page: Page, shop: LiveServer, name: str = "Mia", *, remember: bool =
     if remember:
         page.get_by_label("Keep me signed in on this computer").first.check()
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(f"Signed in as {name}.")
+    expect(page.locator(".flash")).to_contain_text(f"Signed in as {name}.")
 
 
 def suggestions(page: Page):
@@ -159,7 +159,7 @@ def test_close_the_whole_shop_with_one_form(screen: Page, counter: LiveServer, c
     screen.get_by_label("Start date").fill(holiday.isoformat())
     screen.get_by_label("All day").check()
     screen.get_by_role("button", name="Add blocker").click()
-    expect(screen.get_by_role("status")).to_contain_text("Added Holiday on all 3 resources.")
+    expect(screen.locator(".flash")).to_contain_text("Added Holiday on all 3 resources.")
     screen.goto(f"{counter.url}/day?date={holiday.isoformat()}")
     for chair in ("Chair 1", "Chair 2", "Chair 3"):
         region = screen.get_by_role("region", name=chair)
