@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from app.core.times import parse_instant, wall_ms
+from app.core.times import format_instant, parse_instant, wall_ms
 from app.outbound.config import OutboundConfig
 from app.outbound.sender import send_due
 from tests.conftest import assert_error, unchanged
@@ -85,6 +85,33 @@ def test_a_cancelled_booking_sends_its_cancellation_and_never_its_reminder(
     assert len(subjects) == 2 and subjects[1].endswith("is cancelled")
     states = {m["kind"]: m["state"] for m in messages(client, admin_headers)}
     assert states == {"confirmation": "sent", "reminder": "superseded", "cancelled": "sent"}
+
+
+def test_a_moved_booking_is_told_of_its_new_time_and_reminded_of_that_one_only(
+    client, db, admin_headers, shop, outbound, smtp_server
+):
+    resource, customer = shop
+    start, later = days_ahead(3), days_ahead(4)
+    booking = book(client, admin_headers, resource["id"], start, customer["id"])
+    send_due(db, outbound)
+    moved = client.post(
+        f"/modules/booking/bookings/{booking['id']}/move",
+        json={"start_time": format_instant(later)},
+        headers=admin_headers,
+    )
+    assert moved.status_code == 200, moved.json
+    send_due(db, outbound)
+    send_due(db, outbound, now=start - DAY + MINUTE)  # the old reminder's time: nothing
+    assert len(smtp_server.inbox) == 2
+    send_due(db, outbound, now=later - DAY + MINUTE)
+    kinds = [(m["kind"], m["state"]) for m in messages(client, admin_headers)]
+    assert sorted(kinds) == [
+        ("confirmation", "sent"),
+        ("moved", "sent"),
+        ("reminder", "sent"),
+        ("reminder", "superseded"),
+    ]
+    assert len(smtp_server.inbox) == 3
 
 
 def test_a_booking_without_a_customer_or_far_too_close_has_no_reminder(
