@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime
-
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import store
+from app.core.periodic import PeriodicJob
 from app.core.times import wall_ms
 from sync.client import HubClient, HubRejected, HubUnavailable
 from sync.engine import sync_once
@@ -38,19 +36,10 @@ class SyncWorker:
         self.hub_url = hub_url
         self.interval = interval
         self.client = HubClient(hub_url, hub_key)
-        self.scheduler = BackgroundScheduler(daemon=True)
+        self.job = PeriodicJob(JOB_ID, self.run_once, interval)
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.run_once,
-            "interval",
-            seconds=self.interval,
-            id=JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(),
-        )
-        self.scheduler.start()
+        self.job.start()
 
     def run_now(self) -> None:
         """Run as soon as possible, even while backing off."""
@@ -59,10 +48,10 @@ class SyncWorker:
             store.set_sync_state(db, next_attempt=None)
         finally:
             db.close()
-        self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now())
+        self.job.run_now()
 
     def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        self.job.stop()
 
     def run_once(self) -> None:
         db = store.open_db(self.db_path)

@@ -13,8 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
+from app.core.periodic import PeriodicJob
 from app.ops import backups
 
 log = logging.getLogger(__name__)
@@ -48,23 +47,13 @@ class BackupScheduler:
         self.hour = hour
         self.daily = daily
         self.weekly = weekly
-        self.check_every_s = check_every_s
-        self.scheduler = BackgroundScheduler(daemon=True)
+        self.job = PeriodicJob(JOB_ID, self.run_once, check_every_s)
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.run_once,
-            "interval",
-            seconds=self.check_every_s,
-            id=JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(),
-        )
-        self.scheduler.start()
+        self.job.start()
 
     def stop(self) -> None:
-        self.scheduler.shutdown(wait=True)  # never stop half-way through a backup
+        self.job.stop(wait=True)  # never stop half-way through a backup
 
     def run_once(self) -> None:
         try:

@@ -7,11 +7,9 @@ connection. Retries wait in the outbox (`next_attempt_at`), so a run never sleep
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import store
+from app.core.periodic import PeriodicJob
 from app.outbound.config import OutboundConfig
 from app.outbound.sender import send_due
 
@@ -23,26 +21,17 @@ class OutboundWorker:
     def __init__(self, db_path: str, config: OutboundConfig, interval: int) -> None:
         self.db_path = db_path
         self.config = config
-        self.interval = interval
-        self.scheduler = BackgroundScheduler(daemon=True)
+        self.interval = interval  # `booking serve` prints it
+        self.job = PeriodicJob(JOB_ID, self.run_once, interval)
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.run_once,
-            "interval",
-            seconds=self.interval,
-            id=JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(),
-        )
-        self.scheduler.start()
+        self.job.start()
 
     def run_now(self) -> None:
-        self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now())
+        self.job.run_now()
 
     def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        self.job.stop()
 
     def run_once(self) -> None:
         db = store.open_db(self.db_path)
