@@ -110,6 +110,15 @@ def put_back(source: Path, replica: Replica, aside: Path | None = None) -> Repli
     return replica.reopen()
 
 
+def assert_like_the_hub(hub: Replica, node: Replica, names: set[str]) -> None:
+    """Both hold exactly the customers `names`, the same records and every change."""
+    for replica in (hub, node):
+        held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
+        assert held == names, replica.name
+    assert exported_state(node) == exported_state(hub)
+    assert change_ids(node) == change_ids(hub)
+
+
 def allowed(response, *statuses: int) -> None:
     """An operation a random run may fairly be refused (the record is unknown on this node,
     the slot is taken there, the move is not allowed): never a 500, never anything else."""
@@ -583,10 +592,7 @@ def test_writes_only_in_a_restored_backup_reach_the_hub(tmp_path):
         backup = marked_copy(tmp_path / "plain.db", tmp_path / "backup.db")
         node = put_back(backup, node, aside=tmp_path / "dead-disk.db")
         settle([node])
-        names = {row[0] for row in hub.db.execute("SELECT name FROM customers")}
-        assert names == {"Synced", "Only in the backup"}
-        assert exported_state(node) == exported_state(hub)
-        assert change_ids(node) == change_ids(hub)
+        assert_like_the_hub(hub, node, {"Synced", "Only in the backup"})
     finally:
         hub.close()
         node.close()
@@ -658,11 +664,7 @@ def test_a_laptop_restored_twice_over_its_own_file_keeps_its_sync_key(tmp_path):
             "After the first restore",
             "After the second restore",
         }
-        for replica in (hub, node):
-            held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
-            assert held == names, replica.name
-        assert exported_state(node) == exported_state(hub)
-        assert change_ids(node) == change_ids(hub)
+        assert_like_the_hub(hub, node, names)
     finally:
         hub.close()
         node.close()
@@ -702,11 +704,7 @@ def test_a_write_landing_between_push_and_pull_of_a_restored_laptop_is_not_lost(
         settle([node])
         assert written
         names = {"Before the copy", "After the copy 1", "After the copy 2", "During the sync"}
-        for replica in (hub, node):
-            held = {row[0] for row in replica.db.execute("SELECT name FROM customers")}
-            assert held == names, replica.name
-        assert exported_state(node) == exported_state(hub)
-        assert change_ids(node) == change_ids(hub)
+        assert_like_the_hub(hub, node, names)
     finally:
         hub.close()
         node.close()
