@@ -49,7 +49,7 @@ def _count_option(flag: str, name: str, *, minimum: int):
 def _open(db_path: str):
     try:
         identity.init_database(db_path)
-    except store.StorageError as error:
+    except store.CannotOpen as error:
         raise click.ClickException(str(error)) from None
     return store.open_db(db_path)
 
@@ -279,8 +279,9 @@ def backup(db_path: str, path: str) -> None:
         raise click.ClickException(f"{path} already exists; choose a new file name.")
     try:
         source = store.open_db(db_path)
-    except sqlite3.Error as error:
-        raise click.ClickException(f"Cannot read the database at {db_path}: {error}.") from None
+    except store.CannotOpen as error:
+        reason = error.__cause__ or error
+        raise click.ClickException(f"Cannot read the database at {db_path}: {reason}.") from None
     try:
         target = sqlite3.connect(path)
     except sqlite3.Error as error:

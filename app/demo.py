@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlite_utils import Database
-
 from app import store
+from app.store import Connection
 
 # Through the API's own request models and services, so the demo holds only what a client
 # could have made (defaults included).
@@ -16,12 +15,12 @@ from app.web.validation import BlockerCreate, BookingCreate, CustomerCreate, Res
 WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
-def is_empty(db: Database) -> bool:
+def is_empty(db: Connection) -> bool:
     tables = ("customers", "resources", "bookings", "blockers")
     return all(store.count_rows(db, table) == 0 for table in tables)
 
 
-def fill(db: Database) -> None:
+def fill(db: Connection) -> None:
     """Add demo resources, customers, tomorrow's bookings and a lunch break to an empty db."""
     hours = {**WEEKDAYS_9_TO_6, "sat": [["10:00", "14:00"]]}
     chairs = [

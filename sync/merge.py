@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core import clock
 from app.core.times import wall_ms
 from app.domain import bookings
-from app.store import changelog
+from app.store import Connection, changelog
 
 SYNC_ACTOR = "sync"
 CANCELLABLE = ("pending", "confirmed")
@@ -34,7 +32,7 @@ class MergeReport:
 
 
 def apply_changes(
-    db: Database, changes: list[dict[str, Any]], *, judge_clocks: bool = False
+    db: Connection, changes: list[dict[str, Any]], *, judge_clocks: bool = False
 ) -> MergeReport:
     """Apply changes made elsewhere; changes already held (same change_id) are skipped.
 
@@ -42,7 +40,7 @@ def apply_changes(
     `clock_suspect`; nodes keep the hub's flag, so every node lists the same anomalies. Any
     node refuses to move its own clock to a stamp that is suspect by its own wall clock.
     """
-    assert db.conn.in_transaction, "apply_changes() must run inside store.transaction()"
+    assert db.in_transaction, "apply_changes() must run inside store.transaction()"
     report = MergeReport()
     now = wall_ms()
     held = changelog.held_among(db, changes)
@@ -88,7 +86,7 @@ def apply_changes(
     return report
 
 
-def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
+def _steps_past_held_stamp(db: Connection, change: dict[str, Any]) -> bool:
     """Whether a stamp far ahead is an edit stepped just past a value it replaces.
 
     A node stamps a local edit of a value stamped ahead of its clock in the same millisecond
@@ -106,7 +104,7 @@ def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
     return False
 
 
-def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> None:
+def _apply_effect(db: Connection, change: dict[str, Any], report: MergeReport) -> None:
     entity, op, entity_id = change["entity"], change["op"], change["entity_id"]
     if op == "delete":
         store.apply_delete(db, entity, entity_id, change["hlc"])
@@ -123,7 +121,7 @@ def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> 
     # Anything else comes from a newer version: it is kept in the change log, untouched.
 
 
-def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
+def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
     """Replay the booking's events and store the resulting row and each event's outcome."""
     state, anomalies = bookings.replay(store.booking_events(db, booking_id))
     store.save_replayed_booking(db, booking_id, state, anomalies)
@@ -133,7 +131,7 @@ def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
 # --- the hub's double-booking rule ------------------------------------------------------------
 
 
-def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
+def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     """On the hub: settle overlaps among active bookings touched by a push. Returns how many
     cancellations and anomalies were recorded (each is a change that flows to every node)."""
     recorded = 0
@@ -152,7 +150,7 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
     return recorded
 
 
-def _settle(db: Database, group: list[str]) -> int:
+def _settle(db: Connection, group: list[str]) -> int:
     """Earliest `created` event keeps the slot; each later overlapping booking loses."""
     ordered = sorted(group, key=lambda b: (store.created_hlc(db, b), b))
     keepers: list[dict[str, Any]] = []
@@ -177,7 +175,7 @@ def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
 
 
-def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) -> None:
+def _cancel_for_conflict(db: Connection, loser: dict[str, Any], winner_id: str) -> None:
     event = bookings.new_event(
         loser["id"], "status_changed", SYNC_ACTOR,
         from_status=loser["status"], to_status="cancelled",
@@ -188,7 +186,7 @@ def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) ->
     store.append_booking_event(db, after, event)
 
 
-def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str) -> int:
+def _record_double_booking(db: Connection, booking: dict[str, Any], winner_id: str) -> int:
     anomaly = {
         "id": f"double_booking:{winner_id}:{booking['id']}",
         "kind": "double_booking",

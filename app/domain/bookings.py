@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
@@ -25,6 +23,7 @@ from app.domain.errors import (
     UnknownCustomer,
     UnknownResource,
 )
+from app.store import Connection
 
 STATUSES = ("pending", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE = ("pending", "confirmed", "checked_in")
@@ -156,7 +155,7 @@ def resolve_interval(new: NewBooking, resource: dict[str, Any]) -> tuple[int, in
 
 
 def find_clash(
-    db: Database, resource: dict[str, Any], start: int, end: int, ignore: str | None = None
+    db: Connection, resource: dict[str, Any], start: int, end: int, ignore: str | None = None
 ) -> str | None:
     """The id of an active booking or blocker that [start, end) plus the buffer would overlap."""
     buffer = resource["buffer_minutes"] * 60_000
@@ -172,7 +171,7 @@ def find_clash(
     return None
 
 
-def ensure_free(db: Database, resource: dict[str, Any], start: int, end: int) -> None:
+def ensure_free(db: Connection, resource: dict[str, Any], start: int, end: int) -> None:
     """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
     clash = find_clash(db, resource, start, end)
     if clash is not None:
@@ -183,7 +182,7 @@ def ensure_free(db: Database, resource: dict[str, Any], start: int, end: int) ->
         )
 
 
-def conflicts(db: Database, booking: Booking) -> list[str]:
+def conflicts(db: Connection, booking: Booking) -> list[str]:
     """Ids of active bookings overlapping this active one on its resource.
 
     Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
@@ -194,7 +193,7 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
     return [clash["id"] for clash in store.overlapping_active(db, booking)]
 
 
-def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
+def create(db: Connection, new: NewBooking, *, actor: str | None) -> Booking:
     """Create a pending booking and its `created` event, atomically with the overlap check.
 
     Raises UnknownResource, UnknownCustomer, SlotConflict (details name the clashing id). The
@@ -223,17 +222,17 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
     return booking
 
 
-def get(db: Database, booking_id: str) -> Booking:
+def get(db: Connection, booking_id: str) -> Booking:
     """The booking's row. Raises store.RowMissing."""
     return store.get_booking(db, booking_id)
 
 
-def recent_events(db: Database, booking_id: str) -> list[Event]:
+def recent_events(db: Connection, booking_id: str) -> list[Event]:
     """The booking's 20 most recent events, oldest first."""
     return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
-def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
+def update(db: Connection, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
         booking = store.get_booking(db, booking_id)
@@ -253,7 +252,7 @@ def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | 
 
 
 def transition(
-    db: Database,
+    db: Connection,
     booking_id: str,
     status: str,
     *,
@@ -277,14 +276,14 @@ def transition(
     return booking
 
 
-def _apply(db: Database, booking: Booking, event: Event) -> Booking:
+def _apply(db: Connection, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)
     return after
 
 
-def delete(db: Database, booking_id: str) -> Booking:
+def delete(db: Connection, booking_id: str) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
         booking = store.get_booking(db, booking_id)
@@ -302,7 +301,7 @@ def delete(db: Database, booking_id: str) -> Booking:
 find = store.list_bookings
 
 
-def events(db: Database, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
+def events(db: Connection, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
     """Up to `limit` of a booking's events in event order after `after_hlc`. Raises
     store.RowMissing for an unknown booking."""
     store.get_booking(db, booking_id)

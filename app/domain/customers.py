@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.store import Connection
 
 Customer = dict[str, Any]
 
 
-def create(db: Database, fields: dict[str, Any]) -> Customer:
+def create(db: Connection, fields: dict[str, Any]) -> Customer:
     """Insert a new customer from its fields (and its change row); return the row."""
     now = wall_ms()
     customer = {"id": new_id("cus"), **fields, "created_at": now, "updated_at": now}
@@ -27,12 +26,12 @@ def create(db: Database, fields: dict[str, Any]) -> Customer:
     return customer
 
 
-def get(db: Database, customer_id: str) -> Customer:
+def get(db: Connection, customer_id: str) -> Customer:
     """The customer's row; raises store.RowMissing."""
     return store.get_customer(db, customer_id)
 
 
-def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
+def update(db: Connection, customer_id: str, sent: dict[str, Any]) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
         customer = store.get_customer(db, customer_id)
@@ -44,7 +43,7 @@ def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
     return customer
 
 
-def delete(db: Database, customer_id: str) -> Customer:
+def delete(db: Connection, customer_id: str) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
     with store.transaction(db):
         customer = store.get_customer(db, customer_id)
@@ -53,7 +52,7 @@ def delete(db: Database, customer_id: str) -> Customer:
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import parse_instant
 from app.domain import bookings, pagination
 from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.routes.services import sent_fields
@@ -47,23 +46,23 @@ def resolve_interval(payload: BookingCreate, resource: Json) -> tuple[int, int]:
 
 
 @refusals_as_api_errors
-def ensure_free(db: Database, resource: Json, start: int, end: int) -> None:
+def ensure_free(db: Connection, resource: Json, start: int, end: int) -> None:
     """Raise SlotConflict, naming the clashing booking or blocker, unless [start, end) is free."""
     bookings.ensure_free(db, resource, start, end)
 
 
-def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
+def _with_conflicts(db: Connection, booking: bookings.Booking) -> Json:
     return presenters.booking(booking, bookings.conflicts(db, booking))
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
+def create(db: Connection, payload: BookingCreate, *, actor: str | None) -> Json:
     booking = bookings.create(db, new_booking(payload), actor=actor)
     return presenters.booking(booking, [])  # the overlap check just passed
 
 
 @refusals_as_api_errors
-def get(db: Database, booking_id: str) -> Json:
+def get(db: Connection, booking_id: str) -> Json:
     """The booking with its 20 most recent events, oldest first."""
     booking = bookings.get(db, booking_id)
     events = bookings.recent_events(db, booking_id)
@@ -71,14 +70,14 @@ def get(db: Database, booking_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
+def update(db: Connection, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
     sent = sent_fields(payload)
     return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
 
 
 @refusals_as_api_errors
 def transition(
-    db: Database, booking_id: str, payload: BookingTransition, *, actor: str | None
+    db: Connection, booking_id: str, payload: BookingTransition, *, actor: str | None
 ) -> Json:
     moved = bookings.transition(
         db,
@@ -91,11 +90,11 @@ def transition(
 
 
 @refusals_as_api_errors
-def delete(db: Database, booking_id: str) -> Json:
+def delete(db: Connection, booking_id: str) -> Json:
     return presenters.booking(bookings.delete(db, booking_id), [])
 
 
-def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
     """Bookings by start_time then id, filtered; keyset-paginated."""
     after = pagination.decode(secret, "bookings", query.cursor)
     rows = bookings.find(
@@ -116,7 +115,7 @@ def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[
 
 @refusals_as_api_errors
 def events_page(
-    db: Database, booking_id: str, query: EventListQuery, secret: str
+    db: Connection, booking_id: str, query: EventListQuery, secret: str
 ) -> tuple[list[Json], Json]:
     """All of a booking's events, oldest first (event order), keyset-paginated."""
     kind = f"events:{booking_id}"
