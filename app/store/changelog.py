@@ -74,40 +74,27 @@ def append(
     payload: dict[str, Any],
     *,
     hlc: str | None = None,
-) -> dict[str, Any]:
-    """Record one local change with the next gapless origin_seq. Call inside a transaction.
-
-    Returns the change as it travels in push and pull.
-    """
+) -> None:
+    """Record one local change with the next gapless origin_seq. Call inside a transaction."""
     assert db.in_transaction, "changelog.append() must run inside store.transaction()"
     assert entity in ENTITIES and op in OPS, (entity, op)
-    stamp = hlc or next_hlc(db)
+    stamp = hlc or next_hlc(db)  # first: it reads the node id again if a fork moved it
     node = node_id(db)
-    body = canonical(payload)
-    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
-    (origin_seq,) = db.execute(
+    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps. No
+    # RETURNING: SQLite buffers its rows in a temporary table, and no caller needs them.
+    db.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
         "SELECT :node, COALESCE(MAX(origin_seq), 0) + 1, :hlc, :entity, :entity_id, :op, :body "
-        "FROM change_log WHERE origin_node = :node RETURNING origin_seq",
+        "FROM change_log WHERE origin_node = :node",
         {
             "node": node,
             "hlc": stamp,
             "entity": entity,
             "entity_id": entity_id,
             "op": op,
-            "body": body,
+            "body": canonical(payload),
         },
-    ).fetchone()
-    return {
-        "change_id": f"{node}:{origin_seq}",
-        "origin_node": node,
-        "origin_seq": origin_seq,
-        "hlc": stamp,
-        "entity": entity,
-        "entity_id": entity_id,
-        "op": op,
-        "payload": payload,
-    }
+    )
 
 
 def count(db: Connection) -> int:
