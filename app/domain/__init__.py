@@ -1,2 +1,2 @@
-"""Business rules. Nothing here imports Flask: services take a Database and plain data (dicts,
-dataclasses, instants in ms), return rows, and raise app.domain.errors, which know no status."""
+"""Business rules. Nothing here imports Flask: services take a store connection and plain data
+(dicts, dataclasses, instants in ms), return rows, and raise app.domain.errors (no status)."""

@@ -1,5 +1,7 @@
-"""Bookings and their events (the history a booking's state is replayed from), and the
-anomalies sync records when two nodes booked the same time."""
+"""Bookings, their events (the history a booking's state is replayed from), and anomalies.
+
+An anomaly is what sync records when two nodes booked the same time offline.
+"""
 
 from __future__ import annotations
 

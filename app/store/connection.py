@@ -52,8 +52,9 @@ class Connection(ABC):
     `transaction()`, which is the only place anything commits.
 
     Per-connection memory lives here, declared, for the modules that own it:
-    `remembered_node_id` and `last_hlc` (changelog), `remembered_keys` (keys). `forget()` drops
-    it; a backend says in `data_version()` when another connection may have made it stale.
+    `remembered_node_id` (replication.node_id), `last_hlc` (changelog.next_hlc) and
+    `remembered_keys` (keys); a backend says in `data_version()` when another connection may
+    have made it stale.
     """
 
     dialect: Dialect
@@ -140,11 +141,6 @@ class Connection(ABC):
             self.execute(f"RELEASE SAVEPOINT {name}")
 
     # --- state --------------------------------------------------------------------------------
-
-    def forget(self) -> None:
-        """Drop everything this connection remembers between statements."""
-        self.remembered_node_id = self.last_hlc = None
-        self.remembered_keys = None
 
     @abstractmethod
     def data_version(self) -> object:

@@ -1,5 +1,7 @@
-"""Responses remembered by Idempotency-Key, so a retried request is answered, not redone
-(node-local: never synced)."""
+"""Responses kept by Idempotency-Key, so a retried request is answered, not redone.
+
+Node-local: never synced.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Replication state: this database's identity (node_meta), its sync state, the hub's peers and
-which node each sync key is bound to.
+"""Replication state: node identity and secrets (node_meta), sync state, peers, sync keys.
+
+node_meta holds this database's node id, clock, epoch and secrets; sync_state a node's cursor
+and marks; sync_peers what the hub acknowledged of each node; api_keys' binding columns and
+sync_key_moves which node each sync key serves.
 """
 
 from __future__ import annotations

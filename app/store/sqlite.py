@@ -86,7 +86,6 @@ class SqliteConnection(Connection):
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         super().__init__()
         self.conn = conn
-        self.path = path
         self._gate = _write_gate_for(path)
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
