@@ -40,6 +40,11 @@ class Dialect(ABC):
         (its id taken) instead of failing; the cursor's rowcount says whether it went in."""
 
     @abstractmethod
+    def contains_text(self, column: str) -> str:
+        """A condition true when `column` holds the `?` parameter's text, ignoring ASCII case;
+        the parameter is a pattern from rows.like (its % and _ escaped with a backslash)."""
+
+    @abstractmethod
     def json_array_contains(self, column: str) -> str:
         """A condition true when the JSON array in `column` holds the `?` parameter."""
 

@@ -58,7 +58,7 @@ def list_customers(
         params.append(email)
     if q:
         searched = ("name", "email", "phone", "external_id")
-        where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in searched) + ")")
+        where.append("(" + " OR ".join(db.dialect.contains_text(c) for c in searched) + ")")
         params.extend([like(q)] * len(searched))
     for tag in tags or []:
         where.append(db.dialect.json_array_contains("customers.tags"))

@@ -39,7 +39,7 @@ def list_resources(
         where.append("id > ?")
         params.append(after_id)
     if q:
-        where.append("name LIKE ? ESCAPE '\\'")
+        where.append(db.dialect.contains_text("name"))
         params.append(like(q))
     sql = f"SELECT * FROM resources WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
     return [decode(row, RESOURCE_JSON_COLUMNS) for row in db.query(sql, [*params, limit])]

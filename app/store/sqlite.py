@@ -37,6 +37,9 @@ class SqliteDialect(Dialect):
         marks = ", ".join(f":{name}" for name in names)
         return f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({marks})"
 
+    def contains_text(self, column: str) -> str:
+        return f"{column} LIKE ? ESCAPE '\\'"  # SQLite's LIKE ignores ASCII case
+
     def json_array_contains(self, column: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)"
 

@@ -56,6 +56,7 @@ def test_customers_list_in_id_order_and_filter(db):
     assert found(tags=["vip"]) == [ada["id"]]
     assert found(email="b@x.ORG") == [bob["id"]]
     assert found(q="50%") == [bob["id"]]  # % taken literally
+    assert found(q="aDA") == [ada["id"]]  # ASCII case ignored
     assert found(q="_") == []
     assert store.list_customers(db, after_id=min(ids), limit=10)[0]["id"] == max(ids)
     assert store.count_customers(db) == 2

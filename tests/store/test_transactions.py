@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from app import store
@@ -110,6 +112,25 @@ def test_two_connections_write_in_turn(db, other):
     assert store.count_rows(db, "customers") == 3
     seqs = [change["origin_seq"] for change in changelog.own_pending(db, 0, 10)]
     assert seqs == [1, 2, 3]
+
+
+def test_writers_on_many_threads_queue_and_keep_origin_seq_gapless(backend):
+    def write(count: int) -> None:
+        db = backend.connect()  # a connection never crosses threads
+        try:
+            for _ in range(count):
+                with store.transaction(db):
+                    store.insert_customer(db, records.customer())
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done in [pool.submit(write, 25) for _ in range(4)]:
+            done.result()
+    db = backend.connect()
+    seqs = [change["origin_seq"] for change in changelog.own_pending(db, 0, 200)]
+    db.close()
+    assert seqs == list(range(1, 101))
 
 
 def test_reads_come_back_as_dicts_of_columns(db):
