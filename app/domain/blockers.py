@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 from dateutil.relativedelta import relativedelta
-from sqlite_utils import Database
 
 from app import store
 from app.core import deadline
@@ -26,6 +25,7 @@ from app.core.times import MAX_MS, parse_instant, to_datetime, to_millis, wall_m
 from app.core.vocabulary import FREQUENCIES, HOUR_MS, RRULE_DAYS
 from app.domain.availability import Interval, overlaps
 from app.domain.errors import InvalidInput, UnknownResource
+from app.store import Connection
 
 RRULE_FREQUENCIES = dict(
     zip(FREQUENCIES, (rrule.DAILY, rrule.WEEKLY, rrule.MONTHLY, rrule.YEARLY), strict=True)
@@ -290,7 +290,7 @@ def occurrences(
 
 
 def occurrences_for_resource(
-    db: Database, resource: dict[str, Any], start: int, end: int
+    db: Connection, resource: dict[str, Any], start: int, end: int
 ) -> Iterator[Interval]:
     """Every blocker occurrence of the resource overlapping [start, end)."""
     for blocker in store.blockers_for_resource(db, resource["id"], before=end):
@@ -316,7 +316,7 @@ class NewBlocker:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def create(db: Database, new: NewBlocker) -> tuple[Blocker, list[str]]:
+def create(db: Connection, new: NewBlocker) -> tuple[Blocker, list[str]]:
     """Store a blocker; return its row and the ids of active bookings it now covers.
 
     Bookings in the way do not stop a blocker: staff close for a holiday, then call customers.
@@ -390,7 +390,7 @@ def _check_expansion(recurrence: dict[str, Any], first_start: datetime) -> None:
         raise ValueError("The rule has no occurrence in the ten years after start_time.")
 
 
-def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str, Any]) -> list:
+def _covered_bookings(db: Connection, blocker: dict[str, Any], resource: dict[str, Any]) -> list:
     covered = []
     for booking in store.active_bookings_from(db, resource["id"], blocker["start_time"]):
         deadline.check()
@@ -400,11 +400,11 @@ def _covered_bookings(db: Database, blocker: dict[str, Any], resource: dict[str,
     return covered
 
 
-def get(db: Database, blocker_id: str) -> Blocker:
+def get(db: Connection, blocker_id: str) -> Blocker:
     return store.get_blocker(db, blocker_id)
 
 
-def delete(db: Database, blocker_id: str) -> Blocker:
+def delete(db: Connection, blocker_id: str) -> Blocker:
     with store.transaction(db):
         blocker = store.get_blocker(db, blocker_id)
         store.delete_blocker(db, blocker_id)
@@ -412,7 +412,7 @@ def delete(db: Database, blocker_id: str) -> Blocker:
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,

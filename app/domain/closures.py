@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.domain import blockers
 from app.domain.errors import InvalidState
+from app.store import Connection
 
 # A shop has a handful of resources; this bounds one request's work all the same.
 MAX_RESOURCES = 1000
 
 
-def create(db: Database, template: blockers.NewBlocker) -> tuple[list[dict[str, Any]], list[str]]:
+def create(db: Connection, template: blockers.NewBlocker) -> tuple[list[dict[str, Any]], list[str]]:
     """A blocker like `template` (whose resource_id is ignored) on every resource; return them
     in resource order, and the ids of active bookings they now cover (staff call those).
 

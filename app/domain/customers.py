@@ -7,23 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain import messages
+from app.store import Connection
 
 Customer = dict[str, Any]
 
 
-def create(db: Database, fields: dict[str, Any]) -> Customer:
+def create(db: Connection, fields: dict[str, Any]) -> Customer:
     """Insert a new customer from its fields (and its change row); return the row."""
     with store.transaction(db):
         return create_in_transaction(db, fields)
 
 
-def create_in_transaction(db: Database, fields: dict[str, Any]) -> Customer:
+def create_in_transaction(db: Connection, fields: dict[str, Any]) -> Customer:
     """create() inside the caller's transaction (an import makes many customers in one)."""
     now = wall_ms()
     customer = {"id": new_id("cus"), **fields, "created_at": now, "updated_at": now}
@@ -34,18 +33,18 @@ def create_in_transaction(db: Database, fields: dict[str, Any]) -> Customer:
     return customer
 
 
-def get(db: Database, customer_id: str) -> Customer:
+def get(db: Connection, customer_id: str) -> Customer:
     """The customer's row; raises store.RowMissing."""
     return store.get_customer(db, customer_id)
 
 
-def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
+def update(db: Connection, customer_id: str, sent: dict[str, Any]) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
         return update_in_transaction(db, store.get_customer(db, customer_id), sent)
 
 
-def update_in_transaction(db: Database, customer: Customer, sent: dict[str, Any]) -> Customer:
+def update_in_transaction(db: Connection, customer: Customer, sent: dict[str, Any]) -> Customer:
     """update() of a customer already read, inside the caller's transaction."""
     changes = {name: value for name, value in sent.items() if customer[name] != value}
     if changes:
@@ -56,7 +55,7 @@ def update_in_transaction(db: Database, customer: Customer, sent: dict[str, Any]
     return customer
 
 
-def delete(db: Database, customer_id: str) -> Customer:
+def delete(db: Connection, customer_id: str) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
     with store.transaction(db):
         customer = store.get_customer(db, customer_id)
@@ -66,7 +65,7 @@ def delete(db: Database, customer_id: str) -> Customer:
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain.errors import ServiceNotOffered, UnknownService
+from app.store import Connection
 from app.store import services as service_store
 
 Service = dict[str, Any]
 
 
-def create(db: Database, fields: dict[str, Any]) -> Service:
+def create(db: Connection, fields: dict[str, Any]) -> Service:
     now = wall_ms()
     service = {"id": new_id("svc"), **fields, "created_at": now, "updated_at": now}
     with store.transaction(db):
@@ -30,12 +29,12 @@ def create(db: Database, fields: dict[str, Any]) -> Service:
     return service
 
 
-def get(db: Database, service_id: str) -> Service:
+def get(db: Connection, service_id: str) -> Service:
     """Raises store.RowMissing."""
     return service_store.get_service(db, service_id)
 
 
-def update(db: Database, service_id: str, sent: dict[str, Any]) -> Service:
+def update(db: Connection, service_id: str, sent: dict[str, Any]) -> Service:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
         service = service_store.get_service(db, service_id)
@@ -47,7 +46,7 @@ def update(db: Database, service_id: str, sent: dict[str, Any]) -> Service:
     return service
 
 
-def delete(db: Database, service_id: str) -> Service:
+def delete(db: Connection, service_id: str) -> Service:
     """Remove the service for good; bookings made for it keep its id, price and buffer."""
     with store.transaction(db):
         service = service_store.get_service(db, service_id)
@@ -56,7 +55,7 @@ def delete(db: Database, service_id: str) -> Service:
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,
@@ -74,7 +73,7 @@ def performs(service: Service, resource_id: str) -> bool:
     return not service["resource_ids"] or resource_id in service["resource_ids"]
 
 
-def offered(db: Database, service_id: str | None, resource: dict[str, Any]) -> Service | None:
+def offered(db: Connection, service_id: str | None, resource: dict[str, Any]) -> Service | None:
     """The service a booking names on `resource` (None if it names none).
 
     Raises UnknownService, or ServiceNotOffered when the resource does not perform it.

@@ -9,18 +9,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain.errors import NotFound
+from app.store import Connection
 from app.store import webhooks as stored
 
 Subscription = dict[str, Any]
 
 
-def create(db: Database, url: str, events: list[str], description: str | None) -> Subscription:
+def create(db: Connection, url: str, events: list[str], description: str | None) -> Subscription:
     """A new, enabled subscription with a fresh secret (shown to its maker once)."""
     now = wall_ms()
     subscription = {
@@ -40,18 +39,18 @@ def create(db: Database, url: str, events: list[str], description: str | None) -
     return subscription
 
 
-def get(db: Database, subscription_id: str) -> Subscription:
+def get(db: Connection, subscription_id: str) -> Subscription:
     found = stored.get(db, subscription_id)
     if found is None:
         raise NotFound(f"No webhook subscription has the id {subscription_id!r}.")
     return found
 
 
-def every(db: Database) -> list[Subscription]:
+def every(db: Connection) -> list[Subscription]:
     return stored.every(db)
 
 
-def update(db: Database, subscription_id: str, sent: dict[str, Any]) -> Subscription:
+def update(db: Connection, subscription_id: str, sent: dict[str, Any]) -> Subscription:
     """Change url, events, description or enabled. Enabling clears the reason it was disabled;
     its waiting deliveries then go out, in order."""
     if "events" in sent:
@@ -69,7 +68,7 @@ def update(db: Database, subscription_id: str, sent: dict[str, Any]) -> Subscrip
         return get(db, subscription_id)
 
 
-def delete(db: Database, subscription_id: str) -> Subscription:
+def delete(db: Connection, subscription_id: str) -> Subscription:
     """Remove it for good; its waiting deliveries are closed as skipped when due."""
     with store.transaction(db):
         subscription = get(db, subscription_id)

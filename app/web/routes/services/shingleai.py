@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import parse_instant
 from app.domain import shingleai
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
@@ -23,27 +22,27 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: ShingleCustomerCreate) -> Json:
+def create(db: Connection, payload: ShingleCustomerCreate) -> Json:
     return presenters.shingle_customer(shingleai.create(db, _columns(payload.model_dump())))
 
 
 @refusals_as_api_errors
-def get(db: Database, path_id: str) -> Json:
+def get(db: Connection, path_id: str) -> Json:
     return presenters.shingle_customer(shingleai.get(db, path_id))
 
 
 @refusals_as_api_errors
-def update(db: Database, path_id: str, payload: ShingleCustomerPatch) -> Json:
+def update(db: Connection, path_id: str, payload: ShingleCustomerPatch) -> Json:
     sent = _columns(payload.model_dump(include=payload.model_fields_set))
     return presenters.shingle_customer(shingleai.update(db, path_id, sent))
 
 
 @refusals_as_api_errors
-def delete(db: Database, path_id: str) -> Json:
+def delete(db: Connection, path_id: str) -> Json:
     return presenters.shingle_customer(shingleai.delete(db, path_id))
 
 
-def list_page(db: Database, query: ShingleCustomerListQuery) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: ShingleCustomerListQuery) -> tuple[list[Json], Json]:
     """One offset page of customers that are not deleted, oldest first, with `meta.pagination`."""
     rows, total = shingleai.find(db, limit=query.limit, offset=query.offset)
     pagination = {
