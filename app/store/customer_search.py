@@ -8,7 +8,7 @@ time (app/domain/customer_search.py).
 from __future__ import annotations
 
 from app.store.connection import Connection
-from migrations.migrations import PHONE_DIGITS_SQL
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 # Past the last character a name can hold: [prefix, prefix + this) is every name it starts.
 _AFTER_ALL = "\U0010ffff"
