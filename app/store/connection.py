@@ -34,7 +34,6 @@ class Cursor(Protocol):
 class Dialect(ABC):
     """The few statements whose SQL differs between backends."""
 
-
     # The pull feed (SYNC.md §4): a change-log row's position is `feed_key` (feed_width
     # integers), rows come in `feed_order`, only rows meeting `feed_final` may be read (no row
     # can appear before them later), and `feed_after` selects rows past a position's `?`s.
