@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 from typing import Any
 
@@ -51,22 +50,12 @@ REUSED = "found to be a copy of another database: the hub holds some of its chan
 
 
 def seat_of(db: Connection) -> str | None:
-    """Where the main database file lives, as device:inode (None for an in-memory database)."""
-    path = _main_file(db)
-    if not path:
-        return None
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return f"{stat.st_dev}:{stat.st_ino}"
+    """Where the database lives (a file's device:inode; a server's cluster and database)."""
+    return db.seat()
 
 
 def _main_file(db: Connection) -> str:
-    for _number, name, path in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return path
-    return ""
+    return db.file_path()
 
 
 def init_database(path: str) -> str:

@@ -183,21 +183,23 @@ def pull(
 ) -> dict[str, Any]:
     """One page of changes in the hub's arrival order, with the cursor for the next.
 
-    The cursor is the hub's epoch plus an integer sequence assigned in the write transaction,
-    never a timestamp; a cursor from another epoch (a restored hub) starts again at zero.
+    The cursor is the hub's epoch plus the feed position of the last change sent (on SQLite
+    the integer sequence assigned in the write transaction; on PostgreSQL that sequence after
+    the writing transaction's id), never a timestamp; a cursor from another epoch (a restored
+    hub) starts again at the beginning.
     With `text`, each change is its JSON text (see changelog.wire_text); with `skip_own`, the
     changes `node` made are left out (changelog.since).
     """
     current = epoch(db)
-    position = pagination.decode(secret, "sync", cursor) if cursor else [current, 0]
-    after = position[1] if position[0] == current else 0
+    position = pagination.decode(secret, "sync", cursor) if cursor else [current]
+    after = position[1:] if position[0] == current else []
     skip = node if skip_own else None
     rows = changelog.since(db, after, limit + 1, skip_node=skip, text=text)
     page, has_more = rows[:limit], len(rows) > limit
     last = page[-1][0] if page else after
     return {
         "changes": [change for _, change in page],
-        "next_cursor": pagination.encode(secret, "sync", [current, last]),
+        "next_cursor": pagination.encode(secret, "sync", [current, *last]),
         "has_more": has_more,
         "epoch": current,
         "high_water": store.peer_acked(db, node) if node else 0,

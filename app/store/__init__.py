@@ -69,6 +69,7 @@ from app.store.customers import (
 from app.store.errors import (
     CannotOpen,
     ConstraintViolated,
+    Contention,
     RowMissing,
     StorageFull,
     StorageProblem,
@@ -123,14 +124,9 @@ from app.store.resources import (
     update_resource,
 )
 from app.store.rows import count_rows
-from app.store.sqlite import (
-    BACKSTOP_AUTOCHECKPOINT_PAGES,
-    BUSY_TIMEOUT_MS,
-    close_thread_connections,
-    connection,
-    open_db,
-)
-from app.store.sqlite_files import Checkpointer, init_database
+from app.store.sqlite import BACKSTOP_AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT_MS
+from app.store.sqlite_files import Checkpointer
+from app.store.targets import close_thread_connections, connection, init_database, open_db
 
 
 def transaction(db: Connection) -> Transaction:
@@ -151,6 +147,7 @@ __all__ = [
     "Checkpointer",
     "Connection",
     "ConstraintViolated",
+    "Contention",
     "RowMissing",
     "StorageFull",
     "StorageProblem",

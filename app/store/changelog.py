@@ -10,6 +10,7 @@ order the commit order; a backend with concurrent writers must keep both promise
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from app.core import clock, json_codec
@@ -84,8 +85,11 @@ def append(
     assert entity in ENTITIES and op in OPS, (entity, op)
     stamp = hlc or next_hlc(db)  # first: it reads the node id again if a fork moved it
     node = node_id(db)
-    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps. No
-    # RETURNING: SQLite buffers its rows in a temporary table, and no caller needs them.
+    # Appends of one node queue (SQLite's write lock, or the dialect's lock until commit), so
+    # MAX()+1 cannot race and leaves no gaps. No RETURNING: SQLite buffers its rows in a
+    # temporary table, and no caller needs them.
+    if db.dialect.origin_lock:
+        db.execute(db.dialect.origin_lock, [node])
     db.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
         "SELECT :node, COALESCE(MAX(origin_seq), 0) + 1, :hlc, :entity, :entity_id, :op, :body "
@@ -183,27 +187,53 @@ def count_own_after(db: Connection, after_seq: int) -> int:
 
 
 def since(
-    db: Connection, seq: int, limit: int, *, skip_node: str | None = None, text: bool = False
-) -> list[tuple[int, Any]]:
-    """Changes in local arrival order after `seq` (the hub's pull order): (seq, change) pairs.
+    db: Connection,
+    after: Sequence[int],
+    limit: int,
+    *,
+    skip_node: str | None = None,
+    text: bool = False,
+) -> list[tuple[list[int], Any]]:
+    """Changes in the hub's pull order after the position `after`: (position, change) pairs.
 
+    A position is a few integers (the dialect's feed_key; [] is the start). Only final rows
+    come, so no change can later appear before a position handed out (SYNC.md §4, HUB.md).
     `skip_node`'s own changes are left out (it holds them; SYNC.md §4 lets it skip them), except
-    those whose clock the hub flagged, which that node must learn of. The newest row always
-    comes, so a cursor taken from the last pair reaches the end in this statement's snapshot.
+    those whose clock the hub flagged, which that node must learn of. The newest final row
+    always comes, so a cursor taken from the last pair reaches the end of the feed as this
+    statement saw it.
     """
-    where, params = "seq > ?", [seq]
+    dialect = db.dialect
+    where = f"{dialect.feed_final} AND {dialect.feed_after}"
+    params: list[Any] = list(_widen(db, after))
     if skip_node is not None:
         where += (
-            " AND (origin_node != ? OR clock_suspect = 1"
-            " OR seq = (SELECT MAX(seq) FROM change_log))"
+            f" AND (origin_node != ? OR clock_suspect = 1 OR ({dialect.feed_key}) = ("
+            f"SELECT {dialect.feed_key} FROM change_log WHERE {dialect.feed_final} "
+            f"ORDER BY {dialect.feed_order_desc} LIMIT 1))"
         )
         params.append(skip_node)
     rows = db.execute(
-        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE {where} ORDER BY seq LIMIT ?",
+        f"SELECT {dialect.feed_key}, {_WIRE_COLUMNS} FROM change_log WHERE {where} "
+        f"ORDER BY {dialect.feed_order} LIMIT ?",
         [*params, limit],
     ).fetchall()
+    width = dialect.feed_width
     encode = wire_text if text else to_wire
-    return [(row[0], encode(row)) for row in rows]
+    return [(list(row[:width]), encode(row[width:])) for row in rows]
+
+
+def _widen(db: Connection, after: Sequence[int]) -> Sequence[int]:
+    """`after` as a position of the dialect's width. A narrower one is a SQLite hub's seq,
+    handed out before the hub moved to PostgreSQL: its rows carry the copy's transaction id
+    (app.store.postgres_copy), so the position is that id and the seq."""
+    width = db.dialect.feed_width
+    if not after:
+        return [0] * width
+    if len(after) < width:
+        origin = int(meta(db, "feed_origin_tx") or 0)
+        return [origin] * (width - len(after)) + list(after)
+    return after
 
 
 def held_among(db: Connection, changes: list[dict[str, Any]]) -> set[tuple[str, int]]:

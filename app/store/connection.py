@@ -34,6 +34,19 @@ class Cursor(Protocol):
 class Dialect(ABC):
     """The few statements whose SQL differs between backends."""
 
+    # The pull feed (SYNC.md §4): a change-log row's position is `feed_key` (feed_width
+    # integers), rows come in `feed_order`, only rows meeting `feed_final` may be read (no row
+    # can appear before them later), and `feed_after` selects rows past a position's `?`s.
+    feed_width: int
+    feed_key: str
+    feed_order: str
+    feed_order_desc: str
+    feed_final: str
+    feed_after: str
+    # Run before a local change takes MAX(origin_seq) + 1, with the node id as `?`, where
+    # another process may write changes of the same node at once; None where writes queue.
+    origin_lock: str | None
+
     @abstractmethod
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         """An INSERT of `columns` (named parameters) that skips a row the table already holds
@@ -156,6 +169,15 @@ class Connection(ABC):
     def write_problem(self) -> str | None:
         """None if the database took its last write, else the StorageProblem.problem it ran
         into, checked again now (cheaply) so /healthz sees the database recover by itself."""
+
+    @abstractmethod
+    def seat(self) -> str | None:
+        """Where this database lives, so that sync.identity tells a copy from the original: a
+        copied or restored database has another seat. None when the backend cannot tell."""
+
+    def file_path(self) -> str:
+        """The database file's path, or "" when the database is not a file (a server's)."""
+        return ""
 
     @abstractmethod
     def close(self) -> None:

@@ -50,3 +50,9 @@ class StorageUnavailable(StorageProblem):
 class ConstraintViolated(StoreError):
     """A write broke a rule of the schema (NOT NULL, a unique key, a foreign key): a bug in the
     caller, since the layers above check what they store. Nothing of the transaction is kept."""
+
+
+class Contention(StoreError):
+    """Another transaction got in the way (a serialization failure or a deadlock, on
+    PostgreSQL): nothing of this one was kept, and running the unit of work again may succeed.
+    The web layer answers 503 with Retry-After; sync's push runs itself again first."""

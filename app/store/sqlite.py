@@ -30,6 +30,14 @@ checkpointed_paths: set[str] = set()  # database files a Checkpointer is looking
 
 
 class SqliteDialect(Dialect):
+    # One writer at a time: seq order is commit order, every row is final.
+    feed_width = 1
+    feed_key = feed_order = "seq"
+    feed_order_desc = "seq DESC"
+    feed_final = "1 = 1"
+    feed_after = "seq > ?"
+    origin_lock = None  # BEGIN IMMEDIATE already holds the database's write lock
+
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         # OR IGNORE, not ON CONFLICT DO NOTHING: it also skips a row another version of the app
         # sent without a column this one requires, as every release so far has.
@@ -186,6 +194,23 @@ class SqliteConnection(Connection):
         finally:
             gate.lock.release()
         return gate.problem
+
+    def file_path(self) -> str:
+        for _number, name, path in self.conn.execute("PRAGMA database_list").fetchall():
+            if name == "main":
+                return path
+        return ""
+
+    def seat(self) -> str | None:
+        """The main file's device:inode (None for an in-memory database)."""
+        path = self.file_path()
+        if not path:
+            return None
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return f"{stat.st_dev}:{stat.st_ino}"
 
     def close(self) -> None:
         self.conn.close()

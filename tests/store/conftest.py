@@ -29,12 +29,23 @@ class SqliteBackend:
         return store.open_db(self.path)
 
 
-BACKENDS = {"sqlite": SqliteBackend}
+class PostgresBackend:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        store.init_database(url, settle=_keep_identity)
+
+    def connect(self) -> store.Connection:
+        return store.open_db(self.url)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS = ("postgresql", "sqlite")
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
-    return BACKENDS[request.param](tmp_path)
+    if request.param == "postgresql":
+        return PostgresBackend(request.getfixturevalue("postgres_url"))
+    return SqliteBackend(tmp_path)
 
 
 @pytest.fixture
