@@ -97,7 +97,7 @@ def restore_command(db_path: str, name: str) -> None:
         raise click.ClickException(
             "A hub on PostgreSQL is restored with PostgreSQL's own tools, into a new database: "
             f"createdb NEW && pg_restore --no-owner --dbname=postgresql://…/NEW {name}, then "
-            "serve with --db that URL (README § Hub on PostgreSQL)."
+            "serve with --db that URL (README § The hub on PostgreSQL)."
         )
     folder = paths.backup_dir(db_path)
     try:

@@ -51,7 +51,7 @@ def shown(db_path: str) -> str:
 
 
 def configure_storage() -> None:
-    """The PostgreSQL pool of this process from the settings (README § Hub on PostgreSQL);
+    """The PostgreSQL pool of this process from the settings (README § The hub on PostgreSQL);
     nothing changes for a SQLite file."""
     statement_ms = setting("PG_STATEMENT_TIMEOUT_MS")
     postgres.configure(

@@ -192,7 +192,7 @@ def _run(
     if is_postgres(db_path):
         click.echo(
             f"Serving the hub database {shown(db_path)}; its backups are PostgreSQL's "
-            f"(`{program()} backup` runs pg_dump; README § Hub on PostgreSQL)."
+            f"(`{program()} backup` runs pg_dump; README § The hub on PostgreSQL)."
         )
     else:
         click.echo(f"Backups go to {paths.backup_dir(db_path)} (nightly after {backup_hour}:00).")

@@ -3,13 +3,13 @@
 A hub's database lives on a server that the program does not own, so its copies are the
 server's business: `pg_dump` writes a consistent snapshot while the hubs keep serving, and
 `pg_restore` puts it into a new database. `booking backup` runs pg_dump when it is on the
-PATH (BOOKING_PG_DUMP names another one) and otherwise says the command to run. The dumps get
-the names of the SQLite backups, ending in `.dump`:
+PATH, and otherwise says the command to run. The dumps get the names of the SQLite backups,
+ending in `.dump`:
 
     booking-2026-01-04T030405.123Z-manual.dump
 
 `booking serve` takes no nightly backup of a PostgreSQL hub: that is the server's (a cron'd
-pg_dump, or base backups with WAL archiving), README § Hub on PostgreSQL.
+pg_dump, or base backups with WAL archiving), README § The hub on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class Dump:
 
 
 def pg_dump_program() -> str | None:
-    """BOOKING_PG_DUMP, else `pg_dump` on the PATH; None when there is none."""
-    return os.environ.get("BOOKING_PG_DUMP") or shutil.which("pg_dump")
+    """`pg_dump` on the PATH; None when there is none."""
+    return shutil.which("pg_dump")
 
 
 def command(dbname: str, target: Path, program: str = "pg_dump") -> list[str]:

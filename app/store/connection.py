@@ -74,6 +74,12 @@ class Dialect(ABC):
     def indexed_by(self, table: str, index: str) -> str:
         """`table` in a FROM clause, read through `index` where the planner must be told to."""
 
+    @abstractmethod
+    def claim_rows(self, alias: str) -> str:
+        """What ends a SELECT whose rows (of the table named `alias`) this transaction takes
+        for work, such as messages to send: rows another transaction has taken are skipped
+        until it ends, so two processes never take the same one."""
+
     # The customer's phone with its separators removed (customer search), spelled as the
     # backend's index on it was made.
     phone_digits: str

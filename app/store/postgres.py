@@ -105,6 +105,9 @@ class PostgresDialect(Dialect):
     def indexed_by(self, table: str, index: str) -> str:
         return table  # PostgreSQL's planner takes no index hints
 
+    def claim_rows(self, alias: str) -> str:
+        return f" FOR UPDATE OF {alias} SKIP LOCKED"
+
     phone_digits = PHONE_DIGITS_SQL.replace("char(160)", "chr(160)")  # SQLite's char() is chr()
 
 

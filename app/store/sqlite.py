@@ -61,6 +61,9 @@ class SqliteDialect(Dialect):
     def indexed_by(self, table: str, index: str) -> str:
         return f"{table} INDEXED BY {index}"
 
+    def claim_rows(self, alias: str) -> str:
+        return ""  # BEGIN IMMEDIATE: one writer at a time already
+
     phone_digits = PHONE_DIGITS_SQL  # the expression migration m0011 indexed
 
 

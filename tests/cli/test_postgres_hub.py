@@ -221,6 +221,14 @@ def test_backup_runs_pg_dump_and_the_dump_restores_every_customer(
     )
     names = rows(restored, "SELECT name FROM customers ORDER BY name")
     assert names == [("Ada",), ("Grace",)]
+    # Served, the restored hub is told apart from the original: a new node id and epoch, so
+    # the laptops re-send what it lost (README § The hub on PostgreSQL).
+    identity = "SELECT key, value FROM node_meta WHERE key IN ('node_id', 'epoch') ORDER BY key"
+    original = rows(postgres_url, identity)
+    assert booking("init", "--db", restored).returncode == 0
+    after = rows(restored, identity)
+    assert [key for key, _ in after] == ["epoch", "node_id"]
+    assert all(new != old for (_, new), (_, old) in zip(after, original, strict=True))
     replica.close()
 
 
