@@ -14,12 +14,14 @@ import psycopg
 import pytest
 import requests
 
-from app import store
+from app import create_app, store
 from app.ops import lock
+from app.web.auth import create_key
 from sync.client import HubClient
 from tests.live.server import PROJECT_ROOT, LiveServer
 from tests.live.sync_cluster import cli_env
 from tests.sync.harness import CUSTOMERS, FlaskTransport, Replica, exported_state, settle
+from tests.ui.conftest import Desk
 
 pytestmark = pytest.mark.live
 SECRET = "s3cret-pw"  # the test server trusts every login; the password must never be shown
@@ -320,3 +322,27 @@ def test_two_serve_processes_share_one_database_from_booking_db(postgres_url, tm
         first.stop()
     assert set(os.listdir(PROJECT_ROOT)) == before
     assert not any(name.startswith("postgresql") for name in os.listdir(PROJECT_ROOT))
+
+
+# --- booking doctor and the Health page ------------------------------------------------------
+
+
+def test_doctor_and_the_pages_of_a_hub_on_postgresql_need_no_person(postgres_url):
+    """The server keeps the hub's pages, disk and backups: no banner asks for a file backup."""
+    done = booking("doctor", "--db", postgres_url)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "The PostgreSQL database answers" in done.stdout and "!!" not in done.stdout
+
+    app = create_app({"TESTING": True, "DB": postgres_url})
+    _, key = create_key(
+        store.open_db(postgres_url), name="desk", scopes=["booking:read"], rate_limit="600/minute"
+    )
+    desk = Desk(app.test_client())
+    assert desk.post("/signin", {"api_key": key}).status_code == 302
+    assert "needs a person" not in desk.text("/day").lower()
+    assert "PostgreSQL keeps this hub&#39;s backups" in desk.text("/health")
+    store.close_thread_connections()
+
+
+def test_doctor_on_an_unreachable_database_is_one_sentence():
+    refused(booking("doctor", "--db", "postgresql://booking@127.0.0.1:1/hub"), "Cannot reach")
