@@ -36,7 +36,7 @@ def create(db: Connection, template: blockers.NewBlocker) -> tuple[list[dict[str
     with store.transaction(db):
         for resource in store.list_resources(db, after_id=None, limit=MAX_RESOURCES):
             blocker = _shape(template, resource)
-            covered += blockers._covered_bookings(db, blocker, resource)  # noqa: SLF001
+            covered += blockers.covered_bookings(db, blocker, resource)
             store.insert_blocker(db, blocker)
             made.append(blocker)
     if not made:
@@ -48,4 +48,4 @@ def _shape(template: blockers.NewBlocker, resource: dict[str, Any]) -> dict[str,
     """The blocker rules' own shaping for this resource: all-day widening in its zone, and the
     rule's bounds (InvalidInput)."""
     new = replace(template, resource_id=resource["id"])
-    return blockers._new_blocker(new, resource["timezone"])  # noqa: SLF001
+    return blockers.new_blocker(new, resource["timezone"])

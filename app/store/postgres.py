@@ -42,7 +42,7 @@ from app.store.errors import (
     StorageUnavailable,
     StoreError,
 )
-from migrations.migrations import PHONE_DIGITS_SQL
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 SCHEMES = ("postgresql://", "postgres://")
 

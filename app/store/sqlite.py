@@ -21,7 +21,7 @@ from app.store.errors import (
     StorageUnavailable,
     StoreError,
 )
-from migrations.migrations import PHONE_DIGITS_SQL
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 BUSY_TIMEOUT_MS = 5000
 # While a Checkpointer runs, a COMMIT checkpoints only if the WAL outgrows this (about 40 MB).

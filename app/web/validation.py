@@ -29,7 +29,7 @@ from typing_extensions import TypedDict  # pydantic needs this one before Python
 
 from app.core import json_codec
 from app.core.times import INSTANT_PATTERN, in_range, is_instant, parse_instant
-from app.domain.blockers import MAX_OCCURRENCES_PER_DAY
+from app.domain.recurrence import MAX_OCCURRENCES_PER_DAY
 from app.web.errors import BadRequest, ValidationFailed
 from sync.protocol import SYNC_PROTOCOL
 
