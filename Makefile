@@ -30,10 +30,11 @@ run: $(VENV)/.installed ## Create the venv, install, and serve on http://127.0.0
 	$(BIN)/booking serve --db $(DB) $(DEMO)
 
 # The second pass runs these again with the hub on PostgreSQL (README § The hub on PostgreSQL):
-# every API and sync test, and the live tests whose hub is a `booking serve` process (sync,
-# moves, messages, copies, serve). The live tests of what a hub's database does not change
-# (body limits, request deadlines, the laptop's desktop service) run in the first pass only.
-PG_SUITES := tests/api tests/sync tests/live/test_sync_processes.py \
+# every API, sync and outbox test, and the live tests whose hub is a `booking serve` process
+# (sync, moves, messages, copies, serve). The live tests of what a hub's database does not
+# change (body limits, request deadlines, the laptop's desktop service) and of the one-slot
+# race, which needs the hub's locks, run in the first pass only.
+PG_SUITES := tests/api tests/sync tests/outbound tests/live/test_sync_processes.py \
 	tests/live/test_moves_processes.py tests/live/test_messages_offline.py \
 	tests/live/test_copies.py tests/live/test_serve.py
 

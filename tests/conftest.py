@@ -13,8 +13,10 @@ import pytest
 from app import create_app, store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
+from app.store import postgres
 from app.store.postgres import PostgresConnection
 from app.web.auth import create_key
+from tests.sync import harness
 
 # PostgreSQL fixtures (a throw-away server per session) live beside these.
 pytest_plugins = ["tests.postgres_fixtures"]
@@ -83,6 +85,34 @@ def pytest_addoption(parser) -> None:
         help="Where the app under test keeps its data: a SQLite file, or a PostgreSQL database "
         "of the suite's throw-away server (the hub on PostgreSQL, HUB.md).",
     )
+
+
+@pytest.fixture(autouse=True)
+def hubs_on_the_chosen_backend(request) -> Iterator[None]:
+    """Under --backend=postgresql, each hub replica of tests.sync.harness (the sync and
+    outbound suites) gets a fresh database of the session's server, dropped after the test;
+    the laptops stay on files."""
+    if request.config.getoption("--backend") != "postgresql":
+        yield
+        return
+    from tests.postgres_fixtures import TEMPLATE  # a plugin of this file: loaded by now
+
+    server = request.getfixturevalue("postgres_server")
+    made: list[str] = []
+
+    def new_database() -> str:
+        made.append(server.create_database(template=TEMPLATE))
+        return made[-1]
+
+    harness.hub_databases = new_database
+    try:
+        yield
+    finally:
+        harness.hub_databases = None
+        store.close_thread_connections()
+        for url in made:
+            postgres.close_pools(url)
+            server.drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture
