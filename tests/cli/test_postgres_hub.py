@@ -13,9 +13,12 @@ import sys
 import psycopg
 import pytest
 import requests
+from click.testing import CliRunner
 
 from app import create_app, store
+from app.cli import cli
 from app.ops import lock
+from app.store import postgres
 from app.web.auth import create_key
 from sync.client import HubClient
 from tests.live.server import PROJECT_ROOT, LiveServer
@@ -346,3 +349,31 @@ def test_doctor_and_the_pages_of_a_hub_on_postgresql_need_no_person(postgres_url
 
 def test_doctor_on_an_unreachable_database_is_one_sentence():
     refused(booking("doctor", "--db", "postgresql://booking@127.0.0.1:1/hub"), "Cannot reach")
+
+
+# --- the pool settings -----------------------------------------------------------------------
+
+
+def test_the_pool_settings_reach_every_connection_of_the_process(postgres_url, monkeypatch):
+    monkeypatch.setattr(postgres, "settings", postgres.settings)  # put back after the test
+    env = {
+        "BOOKING_PG_POOL_SIZE": "3",
+        "BOOKING_PG_POOL_TIMEOUT_MS": "1500",
+        "BOOKING_PG_CONNECT_TIMEOUT_MS": "2500",
+        "BOOKING_PG_STATEMENT_TIMEOUT_MS": "9000",
+    }
+    result = CliRunner().invoke(cli, ["status", "--db", postgres_url], env=env)
+    assert result.exit_code == 0, result.output
+    assert postgres.settings == postgres.PoolSettings(
+        max_size=3,
+        wait_timeout_s=1.5,
+        connect_timeout_s=3,  # libpq counts whole seconds: rounded up
+        statement_timeout_ms=9000,
+        idle_in_transaction_timeout_ms=3000,
+    )
+    postgres.close_pools(postgres_url)  # the next pool opens with these settings
+    db = store.open_db(postgres_url)
+    assert db.scalar("SHOW statement_timeout") == "9s"
+    assert db.scalar("SHOW idle_in_transaction_session_timeout") == "3s"
+    db.close()
+    postgres.close_pools(postgres_url)
