@@ -45,7 +45,7 @@ test: $(VENV)/.installed-test lint ## Install test dependencies, lint, run every
 	@BOOKING_TEST_CHROMIUM="$$($(BIN)/python -m tests.tools.browser)" || exit 1; \
 	export BOOKING_TEST_CHROMIUM; \
 	$(BIN)/python -m pytest; first=$$?; \
-	echo "== The API, sync and live suites again, with the hub on PostgreSQL =="; \
+	echo "== The API, sync, outbox and live hub suites again, with the hub on PostgreSQL =="; \
 	$(BIN)/python -m pytest --backend=postgresql $(PG_SUITES); second=$$?; \
 	for rc in $$first $$second; do \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
