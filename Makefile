@@ -29,14 +29,28 @@ help: ## Show this help.
 run: $(VENV)/.installed ## Create the venv, install, and serve on http://127.0.0.1:8080 with a demo shop (DEMO= for none).
 	$(BIN)/booking serve --db $(DB) $(DEMO)
 
+# The second pass runs these again with the hub on PostgreSQL (README § The hub on PostgreSQL):
+# every API, sync and outbox test, and the live tests whose hub is a `booking serve` process
+# (sync, moves, messages, copies, serve). The live tests of what a hub's database does not
+# change (body limits, request deadlines, the laptop's desktop service) and of the one-slot
+# race, which needs the hub's locks, run in the first pass only.
+PG_SUITES := tests/api tests/sync tests/outbound tests/live/test_sync_processes.py \
+	tests/live/test_moves_processes.py tests/live/test_messages_offline.py \
+	tests/live/test_copies.py tests/live/test_serve.py
+
 # pytest exits 5 when it collected no tests; that must fail, not pass silently.
 # The browser tests find a Chromium, or install one first (tests/tools/browser.py says how).
-test: $(VENV)/.installed-test lint ## Install test dependencies, lint, and run every test suite.
+# Both passes run even when the first fails, so one run shows every failure; either fails it.
+test: $(VENV)/.installed-test lint ## Install test dependencies, lint, run every suite, then the hub's on PostgreSQL.
 	@BOOKING_TEST_CHROMIUM="$$($(BIN)/python -m tests.tools.browser)" || exit 1; \
 	export BOOKING_TEST_CHROMIUM; \
-	$(BIN)/python -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
-	exit $$rc
+	$(BIN)/python -m pytest; first=$$?; \
+	echo "== The API, sync, outbox and live hub suites again, with the hub on PostgreSQL =="; \
+	$(BIN)/python -m pytest --backend=postgresql $(PG_SUITES); second=$$?; \
+	for rc in $$first $$second; do \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose." >&2; exit 1; fi; \
+	  if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done
 
 lint: $(VENV)/.installed-test ## ruff, the import contract (layers point one way), dead code, cog --check on the README.
 	$(BIN)/ruff check .

@@ -10,9 +10,10 @@ import click
 from app import cli_outbound, store
 from app.commands import backups as backup_commands
 from app.commands import desktop as desktop_commands
-from app.commands.common import db_option
+from app.commands.common import configure_storage, db_option
 from app.commands.common import default as _default
 from app.commands.common import open_database as _open
+from app.commands.init import init as init_command
 from app.commands.serve import serve as serve_command
 from app.core.times import to_datetime
 from app.settings import SETTINGS, setting
@@ -23,21 +24,13 @@ from app.web.auth import KeyRequestError, create_key, parse_rate_limit, parse_sc
 @click.version_option(package_name="booking-service", prog_name="booking")
 def cli() -> None:
     """The local-first booking service: serve the API and UI, manage keys, sync with a hub."""
+    configure_storage()
 
 
 cli.add_command(serve_command)
+cli.add_command(init_command)
 backup_commands.register(cli)
 desktop_commands.register(cli)
-
-
-@cli.command()
-@db_option
-def init(db_path: str) -> None:
-    """Create or migrate the database and print its node id. Safe to run again."""
-    db = _open(db_path)
-    click.echo(f"Database ready at {db_path}")
-    click.echo(f"Node id: {store.node_id(db)}")
-    db.close()
 
 
 @cli.group()

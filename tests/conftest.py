@@ -13,8 +13,10 @@ import pytest
 from app import create_app, store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
+from app.store import postgres
 from app.store.postgres import PostgresConnection
 from app.web.auth import create_key
+from tests.sync import harness
 
 # PostgreSQL fixtures (a throw-away server per session) live beside these.
 pytest_plugins = ["tests.postgres_fixtures"]
@@ -26,6 +28,53 @@ def pytest_configure(config: pytest.Config) -> None:
     home = tempfile.mkdtemp(prefix="booking-test-home-")
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         os.environ[name] = os.path.join(home, name.lower())
+    config.addinivalue_line("markers", SQLITE_ONLY)
+
+
+SQLITE_ONLY = (
+    "sqlite_only(reason): tests what only a SQLite file has (a full disk or read-only file, the "
+    "WAL, file copies, SQLite's planner); a --backend=postgresql run deselects it and says so"
+)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m, so only tests that would have run count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On --backend=postgresql, leave out the SQLite-only tests, counted by reason in the
+    summary (they run in the SQLite pass of the same `make test`)."""
+    if config.getoption("--backend") != "postgresql":
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("sqlite_only") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+    config.stash[_LEFT_OUT] = [(item.nodeid, _reason(item)) for item in left_out]
+
+
+def _reason(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("sqlite_only")
+    assert marker is not None
+    reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+    assert reason, f"{item.nodeid}: sqlite_only needs a reason"
+    return reason
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    left_out = config.stash.get(_LEFT_OUT, [])
+    if not left_out:
+        return
+    terminalreporter.section("SQLite-only tests left out of the PostgreSQL pass")
+    by_reason: dict[str, list[str]] = {}
+    for nodeid, reason in left_out:
+        by_reason.setdefault(reason, []).append(nodeid)
+    for reason, nodeids in by_reason.items():
+        terminalreporter.write_line(f"{len(nodeids)} × {reason}:")
+        for nodeid in nodeids:
+            terminalreporter.write_line(f"    {nodeid}")
+
+
+_LEFT_OUT = pytest.StashKey[list[tuple[str, str]]]()
 
 
 def pytest_addoption(parser) -> None:
@@ -36,6 +85,34 @@ def pytest_addoption(parser) -> None:
         help="Where the app under test keeps its data: a SQLite file, or a PostgreSQL database "
         "of the suite's throw-away server (the hub on PostgreSQL, HUB.md).",
     )
+
+
+@pytest.fixture(autouse=True)
+def hubs_on_the_chosen_backend(request) -> Iterator[None]:
+    """Under --backend=postgresql, each hub replica of tests.sync.harness (the sync and
+    outbound suites) gets a fresh database of the session's server, dropped after the test;
+    the laptops stay on files."""
+    if request.config.getoption("--backend") != "postgresql":
+        yield
+        return
+    from tests.postgres_fixtures import TEMPLATE  # a plugin of this file: loaded by now
+
+    server = request.getfixturevalue("postgres_server")
+    made: list[str] = []
+
+    def new_database() -> str:
+        made.append(server.create_database(template=TEMPLATE))
+        return made[-1]
+
+    harness.hub_databases = new_database
+    try:
+        yield
+    finally:
+        harness.hub_databases = None
+        store.close_thread_connections()
+        for url in made:
+            postgres.close_pools(url)
+            server.drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from app.commands.common import db_option
-from app.ops import backups, lock, paths, restore, upgrade
+from app.commands.common import db_option, shown
+from app.ops import backups, lock, paths, pg_backup, restore, upgrade
+from app.store.postgres import is_postgres
 
 
 class _BackupGroup(click.Group):
@@ -29,8 +30,18 @@ def backup() -> None:
 @db_option
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 def backup_to(db_path: str, path: str | None) -> None:
-    """Write a consistent copy of the live database (SQLite online backup), while it runs."""
+    """Write a consistent copy of the live database (SQLite online backup; pg_dump for a hub
+    on PostgreSQL), while it runs."""
     try:
+        if is_postgres(db_path):
+            written = pg_backup.dump(
+                db_path, Path(path) if path else None, paths.backup_dir(db_path)
+            )
+            click.echo(f"Backed up {shown(db_path)} to {written} (pg_dump, custom format).")
+            click.echo(
+                f"Restore it into a new, empty database with: pg_restore --dbname=URL {written}"
+            )
+            return
         if path is not None:
             check = backups.write_copy(db_path, Path(path))
             written = Path(path)
@@ -49,6 +60,9 @@ def backup_to(db_path: str, path: str | None) -> None:
 def backup_list(db_path: str) -> None:
     """The backups in the backups folder, oldest first, with when and why each was taken."""
     folder = paths.backup_dir(db_path)
+    if is_postgres(db_path):
+        _list_dumps(folder)
+        return
     found = backups.list_backups(folder)
     if not found:
         click.echo(f"No backups yet in {folder}; `booking serve` takes one every night.")
@@ -60,6 +74,16 @@ def backup_list(db_path: str) -> None:
         click.echo(f"{item.name:48} {taken:20} {item.kind:15} {item.size / 1e6:.1f} MB")
 
 
+def _list_dumps(folder: Path) -> None:
+    dumps = pg_backup.list_dumps(folder)
+    if not dumps:
+        click.echo(f"No dumps yet in {folder}; `booking backup` writes one with pg_dump.")
+        return
+    click.echo(f"Dumps in {folder} (restore one into a new database with pg_restore):")
+    for dump in dumps:
+        click.echo(f"{dump.path.name:48} {dump.size / 1e6:.1f} MB")
+
+
 @click.command("restore")
 @db_option
 @click.argument("name")
@@ -69,6 +93,12 @@ def restore_command(db_path: str, name: str) -> None:
     The database it replaces is backed up first (kind before-restore), and the restored copy
     takes a node id of its own, so that sync brings back what was written after the backup.
     """
+    if is_postgres(db_path):
+        raise click.ClickException(
+            "A hub on PostgreSQL is restored with PostgreSQL's own tools, into a new database: "
+            f"createdb NEW && pg_restore --no-owner --dbname=postgresql://…/NEW {name}, then "
+            "serve with --db that URL (README § The hub on PostgreSQL)."
+        )
     folder = paths.backup_dir(db_path)
     try:
         chosen = restore.find(name, folder)

@@ -11,7 +11,8 @@ import click
 
 from app import store
 from app.ops import backups, paths, upgrade
-from app.settings import SETTINGS
+from app.settings import SETTINGS, setting
+from app.store import postgres
 
 
 def default(name: str) -> object:
@@ -41,6 +42,26 @@ def count_option(flag: str, name: str, *, minimum: int, maximum: int | None = No
         default=default(name),
         show_default=True,
         help=SETTINGS[name][1],
+    )
+
+
+def shown(db_path: str) -> str:
+    """The database as a person may see it: a file's path, or a URL without its password."""
+    return postgres.redact(db_path) if postgres.is_postgres(db_path) else db_path
+
+
+def configure_storage() -> None:
+    """The PostgreSQL pool of this process from the settings (README § The hub on PostgreSQL);
+    nothing changes for a SQLite file."""
+    statement_ms = setting("PG_STATEMENT_TIMEOUT_MS")
+    postgres.configure(
+        postgres.PoolSettings(
+            max_size=max(1, setting("PG_POOL_SIZE")),
+            wait_timeout_s=setting("PG_POOL_TIMEOUT_MS") / 1000,
+            connect_timeout_s=max(1, -(-setting("PG_CONNECT_TIMEOUT_MS") // 1000)),  # libpq: s
+            statement_timeout_ms=statement_ms,
+            idle_in_transaction_timeout_ms=max(1000, statement_ms // 3),
+        )
     )
 
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import errno
 import logging
+from typing import Any
 
 import click
 
 from app import cli_outbound, store
-from app.commands.common import count_option, db_option, default, open_database, program
+from app.commands.common import count_option, db_option, default, open_database, program, shown
 from app.ops import lock, logs, paths
 from app.outbound.worker import OutboundWorker
 from app.settings import SETTINGS, setting
+from app.store.postgres import is_postgres
 from app.web.auth import create_key
 
 ADMIN_SCOPES = ["booking:admin"]
@@ -70,7 +72,10 @@ def serve(
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
     sender = cli_outbound.prepare_sender(db_path, hub_url)  # a bad SMTP setting stops us here
     try:
-        held = lock.acquire(db_path, "start a second server on it")
+        # Any number of hub processes may serve one PostgreSQL database (HUB.md): no file lock.
+        held = (
+            None if is_postgres(db_path) else lock.acquire(db_path, "start a second server on it")
+        )
     except lock.ServerRunning as error:
         raise click.ClickException(str(error).rstrip(".") + ".") from None
     try:
@@ -92,7 +97,8 @@ def serve(
             sender,
         )
     finally:
-        held.release()
+        if held is not None:
+            held.release()
     click.echo(f"Stopped. The log is {log_file}.")
 
 
@@ -126,7 +132,7 @@ def _prepare(db_path: str, *, demo: bool, service: bool) -> None:
             f"data: {program()} serve --db var/shop.db  (or: make run DEMO= DB=var/shop.db)"
         )
     elif demo:
-        click.echo(f"{db_path} already holds records, so no demo data was added.")
+        click.echo(f"{shown(db_path)} already holds records, so no demo data was added.")
     db.close()
 
 
@@ -145,7 +151,6 @@ def _run(
     import waitress
 
     from app import create_app
-    from app.ops.scheduler import BackupScheduler
     from app.web.pools import Pools, share_the_gil
 
     app = create_app(
@@ -171,16 +176,7 @@ def _run(
         raise click.ClickException(
             f"Cannot listen on {host}:{port}; pass an address such as 127.0.0.1 to --host."
         ) from None
-    checkpointer = store.Checkpointer(db_path)
-    checkpointer.start()
-    backup_job = BackupScheduler(
-        db_path,
-        paths.backup_dir(db_path),
-        hour=backup_hour,
-        daily=setting("BACKUPS_DAILY"),
-        weekly=setting("BACKUPS_WEEKLY"),
-    )
-    backup_job.start()
+    file_jobs = _file_jobs(db_path, backup_hour)
     worker = None
     if hub_url and hub_key:
         from sync.worker import SyncWorker
@@ -193,7 +189,13 @@ def _run(
         app.extensions["booking.outbound_worker"] = sender
         sender.start()
     click.echo(cli_outbound.describe_sender(sender, hub_url))
-    click.echo(f"Backups go to {paths.backup_dir(db_path)} (nightly after {backup_hour}:00).")
+    if is_postgres(db_path):
+        click.echo(
+            f"Serving the hub database {shown(db_path)}; its backups are PostgreSQL's "
+            f"(`{program()} backup` runs pg_dump; README § The hub on PostgreSQL)."
+        )
+    else:
+        click.echo(f"Backups go to {paths.backup_dir(db_path)} (nightly after {backup_hour}:00).")
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
@@ -206,8 +208,28 @@ def _run(
             worker.stop()
         if sender is not None:
             sender.stop()
-        backup_job.stop()
-        checkpointer.stop()
+        for job in reversed(file_jobs):
+            job.stop()
+
+
+def _file_jobs(db_path: str, backup_hour: int) -> list[Any]:
+    """The jobs a SQLite file needs beside the server, started: the WAL checkpointer and the
+    nightly backup. A PostgreSQL server does both for itself (or its operator does)."""
+    if is_postgres(db_path):
+        return []
+    from app.ops.scheduler import BackupScheduler
+
+    checkpointer = store.Checkpointer(db_path)
+    checkpointer.start()
+    backup_job = BackupScheduler(
+        db_path,
+        paths.backup_dir(db_path),
+        hour=backup_hour,
+        daily=setting("BACKUPS_DAILY"),
+        weekly=setting("BACKUPS_WEEKLY"),
+    )
+    backup_job.start()
+    return [checkpointer, backup_job]
 
 
 def _listen_error(error: OSError, host: str, port: int) -> str:

@@ -9,6 +9,9 @@ Each check says in a sentence how things stand and whether a person is needed:
 - the clock's difference from the hub's, measured at each sync (more than a minute);
 - the newest backup (none for two days), and a backup that failed;
 - the service's version.
+
+A hub on PostgreSQL is checked for an answer only: its pages, disk and backups are the
+server's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from app import store
 from app.core.times import wall_ms
 from app.ops import backups
 from app.store import Connection
+from app.store.postgres import is_postgres
 
 DAY_MS = 86_400_000
 HUB_SILENCE_MS = DAY_MS  # the hub unreachable this long needs a person
@@ -185,6 +189,8 @@ def run(db: Connection, where: Where, *, live_integrity: bool) -> list[Check]:
     backup's (the pages, which must stay quick)."""
     now = wall_ms()
     state = store.sync_state(db)
+    if is_postgres(where.db_path):
+        return [*on_postgres(db), sync(state, where.hub_url, now), clock(state), version_check()]
     return [
         integrity_live(db) if live_integrity else integrity_at_backup(where.backup_folder, now),
         disk(where),
@@ -192,6 +198,20 @@ def run(db: Connection, where: Where, *, live_integrity: bool) -> list[Check]:
         clock(state),
         backup(where.backup_folder, now),
         version_check(),
+    ]
+
+
+def on_postgres(db: Connection) -> list[Check]:
+    """A hub on PostgreSQL: the server keeps its pages, disk and backups, not this program
+    (README § The hub on PostgreSQL); what is checked here is that it answers."""
+    db.execute("SELECT 1")  # StorageUnavailable, said in one sentence, when it does not
+    return [
+        Check("Database", "The PostgreSQL database answers; the server checks its own pages."),
+        Check(
+            "Backups",
+            "PostgreSQL keeps this hub's backups (pg_dump, or base backups and WAL archiving); "
+            "`booking backup` writes a dump now.",
+        ),
     ]
 
 

@@ -10,8 +10,9 @@ With the default database, everything lives in the per-user folders:
     config   settings.toml, written by `booking service install`
 
 A database given with --db keeps its backups and logs beside it (`backups/`, `logs/`), so a
-development database in ./var, or a test's temporary folder, is self-contained.
-BOOKING_BACKUP_DIR and BOOKING_LOG_DIR override either.
+development database in ./var, or a test's temporary folder, is self-contained. A hub on
+PostgreSQL (a `postgresql://` URL) has no folder of its own: its logs and `booking backup`'s
+dumps go to the per-user folders. BOOKING_BACKUP_DIR and BOOKING_LOG_DIR override either.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from platformdirs import PlatformDirs
 
 from app.settings import setting
+from app.store.postgres import is_postgres
 
 APP_NAME = "booking"
 DATABASE_NAME = "booking.db"
@@ -47,9 +49,14 @@ def _is_default(db_path: str) -> bool:
 
 
 def backup_dir(db_path: str) -> Path:
-    """BOOKING_BACKUP_DIR, else `backups` in the database's folder."""
+    """BOOKING_BACKUP_DIR, else `backups` in the database's folder (the per-user data folder's
+    for a database on a PostgreSQL server)."""
     chosen = setting("BACKUP_DIR")
-    return Path(chosen) if chosen else Path(db_path).resolve().parent / "backups"
+    if chosen:
+        return Path(chosen)
+    if is_postgres(db_path):
+        return _dirs().user_data_path / "backups"
+    return Path(db_path).resolve().parent / "backups"
 
 
 def log_dir(db_path: str) -> Path:
@@ -57,7 +64,7 @@ def log_dir(db_path: str) -> Path:
     chosen = setting("LOG_DIR")
     if chosen:
         return Path(chosen)
-    if _is_default(db_path):
+    if is_postgres(db_path) or _is_default(db_path):
         return _dirs().user_log_path
     return Path(db_path).resolve().parent / "logs"
 

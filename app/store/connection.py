@@ -61,6 +61,29 @@ class Dialect(ABC):
     def json_array_contains(self, column: str) -> str:
         """A condition true when the JSON array in `column` holds the `?` parameter."""
 
+    @abstractmethod
+    def compare_ignoring_case(self, column: str, operator: str) -> str:
+        """`column <operator> ?` with ASCII case ignored on both sides (SQLite's NOCASE)."""
+
+    @abstractmethod
+    def order_ignoring_case(self, column: str) -> str:
+        """An ORDER BY term: `column` sorted with ASCII case ignored, as compare_ignoring_case
+        compares it."""
+
+    @abstractmethod
+    def indexed_by(self, table: str, index: str) -> str:
+        """`table` in a FROM clause, read through `index` where the planner must be told to."""
+
+    @abstractmethod
+    def claim_rows(self, alias: str) -> str:
+        """What ends a SELECT whose rows (of the table named `alias`) this transaction takes
+        for work, such as messages to send: rows another transaction has taken are skipped
+        until it ends, so two processes never take the same one."""
+
+    # The customer's phone with its separators removed (customer search), spelled as the
+    # backend's index on it was made.
+    phone_digits: str
+
 
 class Connection(ABC):
     """One session with the database, used by one thread at a time.

@@ -8,7 +8,6 @@ time (app/domain/customer_search.py).
 from __future__ import annotations
 
 from app.store.connection import Connection
-from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 # Past the last character a name can hold: [prefix, prefix + this) is every name it starts.
 _AFTER_ALL = "\U0010ffff"
@@ -22,12 +21,13 @@ def _escape_like(text: str) -> str:
 def by_phone_prefixes(db: Connection, prefixes: list[str], limit: int) -> list[str]:
     """Ids of live customers whose phone digits start with any of `prefixes` (index ranges)."""
     found: list[str] = []
+    digits = db.dialect.phone_digits
     for prefix in dict.fromkeys(prefixes):
         rows = db.execute(
-            f"SELECT id FROM customers WHERE {PHONE_DIGITS_SQL} >= ? "
+            f"SELECT id FROM customers WHERE {digits} >= ? "
             # "+deleted_at": the planner must walk the phone index, not the name index's
             # leading deleted_at column.
-            f"AND {PHONE_DIGITS_SQL} < ? AND +{_LIVE} ORDER BY {PHONE_DIGITS_SQL}, id LIMIT ?",
+            f"AND {digits} < ? AND +{_LIVE} ORDER BY {digits}, id LIMIT ?",
             [prefix, prefix + _AFTER_ALL, limit],
         ).fetchall()
         found += [row[0] for row in rows if row[0] not in found]
@@ -36,9 +36,11 @@ def by_phone_prefixes(db: Connection, prefixes: list[str], limit: int) -> list[s
 
 def by_name_prefix(db: Connection, prefix: str, limit: int) -> list[str]:
     """Ids of live customers whose name starts with `prefix` (ASCII case ignored), by name."""
+    dialect = db.dialect
     rows = db.execute(
-        f"SELECT id FROM customers WHERE {_LIVE} AND name >= ? COLLATE NOCASE "
-        "AND name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE, id LIMIT ?",
+        f"SELECT id FROM customers WHERE {_LIVE} AND {dialect.compare_ignoring_case('name', '>=')} "
+        f"AND {dialect.compare_ignoring_case('name', '<')} "
+        f"ORDER BY {dialect.order_ignoring_case('name')}, id LIMIT ?",
         [prefix, prefix + _AFTER_ALL, limit],
     ).fetchall()
     return [row[0] for row in rows]
@@ -62,10 +64,12 @@ def by_word_starts(db: Connection, words: list[str], limit: int) -> list[str]:
     machine): what a name's start cannot find, such as a surname, costs milliseconds at 50,000
     customers (README § Performance).
     """
-    name_words = " AND ".join("(' ' || replace(name, '-', ' ')) LIKE ? ESCAPE '\\'" for _ in words)
+    dialect = db.dialect
+    word_start = dialect.contains_text("(' ' || replace(name, '-', ' '))")
     rows = db.execute(
-        "SELECT id FROM customers INDEXED BY customers_name_search "
-        f"WHERE {_LIVE} AND {name_words} ORDER BY name COLLATE NOCASE, id LIMIT ?",
+        f"SELECT id FROM {dialect.indexed_by('customers', 'customers_name_search')} "
+        f"WHERE {_LIVE} AND {' AND '.join(word_start for _ in words)} "
+        f"ORDER BY {dialect.order_ignoring_case('name')}, id LIMIT ?",
         [*(f"% {_escape_like(word)}%" for word in words), limit],
     ).fetchall()
     return [row[0] for row in rows]

@@ -146,7 +146,10 @@ def pending_for_booking(
 def due(db: Connection, now_ms: int, limit: int) -> list[Message]:
     """Pending messages due by `now_ms` that no sender holds and no retry waits on, oldest due
     first. A webhook delivery waits while an earlier one of its booking (or customer) to the
-    same subscription is pending, and while its subscription is disabled: in order per key."""
+    same subscription is pending, and while its subscription is disabled: in order per key.
+
+    Inside the sender's transaction, the rows are claimed: a sender in another hub process
+    skips them, and once this transaction has leased them it finds them held."""
     return _rows(
         db,
         """SELECT m.* FROM messages m
@@ -160,7 +163,8 @@ def due(db: Connection, now_ms: int, limit: int) -> list[Message]:
                  WHERE m.channel = 'webhook' AND e.subscription_id = m.subscription_id
                    AND e.ordering_key = m.ordering_key AND e.state = 'pending'
                    AND e.order_hlc < m.order_hlc)
-           ORDER BY m.due_at, m.order_hlc, m.id LIMIT :limit""",
+           ORDER BY m.due_at, m.order_hlc, m.id LIMIT :limit"""
+        + db.dialect.claim_rows("m"),
         {"now": now_ms, "limit": limit},
     )
 

@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app.store import postgres_feed
@@ -41,6 +42,7 @@ from app.store.errors import (
     StorageUnavailable,
     StoreError,
 )
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -92,6 +94,21 @@ class PostgresDialect(Dialect):
 
     def json_array_contains(self, column: str) -> str:
         return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(({column})::jsonb) v WHERE v = ?)"
+
+    # lower() folds ASCII only under the columns' "C" collation, as SQLite's NOCASE does.
+    def compare_ignoring_case(self, column: str, operator: str) -> str:
+        return f"lower({column}) {operator} lower(?)"
+
+    def order_ignoring_case(self, column: str) -> str:
+        return f"lower({column})"
+
+    def indexed_by(self, table: str, index: str) -> str:
+        return table  # PostgreSQL's planner takes no index hints
+
+    def claim_rows(self, alias: str) -> str:
+        return f" FOR UPDATE OF {alias} SKIP LOCKED"
+
+    phone_digits = PHONE_DIGITS_SQL.replace("char(160)", "chr(160)")  # SQLite's char() is chr()
 
 
 # --- statements ----------------------------------------------------------------------------
@@ -343,13 +360,44 @@ def open_db(url: str) -> PostgresConnection:
     return PostgresConnection(url)
 
 
+URL_FORM = "postgresql://USER:PASSWORD@HOST:PORT/NAME"
+
+
+def check_url(url: str) -> None:
+    """Raise CannotOpen with a sentence for a person when `url` is no database URL libpq takes
+    (a port that is no number, a stray query parameter, a broken %-escape)."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        problem = _first_line(error)
+    else:
+        port = str(parts.get("port") or "5432")
+        if all(p.isdigit() and 0 < int(p) < 65536 for p in port.split(",")):
+            return
+        problem = f"the port {port!r} is not a number from 1 to 65535"
+    raise CannotOpen(
+        f"The database URL {redact(url)} is not valid ({problem}); write it as {URL_FORM}"
+    )
+
+
 def reachable(url: str) -> None:
     """Raise CannotOpen with a sentence for a person when the database cannot be reached."""
+    check_url(url)
     try:
         with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as error:
-        raise CannotOpen(f"Cannot reach the PostgreSQL database {redact(url)}: {error}") from error
+        raise CannotOpen(
+            f"Cannot reach the PostgreSQL database {redact(url)} ({_first_line(error)}); check "
+            "that the server runs and that the URL's host, port, user, password and database "
+            "name are right"
+        ) from error
+
+
+def _first_line(error: BaseException) -> str:
+    """libpq's message without its hints on later lines or psycopg's "connection failed: "."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.removeprefix("connection failed: ").rstrip(".")
 
 
 def redact(url: str) -> str:

@@ -66,12 +66,11 @@ def list_services(
     where, params = ["id > ?"], [after_id or ""]
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("name LIKE ? ESCAPE '\\'")
+        where.append(db.dialect.contains_text("name"))
         params.append(f"%{escaped}%")
     if resource_id is not None:
         where.append(
-            "(resource_ids = '[]' OR EXISTS (SELECT 1 FROM json_each(services.resource_ids) "
-            "WHERE value = ?))"
+            f"(resource_ids = '[]' OR {db.dialect.json_array_contains('services.resource_ids')})"
         )
         params.append(resource_id)
     return _select(db, f"{' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit])

@@ -21,6 +21,7 @@ from app.store.errors import (
     StorageUnavailable,
     StoreError,
 )
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 BUSY_TIMEOUT_MS = 5000
 # While a Checkpointer runs, a COMMIT checkpoints only if the WAL outgrows this (about 40 MB).
@@ -50,6 +51,20 @@ class SqliteDialect(Dialect):
 
     def json_array_contains(self, column: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)"
+
+    def compare_ignoring_case(self, column: str, operator: str) -> str:
+        return f"{column} {operator} ? COLLATE NOCASE"
+
+    def order_ignoring_case(self, column: str) -> str:
+        return f"{column} COLLATE NOCASE"
+
+    def indexed_by(self, table: str, index: str) -> str:
+        return f"{table} INDEXED BY {index}"
+
+    def claim_rows(self, alias: str) -> str:
+        return ""  # BEGIN IMMEDIATE: one writer at a time already
+
+    phone_digits = PHONE_DIGITS_SQL  # the expression migration m0011 indexed
 
 
 def store_error(error: sqlite3.Error) -> StoreError | None:

@@ -16,6 +16,8 @@ from tests.conftest import assert_error, unchanged
 from tests.ui.conftest import Desk, key_text
 
 CUSTOMERS = "/modules/booking/customers"
+# On PostgreSQL a lost database is tested by stopping the server instead (tests/postgres_hub).
+PRAGMA_SIMULATED = "simulates a full disk or a read-only file with SQLite pragmas"
 BIG = {"name": "Grace", "metadata": {"notes": "x" * 15_000}}  # needs pages the cap forbids
 FULL_MESSAGE = (
     "The server's disk is full, so nothing was saved; try again once space has been freed."
@@ -37,6 +39,7 @@ def disk_full(app_db, db):
     app_db.execute("PRAGMA max_page_count = 1073741823")
 
 
+@pytest.mark.sqlite_only(reason=PRAGMA_SIMULATED)
 def test_a_full_disk_answers_503_storage_full_and_writes_nothing(
     client, db, admin_headers, disk_full
 ):
@@ -48,6 +51,7 @@ def test_a_full_disk_answers_503_storage_full_and_writes_nothing(
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only(reason=PRAGMA_SIMULATED)
 def test_healthz_reports_the_full_disk_then_recovers_by_itself(
     client, admin_headers, app_db, disk_full
 ):
@@ -63,6 +67,7 @@ def test_healthz_reports_the_full_disk_then_recovers_by_itself(
     assert health.json["data"]["db"] == "ok"
 
 
+@pytest.mark.sqlite_only(reason=PRAGMA_SIMULATED)
 def test_writes_resume_when_space_returns(client, db, admin_headers, app_db, disk_full):
     assert client.post(CUSTOMERS, json=BIG, headers=admin_headers).status_code == 503
     app_db.execute("PRAGMA max_page_count = 1073741823")
@@ -83,6 +88,7 @@ def test_healthz_is_ok_while_nothing_failed(client):
     assert response.json["data"]["db"] == "ok"
 
 
+@pytest.mark.sqlite_only(reason=PRAGMA_SIMULATED)
 def test_a_read_only_database_answers_503_storage_unavailable(
     client, db, admin_headers, make_customer, app_db
 ):
@@ -107,6 +113,7 @@ def test_a_read_only_database_answers_503_storage_unavailable(
     assert patched.status_code == 200
 
 
+@pytest.mark.sqlite_only(reason=PRAGMA_SIMULATED)
 def test_a_page_says_the_database_is_read_only_and_saves_nothing(app, db, make_key, app_db):
     desk = Desk(app.test_client())
     assert desk.post("/signin", {"api_key": key_text(make_key("booking:admin"))}).status_code == 302

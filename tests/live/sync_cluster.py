@@ -19,6 +19,7 @@ from typing import Any
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.store.postgres import is_postgres
 from app.web.validation import CustomerCreate
 from sync import identity
 from tests.live.server import PROJECT_ROOT, LiveServer
@@ -59,7 +60,14 @@ def make_key(hub_db: str, name: str, scopes: str = "sync") -> str:
 
 
 def query(db_path: str, sql: str, params: tuple | list = ()) -> list[tuple]:
-    """Rows of one read on a database file (another process may be writing it)."""
+    """Rows of one read on a database file, or a hub's PostgreSQL database (another process
+    may be writing it)."""
+    if is_postgres(db_path):
+        db = store.open_db(db_path)
+        try:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+        finally:
+            db.close()
     with closing(sqlite3.connect(db_path, timeout=10)) as conn:
         return conn.execute(sql, params).fetchall()
 

@@ -178,9 +178,9 @@ def restore_backup(servers: Servers, node: LiveServer, backup: Path) -> LiveServ
 
 
 def test_a_laptop_restored_from_booking_backup_gets_everything_back_and_keeps_its_key(
-    tmp_path, servers
+    tmp_path, hub_db, servers
 ):
-    cluster = start_cluster(tmp_path, servers, count=1)
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (node,), (key,) = cluster.hub, cluster.nodes, cluster.keys
     shop = Shop(cluster.resource_id)
     original = node_id_of(node.db_path)
@@ -218,10 +218,12 @@ def test_a_laptop_restored_from_booking_backup_gets_everything_back_and_keeps_it
     assert state["identity"]["former_node_ids"] == [original]
 
 
-def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(tmp_path, servers):
+def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(
+    tmp_path, hub_db, servers
+):
     """The laptop works offline, `booking backup` runs, then the laptop's file is lost before
     it ever reached the hub: the restored file's offline writes must still reach the hub."""
-    cluster = start_cluster(tmp_path, servers, count=1)
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (node,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     shop.write(node, "Before the outage", book=True)
@@ -243,8 +245,10 @@ def test_a_backup_holding_writes_the_hub_never_got_brings_them_back_to_the_hub(t
 # --- b. a plain copy taken while the server was stopped: a second laptop with its own key ---
 
 
-def test_a_copy_taken_while_stopped_becomes_a_second_laptop_and_nothing_is_lost(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers, count=1)
+def test_a_copy_taken_while_stopped_becomes_a_second_laptop_and_nothing_is_lost(
+    tmp_path, hub_db, servers
+):
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (first,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     shop.write(first, "Before the copy", book=True)
@@ -275,8 +279,10 @@ def test_a_copy_taken_while_stopped_becomes_a_second_laptop_and_nothing_is_lost(
 # --- c. a copy of the file and its WAL taken while the server runs ------------------------
 
 
-def test_a_copy_taken_with_its_wal_while_running_becomes_a_laptop_of_its_own(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers, count=1)
+def test_a_copy_taken_with_its_wal_while_running_becomes_a_laptop_of_its_own(
+    tmp_path, hub_db, servers
+):
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (first,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     shop.write(first, "Before the copy", book=True)
@@ -300,9 +306,9 @@ def test_a_copy_taken_with_its_wal_while_running_becomes_a_laptop_of_its_own(tmp
 
 
 def test_a_copy_on_the_originals_key_is_refused_loses_nothing_and_syncs_with_its_own_key(
-    tmp_path, servers
+    tmp_path, hub_db, servers
 ):
-    cluster = start_cluster(tmp_path, servers, count=1)
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (first,), (key,) = cluster.hub, cluster.nodes, cluster.keys
     shop = Shop(cluster.resource_id)
     shop.write(first, "Shared", book=True)
@@ -350,8 +356,8 @@ def names_in(shot: dict) -> set[str]:
 # --- e. a copy of a copy; a backup restored twice ----------------------------------------
 
 
-def test_a_copy_of_a_copy_becomes_a_third_laptop_and_nothing_is_lost(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers, count=1)
+def test_a_copy_of_a_copy_becomes_a_third_laptop_and_nothing_is_lost(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (first,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     shop.write(first, "Before any copy", book=True)
@@ -382,8 +388,8 @@ def test_a_copy_of_a_copy_becomes_a_third_laptop_and_nothing_is_lost(tmp_path, s
     assert copied["former_node_ids"] == [first_id, second_id]
 
 
-def test_a_backup_restored_twice_loses_nothing(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers, count=1)
+def test_a_backup_restored_twice_loses_nothing(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (node,), (key,) = cluster.hub, cluster.nodes, cluster.keys
     shop = Shop(cluster.resource_id)
     original = node_id_of(node.db_path)
@@ -412,8 +418,8 @@ def test_a_backup_restored_twice_loses_nothing(tmp_path, servers):
 # --- f. a plain copy put back over the original's inode, without the backup mark ----------
 
 
-def test_a_plain_copy_put_back_over_the_same_inode_is_found_by_the_hub(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers, count=1)
+def test_a_plain_copy_put_back_over_the_same_inode_is_found_by_the_hub(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers, count=1)
     hub, (node,) = cluster.hub, cluster.nodes
     shop = Shop(cluster.resource_id)
     original = node_id_of(node.db_path)

@@ -58,7 +58,7 @@ def listed(server: LiveServer, path: str) -> list[dict]:
 
 
 def test_a_reminder_decided_offline_arrives_once_after_the_network_is_back(
-    tmp_path, started, smtp_server
+    tmp_path, hub_db, started, smtp_server
 ):
     hub_env = {
         "BOOKING_SMTP_HOST": "127.0.0.1",
@@ -69,7 +69,6 @@ def test_a_reminder_decided_offline_arrives_once_after_the_network_is_back(
         "BOOKING_SMTP_CA_FILE": smtp_server.ca_file,
         "BOOKING_OUTBOUND_INTERVAL": "1",
     }
-    hub_db = tmp_path / "hub.db"
     hub = start(started, hub_db, env=hub_env)
     assert (
         hub.request(

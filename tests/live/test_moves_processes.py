@@ -51,8 +51,8 @@ def claims(db_path: str, booking_id: str, kind: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def test_offline_moves_converge_with_the_same_winner_everywhere(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers)
+def test_offline_moves_converge_with_the_same_winner_everywhere(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers)
     hub, (n1, n2) = cluster.hub, cluster.nodes
     chair = cluster.resource_id
 

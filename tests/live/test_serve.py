@@ -75,6 +75,7 @@ def test_the_printed_key_creates_and_lists_customers(live_server):
     assert [customer["name"] for customer in listed] == ["Ada", "Grace"]
 
 
+@pytest.mark.sqlite_only(reason="reads the SQLite file behind the WAL")
 def test_the_running_server_checkpoints_its_writes_into_the_database_file(live_server):
     # While serving, the WAL is copied into the file within a moment, not every 1,000 pages.
     made = create_customer(live_server, "Checkpointed")["id"]
@@ -147,6 +148,9 @@ def test_revoking_a_key_with_the_cli_is_401_at_once_on_the_running_server(live_s
     assert response.json()["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.sqlite_only(  # a hub on PostgreSQL: pg_dump, tests/cli/test_postgres_hub.py
+    reason="reads the SQLite copy `booking backup` writes of a file"
+)
 def test_backup_of_the_running_server_holds_its_customers(live_server, tmp_path):
     made = [create_customer(live_server, f"C{i}")["id"] for i in range(5)]
     target = tmp_path / "copy.db"

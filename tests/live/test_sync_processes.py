@@ -51,6 +51,9 @@ SLOT = "2030-01-07T10:00:00Z"
 # 30 ms now, so fewer would let a kill after a random delay of up to 30 ms find the sync done.
 BIG = 6000
 SEED = 20_251_121  # the "random" kill delays are reproducible
+# A hub on PostgreSQL is restored by pg_restore into a new database (README § The hub on
+# PostgreSQL), not by putting a file back: these tests put the hub's SQLite file back.
+HUB_FILE_RESTORE = "restores the hub by copying a backup file over its SQLite database"
 SUMMARY = re.compile(r"Synced with \S+: pushed (\d+), pulled (\d+), applied (\d+)\.")
 
 
@@ -103,9 +106,10 @@ class Cluster:
     resource_id: str
 
 
-def start_cluster(tmp_path: Path, servers: Servers, count: int = 2) -> Cluster:
-    """A hub, `count` nodes syncing every second, and one resource every node holds."""
-    hub = servers.new(tmp_path / "hub.db").start()
+def start_cluster(tmp_path: Path, hub_db: str, servers: Servers, count: int = 2) -> Cluster:
+    """A hub on `hub_db`, `count` nodes syncing every second, and one resource every node
+    holds."""
+    hub = servers.new(hub_db).start()
     keys = [make_key(hub.db_path, f"n{i}") for i in range(1, count + 1)]
     nodes = [
         servers.new(tmp_path / f"n{i}.db", *node_args(hub, key)).start()
@@ -191,8 +195,8 @@ def sync_to_completion(db_path: str, hub: LiveServer, key: str) -> tuple[int, in
 # --- 1. two offline nodes double-book; the hub settles it everywhere -----------------------------
 
 
-def test_offline_double_booking_converges_when_the_hub_comes_back(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers)
+def test_offline_double_booking_converges_when_the_hub_comes_back(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers)
     hub, (n1, n2) = cluster.hub, cluster.nodes
     hub.stop()  # neither node can see the other's booking now
 
@@ -258,11 +262,11 @@ def test_offline_double_booking_converges_when_the_hub_comes_back(tmp_path, serv
 # --- 2. SIGKILL in the middle of a push and of a pull ---------------------------------------------
 
 
-def test_sigkill_mid_push_loses_nothing_and_applies_nothing_twice(tmp_path, servers, spawn):
+def test_sigkill_mid_push_loses_nothing_and_applies_nothing_twice(tmp_path, hub_db, servers, spawn):
     rng = random.Random(SEED)
     node_db = str(tmp_path / "node.db")
     node = seed_customers(node_db, BIG, "Offline customer")
-    hub = servers.new(tmp_path / "hub.db").start()
+    hub = servers.new(hub_db).start()
     key = make_key(hub.db_path, "node")
 
     def hub_acked() -> int:
@@ -299,9 +303,8 @@ def test_sigkill_mid_push_loses_nothing_and_applies_nothing_twice(tmp_path, serv
     assert re.search(rf"^Customers:\s+{BIG}$", status.stdout, re.M), status.stdout
 
 
-def test_sigkill_mid_pull_resumes_from_the_last_page(tmp_path, servers, spawn):
+def test_sigkill_mid_pull_resumes_from_the_last_page(tmp_path, hub_db, servers, spawn):
     rng = random.Random(SEED + 1)
-    hub_db = str(tmp_path / "hub.db")
     hub_node = seed_customers(hub_db, BIG, "Hub customer")  # the big hub's own changes
     hub = servers.new(hub_db).start()
     key = make_key(hub.db_path, "fresh")
@@ -336,8 +339,8 @@ def test_sigkill_mid_pull_resumes_from_the_last_page(tmp_path, servers, spawn):
 # --- 3. the hub goes away; nodes keep working; it comes back --------------------------------------
 
 
-def test_nodes_keep_booking_while_the_hub_is_down_and_catch_up(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers)
+def test_nodes_keep_booking_while_the_hub_is_down_and_catch_up(tmp_path, hub_db, servers):
+    cluster = start_cluster(tmp_path, hub_db, servers)
     hub, nodes = cluster.hub, cluster.nodes
     hub.stop()
 
@@ -405,8 +408,9 @@ def restore(servers: Servers, hub: LiveServer, backup: Path) -> LiveServer:
     return servers.restart(hub)
 
 
+@pytest.mark.sqlite_only(reason=HUB_FILE_RESTORE)
 def test_a_hub_restored_from_an_older_backup_gets_every_change_back(tmp_path, servers):
-    cluster = start_cluster(tmp_path, servers)
+    cluster = start_cluster(tmp_path, str(tmp_path / "hub.db"), servers)
     hub, (n1, n2) = cluster.hub, cluster.nodes
     replicas = [hub, n1, n2]
     customers: set[str] = set()
@@ -488,10 +492,11 @@ def test_a_hub_restored_from_an_older_backup_gets_every_change_back(tmp_path, se
     assert late["id"] in ids(final["bookings"])
 
 
+@pytest.mark.sqlite_only(reason=HUB_FILE_RESTORE)
 def test_a_restored_hub_regains_the_cancellation_it_made_after_the_backup(tmp_path, servers):
     """The hub's own changes made after the backup (a double-booking cancellation) live on
     only in the nodes; SYNC.md §3 and §7: the restored hub must end with every change again."""
-    cluster = start_cluster(tmp_path, servers)
+    cluster = start_cluster(tmp_path, str(tmp_path / "hub.db"), servers)
     hub, (n1, n2) = cluster.hub, cluster.nodes
     backup = tmp_path / "hub-backup.db"
     done = run_cli("backup", "--db", hub.db_path, str(backup))
@@ -548,8 +553,8 @@ def one_sentence_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_booking_sync_exit_statuses_and_messages(tmp_path, servers):
-    hub = servers.new(tmp_path / "hub.db").start()
+def test_booking_sync_exit_statuses_and_messages(tmp_path, hub_db, servers):
+    hub = servers.new(hub_db).start()
     node_db = str(tmp_path / "node.db")
     seed_customers(node_db, 3, "Customer")
     key = make_key(hub.db_path, "node")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,12 +58,25 @@ class _Response:
         return self._json
 
 
+# Set by tests/sync/conftest.py under --backend=postgresql: a new database's URL per call. A
+# replica whose name starts with "hub" then lives there (the hub on PostgreSQL, HUB.md) while
+# the laptops stay on SQLite files, as they do in a shop.
+hub_databases: Callable[[], str] | None = None
+
+
+def _target(folder: Path, name: str) -> str:
+    if name.startswith("hub") and hub_databases is not None:
+        return hub_databases()
+    return str(folder / f"{name}.db")
+
+
 class Replica:
     """One database with its app and an admin key; a node also has a client for the hub."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, target: str | None = None) -> None:
         self.name = name
-        self.path = str(folder / f"{name}.db")
+        self.folder = folder
+        self.path = target or _target(folder, name)
         self.app = create_app({"TESTING": True, "DB": self.path})
         self.db = store.open_db(self.path)
         _, key = create_key(
@@ -96,7 +110,7 @@ class Replica:
         whatever file is now at its path), talking to the hub with the same client and key."""
         self.close()
         store.close_thread_connections()
-        replica = Replica(Path(self.path).parent, self.name)
+        replica = Replica(self.folder, self.name, target=self.path)
         replica.hub_client, replica.transport = self.hub_client, self.transport
         return replica
 
@@ -115,7 +129,9 @@ def exported_state(replica: Replica) -> dict[str, Any]:
         "tombstones",
     )
     for table in tables:
-        rows = db.execute(f"SELECT * FROM {table}").fetchall()
+        # Named columns: a hub on PostgreSQL has the same ones, not always in the same order.
+        columns = ", ".join(sorted(db.table_columns(table)))
+        rows = db.execute(f"SELECT {columns} FROM {table}").fetchall()
         state[table] = sorted(rows, key=repr)
     events = db.execute(
         "SELECT id, booking_id, type, from_status, to_status, actor, data, occurred_at, node_id, "
