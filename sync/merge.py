@@ -141,7 +141,14 @@ def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
 
 def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     """On the hub: settle overlaps among active bookings touched by a push. Returns how many
-    cancellations and anomalies were recorded (each is a change that flows to every node)."""
+    cancellations and anomalies were recorded (each is a change that flows to every node).
+
+    Their resources are held first (store.lock_resources): a hub process settling the same
+    slot for another node's push, or booking it through the API, waits, and the overlap
+    query below then sees what it committed. So whichever push lands first, the last one to
+    settle sees every booking of the slot, and the earliest claim wins.
+    """
+    store.lock_resources(db, store.resources_of_bookings(db, booking_ids))
     recorded = 0
     for booking_id in sorted(booking_ids):
         try:
@@ -156,6 +163,28 @@ def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
         group = [booking["id"], *(rival["id"] for rival in rivals)]
         recorded += _settle(db, group)
     return recorded
+
+
+def hold_slots_of(db: Connection, changes: list[dict[str, Any]]) -> None:
+    """Hold, before applying a push, the resources its booking events may leave bookings on.
+
+    resolve_double_bookings holds them anyway, but only after the merge has moved this
+    node's clock, which a local booking takes after its resource: taking them here first
+    keeps every transaction's order the same (resources, then the clock), so none deadlock.
+    """
+    booking_ids: set[str] = set()
+    named: set[str] = set()
+    for change in changes:
+        if change["entity"] != "booking_event":
+            continue
+        event = change["payload"]
+        booking_ids.add(event.get("booking_id", ""))
+        data = event.get("data") or {}
+        target = data.get("to") if isinstance(data.get("to"), dict) else data
+        if isinstance(target.get("resource_id"), str):
+            named.add(target["resource_id"])
+    if booking_ids:
+        store.lock_resources(db, named | store.resources_of_bookings(db, booking_ids))
 
 
 def _settle(db: Connection, group: list[str]) -> int:
