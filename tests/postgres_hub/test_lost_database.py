@@ -13,13 +13,15 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.live.server import LiveServer
-from tests.live.sync_cluster import CUSTOMERS, SERVER_ENV, wait_for
+from tests.live.sync_cluster import CUSTOMERS, wait_for
 from tests.postgres import ThrowawayServer
+from tests.postgres_hub.live_hub import hub_env
 
 pytestmark = pytest.mark.live
 
@@ -71,9 +73,9 @@ class Writer:
 
 
 @pytest.fixture
-def hub(private_postgres: ThrowawayServer) -> Iterator[LiveServer]:
+def hub(private_postgres: ThrowawayServer, tmp_path: Path) -> Iterator[LiveServer]:
     url = private_postgres.create_database(name="hub")
-    server = LiveServer(url, env=SERVER_ENV).start()
+    server = LiveServer(url, env=hub_env(tmp_path)).start()
     yield server
     server.stop()
 
