@@ -350,3 +350,24 @@ def test_a_booking_that_deadlocks_is_503_storage_busy_and_saves_nothing(hub, sec
     assert hub.db.scalar("SELECT COUNT(*) FROM change_log") == before
     assert expect(hub, "GET", f"{BOOKINGS}?resource_id={resource['id']}") == []
     assert hub.call("POST", BOOKINGS, body).status_code == 201  # and the retry is taken
+
+
+# --- what holds across processes: token balances ----------------------------------------------
+
+
+def test_a_token_balance_spent_through_two_sessions_at_once_is_never_overspent(hub, second_session):
+    record, _key = create_key(
+        hub.db, name="metered", scopes=["booking:read"], rate_limit="1000000/minute", tokens=25
+    )
+    sessions = [hub.db, second_session]
+
+    def spend_all(db: Connection) -> list[int | None]:
+        return [store.spend_token(db, record["id"]) for _ in range(20)]
+
+    with ThreadPoolExecutor(2) as pool:
+        spent = [balance for batch in pool.map(spend_all, sessions) for balance in batch]
+
+    taken = sorted(balance for balance in spent if balance is not None)
+    assert taken == list(range(25))  # every token spent once, each balance seen once
+    assert spent.count(None) == 40 - 25
+    assert store.get_api_key(hub.db, record["id"])["tokens_remaining"] == 0
