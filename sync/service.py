@@ -165,7 +165,7 @@ def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
                     },
                 )
             expected += 1
-        merge.hold_slots_of(db, relayed + fresh)
+        merge.hold_what_changes_touch(db, relayed + fresh)
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]

@@ -44,6 +44,8 @@ from app.store.bookings import (
     anomaly_records,
     append_booking_event,
     booking_events,
+    booking_for_change,
+    booking_lock,
     delete_booking,
     get_booking,
     has_event_stamped_between,
@@ -57,6 +59,7 @@ from app.store.bookings import (
     recent_booking_events,
     resources_of_bookings,
     save_replayed_booking,
+    slot_lock,
     unapplied_events,
 )
 from app.store.connection import Connection, Transaction
@@ -98,6 +101,7 @@ from app.store.lww import (
     delete_local,
     field_clocks,
     is_tombstoned,
+    record_lock,
     upsert_local,
 )
 from app.store.replication import (
@@ -167,6 +171,8 @@ __all__ = [
     "bind_sync_key",
     "blockers_for_resource",
     "booking_events",
+    "booking_for_change",
+    "booking_lock",
     "close_thread_connections",
     "connection",
     "count_api_keys",
@@ -215,6 +221,7 @@ __all__ = [
     "overlapping_active",
     "peer_acked",
     "recent_booking_events",
+    "record_lock",
     "record_sync_key_move",
     "resource_timezone",
     "resources_of_bookings",
@@ -224,6 +231,7 @@ __all__ = [
     "set_meta",
     "set_peer_acked",
     "set_sync_state",
+    "slot_lock",
     "spend_token",
     "sync_key_binding",
     "sync_key_moves",

@@ -141,7 +141,25 @@ def lock_resources(db: Connection, resource_ids: Iterable[str]) -> None:
     processes could each check, each find the slot free, and both book it. The check's reads
     come after the lock, so they see what the previous holder committed.
     """
-    db.lock(*(f"resource:{resource_id}" for resource_id in resource_ids))
+    db.lock(*(slot_lock(resource_id) for resource_id in resource_ids))
+
+
+def slot_lock(resource_id: str) -> str:
+    """The lock (Connection.lock) on a resource's slots."""
+    return f"slot:{resource_id}"
+
+
+def booking_lock(booking_id: str) -> str:
+    """The lock (Connection.lock) on one booking's state: whoever adds to its history holds it."""
+    return f"booking:{booking_id}"
+
+
+def booking_for_change(db: Connection, booking_id: str, missing: Missing = RowMissing) -> dict:
+    """get_booking for a change of the booking: it stays held until the transaction ends, so
+    a change made in another hub process meanwhile is not written over from a stale read."""
+    require_transaction(db)
+    db.lock(booking_lock(booking_id))
+    return get_booking(db, booking_id, missing)
 
 
 def resources_of_bookings(db: Connection, booking_ids: Iterable[str]) -> set[str]:
