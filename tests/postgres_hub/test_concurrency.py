@@ -20,12 +20,12 @@ import pytest
 from app import create_app, store
 from app.core.times import parse_instant, wall_ms
 from app.domain import bookings
-from app.domain.errors import SlotConflict
+from app.domain.errors import InvalidTransition, SlotConflict
 from app.store import Connection, changelog
 from app.web.auth import create_key
 from sync import service
 from sync.client import HubClient
-from tests.sync.harness import BOOKINGS, RESOURCES, FlaskTransport, Replica, expect
+from tests.sync.harness import BOOKINGS, CUSTOMERS, RESOURCES, FlaskTransport, Replica, expect
 
 SLOT = "2030-01-07T10:00:00Z"
 BLOCKED_S = 0.5  # how long the second session must stay blocked to count as waiting
@@ -189,6 +189,76 @@ def test_a_booking_through_the_api_waits_for_a_push_settling_its_slot(
     assert _active_on(hub, resource["id"]) == [pushed["id"]]
 
 
+# --- one record changed in two hub processes at once ------------------------------------------
+
+
+def test_a_booking_changed_in_two_sessions_at_once_keeps_the_state_its_history_replays_to(
+    hub, second_session
+):
+    resource = expect(hub, "POST", RESOURCES, {"name": "Chair 1"}, status=201)
+    booking = expect(
+        hub, "POST", BOOKINGS, {"resource_id": resource["id"], "start_time": SLOT}, 201
+    )
+    bookings.transition(hub.db, booking["id"], "confirmed", actor="counter")
+
+    def check_in_at_the_other_counter() -> str:
+        try:
+            bookings.transition(second_session, booking["id"], "checked_in", actor="counter 2")
+        except InvalidTransition as refusal:
+            return refusal.details[0]["message"]
+        return "checked in"
+
+    answer, waited = _while_held(
+        hub.db,
+        lambda: bookings.transition(hub.db, booking["id"], "cancelled", actor="counter"),
+        check_in_at_the_other_counter,
+    )
+
+    assert waited
+    assert answer == "Cannot go from cancelled to checked_in."
+    stored = store.get_booking(hub.db, booking["id"])
+    replayed, anomalies = bookings.replay(store.booking_events(hub.db, booking["id"]))
+    assert stored["status"] == replayed["status"] == "cancelled"
+    assert anomalies == {}
+
+
+def test_two_fields_of_one_customer_pushed_through_two_sessions_keep_both_clocks(
+    tmp_path, hub, second_session
+):
+    ada, ada_key = _node(tmp_path, "ada", hub)
+    bob, bob_key = _node(tmp_path, "bob", hub)
+    customer = expect(ada, "POST", CUSTOMERS, {"name": "Grace"}, status=201)
+    ada.sync(), bob.sync()
+    expect(ada, "PATCH", f"{CUSTOMERS}/{customer['id']}", {"name": "Grace Hopper"})
+    expect(bob, "PATCH", f"{CUSTOMERS}/{customer['id']}", {"email": "grace@example.com"})
+    expect(hub, "POST", RESOURCES, {"name": "Chair 2"}, status=201)  # the hub's clock moves on
+    ada_push = service.Push(
+        node_id=store.node_id(ada.db),
+        changes=changelog.own_pending(ada.db, store.peer_acked(hub.db, store.node_id(ada.db)), 500),
+    )
+    bob_push = service.Push(
+        node_id=store.node_id(bob.db),
+        changes=changelog.own_pending(bob.db, store.peer_acked(hub.db, store.node_id(bob.db)), 500),
+    )
+
+    _answer, waited = _while_held(
+        hub.db,
+        lambda: service.push(hub.db, ada_push, key_id=ada_key),
+        lambda: service.push(second_session, bob_push, key_id=bob_key),
+    )
+
+    assert waited
+    clocks = store.field_clocks(hub.db, "customer", customer["id"])
+    assert clocks["name"] == ada_push.changes[-1]["hlc"]
+    assert clocks["email"] == bob_push.changes[-1]["hlc"]
+    for node in (ada, bob, ada, bob):
+        node.sync()
+    for replica in (hub, ada, bob):
+        row = replica.db.query("SELECT * FROM customers WHERE id = ?", [customer["id"]])[0]
+        assert (row["name"], row["email"]) == ("Grace Hopper", "grace@example.com")
+        assert store.field_clocks(replica.db, "customer", customer["id"]) == clocks
+
+
 # --- 2. every push applied once across hub processes --------------------------------------------
 
 
@@ -338,7 +408,7 @@ def test_a_booking_that_deadlocks_is_503_storage_busy_and_saves_nothing(hub, sec
             # clock; this session asks for the slot: the booking waited first and is failed.
             changelog.next_hlc(second_session)
             future = pool.submit(hub.call, "POST", BOOKINGS, body)
-            _take_once_waited_on(second_session, f"resource:{resource['id']}", future)
+            _take_once_waited_on(second_session, store.slot_lock(resource["id"]), future)
         response = future.result(timeout=30)
     finally:
         pool.shutdown()
