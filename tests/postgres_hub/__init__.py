@@ -1,2 +1,1 @@
-"""The hub on PostgreSQL: throw-away server, schema, gap-free feed, copy from SQLite, several hub
-processes (races held open, a lost database, the sync-level race with real processes)."""
+"""The hub on PostgreSQL: throw-away server, schema, feed, copy, several hub processes."""
