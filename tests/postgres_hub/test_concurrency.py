@@ -9,12 +9,14 @@ tests/postgres_hub/test_hub_race.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import psycopg
 import pytest
 
 from app import create_app, store
@@ -22,13 +24,14 @@ from app.core.times import parse_instant, wall_ms
 from app.domain import bookings
 from app.domain.errors import InvalidTransition, SlotConflict
 from app.store import Connection, changelog
+from app.store.postgres import PostgresConnection
 from app.web.auth import create_key
 from sync import service
 from sync.client import HubClient
 from tests.sync.harness import BOOKINGS, CUSTOMERS, RESOURCES, FlaskTransport, Replica, expect
 
 SLOT = "2030-01-07T10:00:00Z"
-BLOCKED_S = 0.5  # how long the second session must stay blocked to count as waiting
+WAIT_S = 20.0  # for the other session to finish or to block on a lock (a busy machine is slow)
 
 
 @pytest.fixture
@@ -84,18 +87,31 @@ def _run_aside(call: Callable[[], Any]) -> tuple[Future, ThreadPoolExecutor]:
     return pool.submit(call), pool
 
 
+def _blocked(url: str, future: Future) -> bool:
+    """Wait until the session running `future` finished (False) or waits for a lock (True)."""
+    deadline = time.monotonic() + WAIT_S
+    with psycopg.connect(url, autocommit=True) as observer:
+        while not future.done():
+            waiting = observer.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            if waiting:
+                return True
+            assert time.monotonic() < deadline, "the other session neither finished nor waited"
+            time.sleep(0.01)
+    return False
+
+
 def _while_held(first: Connection, hold: Callable[[], Any], other: Callable[[], Any]) -> Any:
     """Run `hold` in an open transaction of `first`, then `other` (another session) beside it;
-    commit `first` once `other` finished or has waited BLOCKED_S. Returns `other`'s result and
+    commit `first` once `other` finished or blocks on a lock. Returns `other`'s result and
     whether it had to wait for the commit."""
+    assert isinstance(first, PostgresConnection)
     with first.transaction():
         hold()
         future, pool = _run_aside(other)
-        try:
-            future.result(timeout=BLOCKED_S)
-            waited = False
-        except TimeoutError:
-            waited = True
+        waited = _blocked(first.url, future)
     try:
         return future.result(timeout=30), waited
     finally:
@@ -362,10 +378,9 @@ def test_locks_are_held_until_the_transaction_ends(hub, second_session):
 # --- a transaction that runs into another -----------------------------------------------------
 
 
-def _take_once_waited_on(db: Connection, lock: str, waiter: Future) -> None:
+def _take_once_waited_on(db: PostgresConnection, lock: str, waiter: Future) -> None:
     """Take `lock` in db's open transaction once `waiter` (another session) is blocked."""
-    with pytest.raises(TimeoutError):
-        waiter.result(timeout=BLOCKED_S)
+    assert _blocked(db.url, waiter)
     db.lock(lock)
 
 
