@@ -114,8 +114,10 @@ class Connection(ABC):
         for one of them waits for this one to commit, and then reads what it wrote.
 
         This is how a check and the write it allows stay one step across hub processes (a
-        slot's overlap check, a node's push). Locks are taken in sorted order, so two callers
-        never wait for each other in a circle. No-op where the backend has one writer at a
+        slot's overlap check, a booking's change, a node's push). One call takes its locks in
+        sorted order; a transaction that calls more than once takes records and bookings,
+        then slots, then the clock, as every writer does, so none wait in a circle (should
+        one, PostgreSQL ends it as Contention). No-op where the backend has one writer at a
         time (SQLite: BEGIN IMMEDIATE holds the database), and outside a transaction, where
         there is nothing to hold it.
         """
