@@ -46,12 +46,14 @@ CHANGE_COLUMNS = ("origin_node", "origin_seq", "hlc", "entity", "entity_id", "op
 class Laptop:
     """A shop laptop on SQLite, syncing with either hub process under one sync key."""
 
-    def __init__(self, folder: Path, name: str, key: str, hubs: list[LiveServer]) -> None:
+    def __init__(
+        self, folder: Path, name: str, key: str, hubs: list[LiveServer], first_hub: int
+    ) -> None:
         self.replica = Replica(folder, name)
         self.name = name
         self.path = self.replica.path
         self.clients = [HubClient(hub.url, key) for hub in hubs]
-        self.rounds = 0
+        self.rounds = first_hub  # the round number picks the hub process
 
     def book(self, resource_id: str, start_time: str) -> dict[str, Any]:
         body = {"resource_id": resource_id, "start_time": start_time}
@@ -149,8 +151,10 @@ def test_laptops_racing_through_two_hub_processes_converge_with_one_winner_per_s
 ):
     keys = [_sync_key(hub_db, f"sync-{name}") for name in ("ann", "ben", "cat", "dan")]
     laptops = [
-        Laptop(tmp_path, name, key, hubs)
-        for name, (_key_id, key) in zip(("ann", "ben", "cat", "dan"), keys, strict=True)
+        Laptop(tmp_path, name, key, hubs, first_hub=number)
+        for number, (name, (_key_id, key)) in enumerate(
+            zip(("ann", "ben", "cat", "dan"), keys, strict=True)
+        )
     ]
     ann, ben, cat, dan = laptops
     chairs = [
