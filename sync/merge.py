@@ -141,7 +141,14 @@ def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
 
 def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     """On the hub: settle overlaps among active bookings touched by a push. Returns how many
-    cancellations and anomalies were recorded (each is a change that flows to every node)."""
+    cancellations and anomalies were recorded (each is a change that flows to every node).
+
+    Their resources are held first (store.lock_resources): a hub process settling the same
+    slot for another node's push, or booking it through the API, waits, and the overlap
+    query below then sees what it committed. So whichever push lands first, the last one to
+    settle sees every booking of the slot, and the earliest claim wins.
+    """
+    store.lock_resources(db, store.resources_of_bookings(db, booking_ids))
     recorded = 0
     for booking_id in sorted(booking_ids):
         try:
@@ -158,9 +165,42 @@ def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     return recorded
 
 
+def hold_what_changes_touch(db: Connection, changes: list[dict[str, Any]]) -> None:
+    """Hold, before applying a push, what its changes may write: each record whose fields
+    they set or delete, each booking they add events to, and each resource such a booking may
+    end up on (where it is now, where an event puts it).
+
+    Another hub process changing the same records meanwhile waits, so neither writes over
+    what the other did from a stale read (field clocks, a booking's state). And taking them
+    all here, in one sorted call, before the merge moves the clock keeps every transaction's
+    order the same as a local write's (records and bookings, their slots, then the clock),
+    so none deadlock. resolve_double_bookings holds the slots again, in case a replay left a
+    booking somewhere no change named.
+    """
+    names: set[str] = set()
+    booking_ids: set[str] = set()
+    for change in changes:
+        entity, entity_id = change["entity"], change["entity_id"]
+        if entity in store.LWW_TABLES or (entity == "booking" and change["op"] == "delete"):
+            names.add(store.record_lock(entity, entity_id))
+        if entity != "booking_event":
+            continue
+        event = change["payload"]
+        booking_ids.add(event.get("booking_id", ""))
+        data = event.get("data") or {}
+        target = data.get("to") if isinstance(data.get("to"), dict) else data
+        if isinstance(target.get("resource_id"), str):
+            names.add(store.slot_lock(target["resource_id"]))
+    names.update(store.booking_lock(booking_id) for booking_id in booking_ids)
+    resources = store.resources_of_bookings(db, booking_ids) if booking_ids else set()
+    names.update(store.slot_lock(resource_id) for resource_id in resources)
+    db.lock(*names)
+
+
 def _settle(db: Connection, group: list[str]) -> int:
     """The earliest claim keeps the slot; each later overlapping booking loses. The order is
     a function of the bookings' events alone, so every hub settles a group the same way."""
+    db.lock(*(store.booking_lock(b) for b in group))  # the losers get an event: hold them
     claims = {b: bookings.slot_claim(store.booking_events(db, b)) for b in group}
     ordered = sorted(group, key=lambda b: (claims[b], b))
     keepers: list[dict[str, Any]] = []

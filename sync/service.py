@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,11 +105,19 @@ class Push:
     lineage_token: str | None = None
 
 
+# A push that ran into another transaction (a deadlock, a serialization failure: PostgreSQL
+# only) runs again from the start this many times in all before the node is answered 503.
+PUSH_ATTEMPTS = 4
+_RETRY_PAUSE_S = 0.05  # times the attempt number, with jitter: the other one must finish first
+
+
 def push(db: Connection, body: Push, *, key_id: str) -> dict:
     """Apply a node's batch in one transaction; repeats are skipped, gaps are 409.
 
     Never refuses a change for a business reason: the merge rules decide its effect. A change
     id the hub holds with other content is a 409 change_id_reused: never skipped as a repeat.
+    Another hub process may apply a push of the same node at once (store.hold_push); a push
+    that collides with another transaction (store.Contention) runs again, a few times.
     """
     # Besides its own, a node may hand back what this hub made under a former identity (before
     # a restore): those changes live on only in the nodes.
@@ -116,9 +126,26 @@ def push(db: Connection, body: Push, *, key_id: str) -> dict:
     foreign = [c["change_id"] for c in body.changes if c["origin_node"] not in allowed]
     if foreign:
         raise NotThisKeysNode(f"A node may push only its own changes; {foreign[0]} is not.")
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            return _apply_push(db, body, key_id=key_id)
+        except store.Contention as error:
+            if attempt == PUSH_ATTEMPTS or db.in_transaction:
+                raise
+            log.info(
+                "Push of node %s ran into another transaction (%s); again.", body.node_id, error
+            )
+            time.sleep(_RETRY_PAUSE_S * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
+    """One attempt at push(): everything in one transaction, which commits or leaves nothing."""
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
-    relayed = [c for c in changes if c["origin_node"] != body.node_id]
     with store.transaction(db):
+        store.hold_push(db, key_id, {body.node_id, *(c["origin_node"] for c in changes)})
+        former = store.former_node_ids(db)
+        relayed = [c for c in changes if c["origin_node"] != body.node_id]
         claim_key(db, key_id, body)
         acked = store.peer_acked(db, body.node_id)
         own = [c for c in changes if c["origin_node"] == body.node_id]
@@ -138,6 +165,7 @@ def push(db: Connection, body: Push, *, key_id: str) -> dict:
                     },
                 )
             expected += 1
+        merge.hold_what_changes_touch(db, relayed + fresh)
         report = merge.apply_changes(db, relayed + fresh, judge_clocks=True)
         if fresh:
             acked = fresh[-1]["origin_seq"]

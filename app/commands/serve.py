@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import click
+from filelock import FileLock
 
 from app import cli_outbound, store
 from app.commands.common import count_option, db_option, default, open_database, program, shown
@@ -72,10 +73,7 @@ def serve(
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
     sender = cli_outbound.prepare_sender(db_path, hub_url)  # a bad SMTP setting stops us here
     try:
-        # Any number of hub processes may serve one PostgreSQL database (HUB.md): no file lock.
-        held = (
-            None if is_postgres(db_path) else lock.acquire(db_path, "start a second server on it")
-        )
+        held = _serve_lock(db_path)
     except lock.ServerRunning as error:
         raise click.ClickException(str(error).rstrip(".") + ".") from None
     try:
@@ -100,6 +98,14 @@ def serve(
         if held is not None:
             held.release()
     click.echo(f"Stopped. The log is {log_file}.")
+
+
+def _serve_lock(db_path: str) -> FileLock | None:
+    """One server per SQLite file; none for a PostgreSQL hub, which several `booking serve`
+    processes share by design (HUB.md: the database keeps them consistent)."""
+    if is_postgres(db_path):
+        return None
+    return lock.acquire(db_path, "start a second server on it")
 
 
 def _prepare(db_path: str, *, demo: bool, service: bool) -> None:

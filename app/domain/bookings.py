@@ -329,7 +329,8 @@ def recent_events(db: Connection, booking_id: str) -> list[Event]:
 def update(db: Connection, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
-        return update_in_transaction(db, store.get_booking(db, booking_id), sent, actor=actor)
+        booking = store.booking_for_change(db, booking_id)
+        return update_in_transaction(db, booking, sent, actor=actor)
 
 
 def update_in_transaction(
@@ -361,7 +362,7 @@ def transition(
 ) -> Booking:
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
+        booking = store.booking_for_change(db, booking_id)
         return transition_in_transaction(
             db, booking, status, cancel_reason=cancel_reason, actor=actor
         )
@@ -395,7 +396,7 @@ def _apply(db: Connection, booking: Booking, event: Event) -> Booking:
 def delete(db: Connection, booking_id: str) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
+        booking = store.booking_for_change(db, booking_id)
         if booking["status"] not in DELETABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be deleted; only pending or cancelled "

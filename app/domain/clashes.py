@@ -132,7 +132,12 @@ def ensure_free(
     ignore: str | None = None,
     lead: str = "",
 ) -> None:
-    """Raise SlotConflict saying what is in the way, unless [start, end) is free."""
+    """Raise SlotConflict saying what is in the way, unless [start, end) is free.
+
+    Inside a transaction the resource stays held until it ends, so no other hub process can
+    take the slot between this check and the write it allows.
+    """
+    store.lock_resources(db, [resource["id"]])
     clash = find_clash(db, resource, start, end, buffer_minutes=buffer_minutes, ignore=ignore)
     if clash is not None:
         raise refusal(db, resource, start, end, clash, lead=lead)

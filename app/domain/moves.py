@@ -86,7 +86,7 @@ def move(db: Connection, booking_id: str, slot: NewSlot, *, actor: str | None) -
     SlotConflict (saying what is in the way).
     """
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
+        booking = store.booking_for_change(db, booking_id)
         if booking["status"] not in EDITABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be moved; only pending or confirmed ones."
@@ -144,7 +144,7 @@ def undo(
     sync decision, older than UNDO_WINDOW_DAYS), SlotConflict (the slot was taken since).
     """
     with store.transaction(db):
-        booking = store.get_booking(db, booking_id)
+        booking = store.booking_for_change(db, booking_id)
         events = store.booking_events(db, booking_id)
         target = _undo_target(events, event_id, now)
         restored = _status_before(events, target)

@@ -270,7 +270,7 @@ def _booking_by_external_id(db: Connection, external_id: str) -> dict[str, Any] 
     row = db.execute(
         "SELECT id FROM bookings WHERE external_id = ? ORDER BY id LIMIT 1", [external_id]
     ).fetchone()
-    return store.get_booking(db, row[0]) if row else None
+    return store.booking_for_change(db, row[0]) if row else None
 
 
 def export_bookings(db: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:

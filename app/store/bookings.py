@@ -5,6 +5,7 @@ An anomaly is what sync records when two nodes booked the same time offline.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.core import clock
@@ -130,6 +131,50 @@ def recent_booking_events(db: Connection, booking_id: str, count: int) -> list[d
         [booking_id, count],
     )
     return [_event_record(row) for row in reversed(rows)]
+
+
+def lock_resources(db: Connection, resource_ids: Iterable[str]) -> None:
+    """Hold these resources' slots until the transaction ends (Connection.lock).
+
+    Whoever checks a resource for overlaps and then writes what the check allowed (a create, a
+    move, the hub settling a double booking) holds its resource first: otherwise two hub
+    processes could each check, each find the slot free, and both book it. The check's reads
+    come after the lock, so they see what the previous holder committed.
+    """
+    db.lock(*(slot_lock(resource_id) for resource_id in resource_ids))
+
+
+def slot_lock(resource_id: str) -> str:
+    """The lock (Connection.lock) on a resource's slots."""
+    return f"slot:{resource_id}"
+
+
+def booking_lock(booking_id: str) -> str:
+    """The lock (Connection.lock) on one booking's state: whoever adds to its history holds it."""
+    return f"booking:{booking_id}"
+
+
+def booking_for_change(db: Connection, booking_id: str, missing: Missing = RowMissing) -> dict:
+    """get_booking for a change of the booking: it stays held until the transaction ends, so
+    a change made in another hub process meanwhile is not written over from a stale read."""
+    require_transaction(db)
+    db.lock(booking_lock(booking_id))
+    return get_booking(db, booking_id, missing)
+
+
+def resources_of_bookings(db: Connection, booking_ids: Iterable[str]) -> set[str]:
+    """The resources these bookings are on now (the unknown ids are left out)."""
+    ids = sorted(set(booking_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(f"SELECT DISTINCT resource_id FROM bookings WHERE id IN ({marks})", chunk)
+        found.update(resource_id for (resource_id,) in rows)
+    return found
+
+
+_CHUNK = 500  # values bound in one IN (...)
 
 
 def active_bookings_between(

@@ -10,13 +10,13 @@ order the commit order; a backend with concurrent writers must keep both promise
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.core import clock, json_codec
 from app.core.times import wall_ms
 from app.store.connection import Connection
-from app.store.replication import meta, node_id, set_meta
+from app.store.replication import meta, node_id, origin_lock
 
 # A change stored by the hub or another node is re-encoded from its parsed payload: the
 # canonical form makes that the very text its origin stored.
@@ -42,17 +42,46 @@ def next_hlc(db: Connection, now_ms: int | None = None) -> str:
     remembered = db.last_hlc
     if remembered is not None:
         stamp = clock.tick(remembered, node_id(db), now)
-        moved = db.execute(
-            "UPDATE node_meta SET value = ? WHERE key = 'hlc' AND value = ?", [stamp, remembered]
-        )
-        if moved.rowcount == 1:
+        if _clock_moved(db, remembered, stamp):
             db.last_hlc = stamp
             return stamp
     forget_identity(db)  # the clock moved under us, maybe by a fork: read the node id again
-    stamp = clock.tick(meta(db, "hlc"), node_id(db), now)
-    set_meta(db, "hlc", stamp)
+    stamp = _move_clock(db, lambda last: clock.tick(last, node_id(db), now))
+    assert stamp is not None  # a tick always moves the clock
     db.last_hlc = stamp
     return stamp
+
+
+def _clock_moved(db: Connection, expected: str, stamp: str) -> bool:
+    """Store `stamp` as the clock if it still reads `expected` (a compare-and-set)."""
+    moved = db.execute(
+        "UPDATE node_meta SET value = ? WHERE key = 'hlc' AND value = ?", [stamp, expected]
+    )
+    return moved.rowcount == 1
+
+
+def _move_clock(db: Connection, step: Callable[[str | None], str | None]) -> str | None:
+    """Store `step(current clock)` as the clock; None (and nothing stored) when it gives None.
+
+    Hub processes share one clock row: a plain read-then-write would let two of them read the
+    same stamp and both write, one clock going back, two changes sharing a stamp. So the write
+    is a compare-and-set, tried again from the clock as it is now when another transaction
+    moved it first (PostgreSQL's UPDATE waits for that one to commit, then finds the new value).
+    """
+    while True:
+        current = meta(db, "hlc")
+        stamp = step(current)
+        if stamp is None:
+            return None
+        if current is None:  # a new database's first stamp, which another may store first
+            first = db.execute(
+                db.dialect.insert_ignoring("node_meta", ("key", "value")),
+                {"key": "hlc", "value": stamp},
+            )
+            if first.rowcount == 1:
+                return stamp
+        elif _clock_moved(db, current, stamp):
+            return stamp
 
 
 def forget_identity(db: Connection) -> None:
@@ -88,8 +117,7 @@ def append(
     # Appends of one node queue (SQLite's write lock, or the dialect's lock until commit), so
     # MAX()+1 cannot race and leaves no gaps. No RETURNING: SQLite buffers its rows in a
     # temporary table, and no caller needs them.
-    if db.dialect.origin_lock:
-        db.execute(db.dialect.origin_lock, [node])
+    db.lock(origin_lock(node))
     db.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
         "SELECT :node, COALESCE(MAX(origin_seq), 0) + 1, :hlc, :entity, :entity_id, :op, :body "
@@ -306,11 +334,10 @@ def flag_suspect(db: Connection, origin_node: str, origin_seq: int) -> None:
 
 def observe(db: Connection, remote_hlc: str, now_ms: int | None = None) -> None:
     """Move our clock past a remote stamp (unless it is suspect), in the caller's transaction."""
-    moved = clock.receive(
-        meta(db, "hlc"), remote_hlc, meta(db, "node_id"), wall_ms() if now_ms is None else now_ms
-    )
-    if moved is not None:
-        set_meta(db, "hlc", moved)
+    now = wall_ms() if now_ms is None else now_ms
+    node = meta(db, "node_id")
+    assert node, "database not migrated"
+    _move_clock(db, lambda last: clock.receive(last, remote_hlc, node, now))
 
 
 def suspect_changes(db: Connection) -> list[dict[str, Any]]:

@@ -43,9 +43,9 @@ class Dialect(ABC):
     feed_order_desc: str
     feed_final: str
     feed_after: str
-    # Run before a local change takes MAX(origin_seq) + 1, with the node id as `?`, where
-    # another process may write changes of the same node at once; None where writes queue.
-    origin_lock: str | None
+    # Takes a lock named by the `?` text, held until the transaction ends, where several
+    # processes write at once; None where writers queue for the whole database anyway.
+    advisory_lock: str | None
 
     @abstractmethod
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
@@ -131,6 +131,25 @@ class Connection(ABC):
         cursor = self.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def lock(self, *names: str) -> None:
+        """Hold the locks `names` name until the transaction ends: another transaction asking
+        for one of them waits for this one to commit, and then reads what it wrote.
+
+        This is how a check and the write it allows stay one step across hub processes (a
+        slot's overlap check, a booking's change, a node's push). One call takes its locks in
+        sorted order; a transaction that calls more than once takes records and bookings,
+        then slots, then the clock, as every writer does, so none wait in a circle (should
+        one, PostgreSQL ends it as Contention). No-op where the backend has one writer at a
+        time (SQLite: BEGIN IMMEDIATE holds the database), and outside a transaction, where
+        there is nothing to hold it.
+        """
+        statement = self.dialect.advisory_lock
+        if statement is None or not self.in_transaction:
+            return
+        ordered = sorted(set(names))
+        if ordered:
+            self.executemany(statement, [[name] for name in ordered])
 
     @abstractmethod
     def table_columns(self, table: str) -> frozenset[str]:

@@ -217,12 +217,19 @@ def apply_delete(db: Connection, entity: str, entity_id: str, hlc: str) -> None:
         db.execute(f"DELETE FROM {LWW_TABLES[entity][0]} WHERE id = ?", [entity_id])
 
 
+def record_lock(entity: str, record_id: str) -> str:
+    """The lock (Connection.lock) on one record's fields and their clocks."""
+    return f"{entity}:{record_id}"
+
+
 def upsert_local(
     db: Connection, entity: str, record_id: str, values: dict[str, Any], *, new: bool = False
 ) -> None:
     """A local create or edit plus its change: every sent field wins, even over a value stamped
     ahead of our clock by a fast-clocked laptop (changelog.stamp_past)."""
     require_transaction(db)
+    # Another hub process may change the record's fields at once: its clocks are read after it.
+    db.lock(record_lock(entity, record_id))
     # A new record has no value to step past; an edit may (changelog.stamp_past).
     current = None if new else _newest_field_clock(db, entity, record_id, values)
     hlc = changelog.stamp_past(db, current)
@@ -248,6 +255,7 @@ def field_clocks(db: Connection, entity: str, record_id: str) -> dict[str, str]:
 def delete_local(db: Connection, entity: str, record_id: str) -> None:
     """A local delete plus its change: the record goes, and its tombstone wins everywhere."""
     require_transaction(db)
+    db.lock(record_lock(entity, record_id))
     hlc = changelog.next_hlc(db)
     apply_delete(db, entity, record_id, hlc)
     changelog.append(db, entity, record_id, "delete", {}, hlc=hlc)

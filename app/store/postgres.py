@@ -82,7 +82,8 @@ class PostgresDialect(Dialect):
     feed_order_desc = "tx DESC, seq DESC"
     feed_final = postgres_feed.FINAL
     feed_after = "(tx, seq) > (?::text::xid8, ?)"
-    origin_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+    # A 64-bit hash of the name: two names sharing one lock only make one wait for the other.
+    advisory_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
 
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         names = list(columns)

@@ -8,6 +8,7 @@ sync_key_moves which node each sync key serves.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from app.store.connection import Connection
 from app.store.keys import forget_keys
@@ -84,6 +85,24 @@ def set_sync_state(db: Connection, **values: str | int | None) -> None:
 
 
 # --- the hub's peers and sync keys ----------------------------------------------------------------
+
+
+def origin_lock(node: str) -> str:
+    """The lock (Connection.lock) held by whoever stores changes of origin `node`: the node
+    itself appending its own, a hub applying that node's push."""
+    return f"origin:{node}"
+
+
+def hold_push(db: Connection, key_id: str, origins: Iterable[str]) -> None:
+    """Hold the sync key and the origins of a push until the transaction ends.
+
+    Two hub processes may get the same push at once (a laptop's retry after a lost answer
+    lands on the other process): the second waits here, then finds the first's changes held
+    and its acknowledgement moved on, so it applies nothing twice. Holding the key keeps two
+    copies of a laptop from both binding it. One call, so every push takes its locks in the
+    same (sorted) order.
+    """
+    db.lock(f"sync_key:{key_id}", *(origin_lock(node) for node in origins))
 
 
 def peer_acked(db: Connection, node: str) -> int:

@@ -30,9 +30,10 @@ Every error response has the shape
 | 500    | internal_error       | a bug; logged server-side, never described to the client |
 | 503    | storage_full         | the disk holding the database is full; nothing was written |
 | 503    | storage_unavailable  | the database is read-only or unreachable; nothing was written |
+| 503    | storage_busy         | another transaction got in the way; nothing was written |
 | 503    | request_too_expensive | past its deadline (app/core/deadline.py); retry or ask for less |
 
-All three 503s carry `Retry-After`; writes work again by themselves once the cause is gone.
+Every 503 carries `Retry-After`; writes work again by themselves once the cause is gone.
 
 The domain and storage raise plain exceptions that know no status (app/domain/errors.py,
 store.RowMissing); `DOMAIN_ERRORS` below is the one table that gives each its answer here.
@@ -215,6 +216,15 @@ class StorageUnavailable(ApiError):
     )
 
 
+# A deadlock ends at once: the other transaction goes on, and a retry a second later passes.
+BUSY_RETRY_AFTER_S = 1
+
+
+class StorageBusy(ApiError):
+    status, code = 503, "storage_busy"
+    message = "Another change to the same records got in the way, so nothing was saved; try again."
+
+
 def storage_error(problem: str, **extra: Any) -> ApiError:
     """The 503 for a storage problem ("full" or "read_only"), with its Retry-After."""
     cls = StorageFull if problem == "full" else StorageUnavailable
@@ -319,11 +329,15 @@ def register_error_handlers(app: Flask) -> None:
 
 def api_error_for(error: Exception) -> ApiError:
     """The answer to an exception no view caught: a domain or storage refusal's own (the
-    table above), a 503 when the store cannot store anything now (full disk, read-only file),
-    else a logged 500 that tells the client nothing more."""
+    table above), a 503 when the store cannot store anything now (full disk, read-only file,
+    a lost database) or another transaction got in the way, else a logged 500 that tells the
+    client nothing more."""
     refusal = from_domain(error)
     if refusal is not None:
         return refusal
+    if isinstance(error, store.Contention):
+        log.warning("Refused a request: it ran into another transaction: %s", error)
+        return StorageBusy(headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
     if isinstance(error, store.StorageProblem):
         log.warning(
             "Refused a request: the database cannot be written (%s): %s", error.problem, error

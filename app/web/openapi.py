@@ -28,8 +28,9 @@ STATUS_TEXT = {
     413: "The body is over 1 MiB (payload_too_large).",
     422: "Validation or business-rule error.",
     429: "Over the key's rate limit (rate_limited); see Retry-After.",
-    503: "The database cannot be written now (storage_full, storage_unavailable), or the "
-    "request ran past its deadline (request_too_expensive); see Retry-After.",
+    503: "The database cannot be written now (storage_full, storage_unavailable, "
+    "storage_busy), or the request ran past its deadline (request_too_expensive); see "
+    "Retry-After.",
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")

@@ -1,1 +1,1 @@
-"""The hub on PostgreSQL: throw-away server, schema, gap-free feed, copy from SQLite."""
+"""The hub on PostgreSQL: throw-away server, schema, feed, copy, several hub processes."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import render_template
+from flask import g, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from app import store
+from app.domain.shop_settings import ShopSettings
 from app.web.errors import ApiError, api_error_for
 from app.web.ui.blueprint import bp
 
@@ -42,4 +44,8 @@ def _http_error_page(error: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected_page(error: Exception) -> Response:
+    if isinstance(error, store.StorageUnavailable):
+        # The page's frame reads the shop's settings: asking a lost database again would keep
+        # the person waiting as long again (the pool's timeout) for the same answer.
+        g.setdefault("shop", ShopSettings())
     return _api_error_page(api_error_for(error))  # a full disk is a 503 page, a bug a 500

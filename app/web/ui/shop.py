@@ -13,6 +13,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from app import store
 from app.domain import shop_settings
 from app.domain.shop_settings import ShopSettings
 from app.web.api import db
@@ -31,8 +32,8 @@ def current_shop() -> ShopSettings:
     if "shop" not in g:
         try:
             g.shop = shop_settings.read(db())
-        except sqlite3.Error:  # the error page of a database that cannot be read still renders
-            g.shop = ShopSettings()
+        except (sqlite3.Error, store.StorageProblem):  # the error page of a database that
+            g.shop = ShopSettings()  # cannot be read (a damaged file, a lost server) still renders
     return g.shop
 
 
