@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from app import store
+from app.web.models.blockers import BlockerCreate
+from app.web.models.bookings import BookingCreate
+from app.web.models.customers import CustomerCreate
+from app.web.models.resources import ResourceCreate
 
 # Through the API's own request models and services, so the demo holds only what a client
 # could have made (defaults included).
 from app.web.routes.services import blockers, bookings, customers, resources
-from app.web.validation import BlockerCreate, BookingCreate, CustomerCreate, ResourceCreate
 
 WEEKDAYS_9_TO_6 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from app import store
 from app.web import idempotency
 from app.web.auth import authorize
-from app.web.validation import json_object, parse_body, parse_query
+from app.web.models.parsing import json_object, parse_body, parse_query
 
 
 @dataclass(frozen=True)

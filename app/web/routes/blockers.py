@@ -3,9 +3,9 @@
 from flask import Blueprint, Response
 
 from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.models.blockers import BlockerCreate, BlockerListQuery
 from app.web.routes.services import blockers
 from app.web.schemas import Blocker
-from app.web.validation import BlockerCreate, BlockerListQuery
 
 bp = Blueprint("blockers", __name__, url_prefix="/modules/booking")
 

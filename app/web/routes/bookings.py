@@ -3,15 +3,15 @@
 from flask import Blueprint, Response
 
 from app.web.api import actor, cursor_secret, db, endpoint, ok
-from app.web.routes.services import bookings
-from app.web.schemas import Booking, BookingEvent, BookingWithEvents
-from app.web.validation import (
+from app.web.models.bookings import (
     BookingCreate,
     BookingListQuery,
     BookingPatch,
     BookingTransition,
     EventListQuery,
 )
+from app.web.routes.services import bookings
+from app.web.schemas import Booking, BookingEvent, BookingWithEvents
 
 bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
 

@@ -3,9 +3,9 @@
 from flask import Blueprint, Response
 
 from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
 from app.web.routes.services import customers
 from app.web.schemas import Customer
-from app.web.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 
 bp = Blueprint("customers", __name__, url_prefix="/modules/booking")
 

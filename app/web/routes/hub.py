@@ -8,8 +8,8 @@ from flask import Blueprint, Response, current_app, g
 
 from app.web.api import cursor_secret, db, endpoint, ok
 from app.web.errors import InvalidState
+from app.web.models.sync import SyncPullQuery, SyncPush
 from app.web.schemas import Anomaly, SyncPage, SyncPushResult, SyncRun, SyncStatus
-from app.web.validation import SyncPullQuery, SyncPush
 from sync import service, status
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")

@@ -3,9 +3,14 @@
 from flask import Blueprint, Response
 
 from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.models.resources import (
+    AvailabilityQuery,
+    ResourceCreate,
+    ResourceListQuery,
+    ResourcePatch,
+)
 from app.web.routes.services import resources
 from app.web.schemas import Resource, Slot
-from app.web.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
 bp = Blueprint("resources", __name__, url_prefix="/modules/booking")
 

@@ -7,9 +7,13 @@ tokens, idempotency and the error envelope are the rest of the API's.
 from flask import Blueprint, Response
 
 from app.web.api import db, endpoint, shingleai_ok
+from app.web.models.shingleai import (
+    ShingleCustomerCreate,
+    ShingleCustomerListQuery,
+    ShingleCustomerPatch,
+)
 from app.web.routes.services import shingleai
 from app.web.schemas import ShingleCustomer
-from app.web.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
 
 bp = Blueprint("v1_customers", __name__, url_prefix="/v1")
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
+from app.web.models.blockers import BlockerCreate, BlockerListQuery, Weekday
 from app.web.routes.services import blockers, resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
@@ -30,7 +31,6 @@ from app.web.ui.forms import (
     validated,
 )
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
-from app.web.validation import BlockerCreate, BlockerListQuery, Weekday
 
 BLOCKER_FIELDS = (
     "resource_id", "title", "start_time", "end_time", "all_day", "recurrence",

@@ -13,6 +13,10 @@ from werkzeug.wrappers import Response
 from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
+from app.web.models.bookings import BookingCreate, BookingPatch, BookingTransition, EventListQuery
+from app.web.models.customers import CustomerCreate
+from app.web.models.parsing import validate
+from app.web.models.resources import AvailabilityQuery
 from app.web.routes.services import bookings, customers, resources
 from app.web.ui import day_grid
 from app.web.ui.access import requires
@@ -29,15 +33,6 @@ from app.web.ui.forms import (
     validated,
 )
 from app.web.ui.lists import all_customers, all_resources, every, or_none
-from app.web.validation import (
-    AvailabilityQuery,
-    BookingCreate,
-    BookingPatch,
-    BookingTransition,
-    CustomerCreate,
-    EventListQuery,
-    validate,
-)
 
 NEW_BOOKING_FIELDS = (
     "resource_id", "date", "duration_minutes", "start_time", "customer_id",

@@ -12,18 +12,14 @@ from werkzeug.wrappers import Response
 from app.core.times import format_instant, wall_ms
 from app.web.api import cursor_secret, db
 from app.web.errors import ApiError, ValidationFailed
+from app.web.models.bookings import BookingListQuery
+from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
+from app.web.models.parsing import validate
 from app.web.routes.services import bookings, customers
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.forms import answer, field_errors
 from app.web.ui.lists import all_resources, every
-from app.web.validation import (
-    BookingListQuery,
-    CustomerCreate,
-    CustomerListQuery,
-    CustomerPatch,
-    validate,
-)
 
 CUSTOMER_FIELDS = ("name", "phone", "email", "tags", "external_id")
 RECENT_DAYS = 30  # a customer's page lists their bookings from this many days back

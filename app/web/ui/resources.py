@@ -10,13 +10,14 @@ from werkzeug.wrappers import Response
 
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
+from app.web.models.parsing import validate
+from app.web.models.resources import DAYS, ResourceCreate
 from app.web.routes.services import resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.filters import DAY_LABELS
 from app.web.ui.forms import answer, field_errors, number, text
 from app.web.ui.lists import all_resources, shop_zone
-from app.web.validation import DAYS, ResourceCreate, validate
 
 RESOURCE_FIELDS = (
     "name", "timezone", "default_duration_minutes", "buffer_minutes", "business_hours",

@@ -10,7 +10,7 @@ from app.core.times import parse_instant
 from app.domain import blockers, pagination
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import BlockerCreate, BlockerListQuery
+from app.web.models.blockers import BlockerCreate, BlockerListQuery
 
 Json = dict[str, Any]
 

@@ -14,14 +14,14 @@ from app.domain import bookings, pagination
 from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.routes.services import sent_fields
-from app.web.validation import (
+from app.web.models.bookings import (
     BookingCreate,
     BookingListQuery,
     BookingPatch,
     BookingTransition,
     EventListQuery,
 )
+from app.web.routes.services import sent_fields
 
 __all__ = ["ACTIVE", "ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
 

@@ -9,8 +9,8 @@ from sqlite_utils import Database
 from app.domain import customers, pagination
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
+from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
 from app.web.routes.services import sent_fields
-from app.web.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 
 Json = dict[str, Any]
 

@@ -10,8 +10,13 @@ from app.core.times import parse_instant
 from app.domain import pagination, resources
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
+from app.web.models.resources import (
+    AvailabilityQuery,
+    ResourceCreate,
+    ResourceListQuery,
+    ResourcePatch,
+)
 from app.web.routes.services import sent_fields
-from app.web.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
 Json = dict[str, Any]
 

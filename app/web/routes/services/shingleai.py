@@ -10,7 +10,11 @@ from app.core.times import parse_instant
 from app.domain import shingleai
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
+from app.web.models.shingleai import (
+    ShingleCustomerCreate,
+    ShingleCustomerListQuery,
+    ShingleCustomerPatch,
+)
 
 Json = dict[str, Any]
 

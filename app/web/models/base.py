@@ -1,0 +1,82 @@
+"""What every request model shares: the strict Body and lenient Query bases, instants, names,
+metadata, limits, and the field-naming rule errors.
+
+Every field error is reported at once, each naming its field. Unknown body fields are errors
+(a typo must not be dropped silently); unknown query parameters are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from app.core import json_codec
+from app.core.times import INSTANT_PATTERN, in_range, is_instant
+
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are errors."""
+
+    # strict: JSON's own types only, so "true" is not a boolean and "5" is not a number.
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are ignored."""
+
+    model_config = ConfigDict(extra="ignore", regex_engine="python-re")
+
+
+def _exact_instant(value: str) -> str:
+    # isascii(): the pattern's \d would also accept other scripts' digits.
+    if not (value.isascii() and is_instant(value)):
+        raise PydanticCustomError(
+            "instant", "Use a UTC ISO 8601 time such as 2030-01-07T10:00:00Z."
+        )
+    if not in_range(value):
+        raise PydanticCustomError("instant_range", "Use a time from year 1900 to 8999.")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "Must not be blank.")
+    return value
+
+
+def _small_json(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # Python's json reads NaN and Infinity; stored, they would become null
+        raise PydanticCustomError(
+            "not_json", "Numbers must be finite: NaN and Infinity are not JSON."
+        ) from None
+    if len(text.encode()) > METADATA_MAX_BYTES:
+        raise PydanticCustomError("too_large", "Must be at most 16 KiB as JSON.")
+    # Shallower than a body may be, so that a sync push can still carry the record.
+    if json_codec.depth(value) > METADATA_MAX_DEPTH:
+        raise PydanticCustomError(
+            "too_deep", f"Must nest at most {METADATA_MAX_DEPTH} levels of arrays and objects."
+        )
+    return value
+
+
+Instant = Annotated[
+    str,
+    Field(pattern=INSTANT_PATTERN, examples=["2030-01-07T10:00:00Z"]),
+    AfterValidator(_exact_instant),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
+Metadata = Annotated[dict[str, Any], AfterValidator(_small_json)]
+Limit = Annotated[int, Field(ge=1, le=100)]
+
+
+def rule_error(field: str, message: str) -> PydanticCustomError:
+    """A model-level rule's error that still names the field it is about."""
+    return PydanticCustomError("field_rule", message, {"rule_field": field})
