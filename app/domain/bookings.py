@@ -17,7 +17,8 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
-from app.domain import availability, blockers
+from app.domain import Precondition, availability, blockers
+from app.domain import check as _check
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
@@ -233,9 +234,17 @@ def recent_events(db: Database, booking_id: str) -> list[Event]:
     return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
-def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
+def update(
+    db: Database,
+    booking_id: str,
+    sent: dict[str, Any],
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         if booking["status"] not in EDITABLE:
             raise InvalidState(
@@ -259,9 +268,11 @@ def transition(
     *,
     cancel_reason: str | None = None,
     actor: str | None,
+    precondition: Precondition = None,
 ) -> Booking:
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         current = booking["status"]
         if status not in ALLOWED_MOVES[current]:
@@ -284,9 +295,10 @@ def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     return after
 
 
-def delete(db: Database, booking_id: str) -> Booking:
+def delete(db: Database, booking_id: str, *, precondition: Precondition = None) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         if booking["status"] not in DELETABLE:
             raise InvalidState(

@@ -12,6 +12,8 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 
 Customer = dict[str, Any]
 
@@ -32,9 +34,12 @@ def get(db: Database, customer_id: str) -> Customer:
     return store.get_customer(db, customer_id)
 
 
-def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
+def update(
+    db: Database, customer_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
+        _check(precondition)
         customer = store.get_customer(db, customer_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
         if changes:
@@ -44,9 +49,10 @@ def update(db: Database, customer_id: str, sent: dict[str, Any]) -> Customer:
     return customer
 
 
-def delete(db: Database, customer_id: str) -> Customer:
+def delete(db: Database, customer_id: str, *, precondition: Precondition = None) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
     with store.transaction(db):
+        _check(precondition)
         customer = store.get_customer(db, customer_id)
         store.delete_customer(db, customer_id)
     return customer

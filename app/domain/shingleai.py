@@ -25,6 +25,8 @@ from ulid import ULID
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.errors import NotFound
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -91,12 +93,15 @@ def get(db: Database, path_id: str) -> dict[str, Any]:
     return _with_organization(_get(db, path_id), store.organization_id(db))
 
 
-def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
+def update(
+    db: Database, path_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> dict[str, Any]:
     """Apply the columns sent; unchanged values write nothing.
 
     Raises NotFound, also for a soft-deleted customer (it is gone as far as /v1 is concerned).
     """
     with store.transaction(db):
+        _check(precondition)
         customer = _live(db, path_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
         if changes:
@@ -107,12 +112,13 @@ def update(db: Database, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
     return _with_organization(customer, organization_id)
 
 
-def delete(db: Database, path_id: str) -> dict[str, Any]:
+def delete(db: Database, path_id: str, *, precondition: Precondition = None) -> dict[str, Any]:
     """Soft-delete: set `deleted_at` (an `upsert` change, so it syncs as a field).
 
     Raises NotFound for an unknown or already deleted customer.
     """
     with store.transaction(db):
+        _check(precondition)
         customer = _live(db, path_id)
         now = max(wall_ms(), customer["updated_at"])
         changes = {"deleted_at": now, "updated_at": now}

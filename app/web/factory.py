@@ -54,20 +54,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _prepare_database(app)
 
-    from app.web import ui
-    from app.web.api import add_limit_headers
+    from app.web import compression, ui
+    from app.web.api import add_limit_headers, no_store
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
-    from app.web.routes import blockers, bookings, customers, health, hub, resources, v1_customers
+    from app.web.routes import (
+        blockers,
+        bookings,
+        customers,
+        docs,
+        health,
+        hub,
+        resources,
+        v1_customers,
+    )
 
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
-        health.bp, customers.bp, resources.bp, bookings.bp, blockers.bp, v1_customers.bp, hub.bp,
-        ui.bp,
+        health.bp, docs.bp, customers.bp, resources.bp, bookings.bp, blockers.bp,
+        v1_customers.bp, hub.bp, ui.bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
+    app.after_request(no_store)
+    compression.init_app(app)
     _add_deadline(app)
     register_error_handlers(app)
     logging.getLogger("app").setLevel(logging.INFO)

@@ -67,12 +67,30 @@ def _small_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+# The schema's pattern is the seed's with the accepted years (1900 to 8999) in front and ASCII
+# digits spelled out: JSON Schema can say both, so a client or fuzzer that follows the schema
+# sends only instants the server takes. Validation keeps the seed's own pattern, then checks
+# the year with its own message.
+SCHEMA_INSTANT_PATTERN = "^(?=(?:19|[2-8][0-9])[0-9]{2}-)" + INSTANT_PATTERN[1:].replace(
+    r"\d", "[0-9]"
+)
+INSTANT_SCHEMA = {"format": "date-time", "pattern": SCHEMA_INSTANT_PATTERN}
 Instant = Annotated[
     str,
-    Field(pattern=INSTANT_PATTERN, examples=["2030-01-07T10:00:00Z"]),
+    Field(
+        pattern=INSTANT_PATTERN,
+        json_schema_extra=INSTANT_SCHEMA,
+        description="UTC, ISO 8601 with Z, years 1900 to 8999.",
+    ),
     AfterValidator(_exact_instant),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
+# A name must hold something besides spaces: `\S` anywhere (JSON Schema patterns search).
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=256),
+    Field(json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_not_blank),
+]
 Metadata = Annotated[dict[str, Any], AfterValidator(_small_json)]
 Limit = Annotated[int, Field(ge=1, le=100)]
 

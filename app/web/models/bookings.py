@@ -13,14 +13,62 @@ STATUS_NAMES = ("pending", "confirmed", "checked_in", "completed", "cancelled", 
 TargetStatus = Literal["confirmed", "checked_in", "completed", "cancelled", "no_show"]
 Minutes = Annotated[int, Field(ge=1, le=1440)]
 MAX_BOOKING_MINUTES = 1440
+_STATUS = "(?:" + "|".join(STATUS_NAMES) + ")"
+# What the server takes: statuses separated by commas, spaces around each ignored.
+STATUS_LIST_PATTERN = rf"^\s*{_STATUS}\s*(?:,\s*{_STATUS}\s*)*$"
+CustomerRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="The customer's `cus_` id, or the UUID the /v1 API shows for the customer.",
+        examples=["cus_01JGF8ZQ7X0000000000000000"],
+    ),
+]
+START_EXAMPLE, END_EXAMPLE = "2030-01-07T10:00:00Z", "2030-01-07T11:00:00Z"
 
 
 class BookingCreate(Body):
-    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
-    customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    start_time: Instant
-    end_time: Instant | None = None
-    duration_minutes: Minutes | None = None
+    """A new booking; it starts `pending`.
+
+    `end_time` must be after `start_time`, by a whole number of minutes (at most 1440); with
+    both `end_time` and `duration_minutes` they must agree; with neither, the resource's
+    default duration applies. The slot (plus the resource's buffer) must be free:
+    422 slot_conflict names the booking or blocker in the way.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resource_id": "res_01JGF8ZQ7X0000000000000000",
+                    "customer_id": "cus_01JGF8ZQ7X0000000000000000",
+                    "start_time": START_EXAMPLE,
+                    "end_time": END_EXAMPLE,
+                    "title": "Haircut",
+                }
+            ]
+        }
+    )
+
+    resource_id: Annotated[
+        str, Field(min_length=1, max_length=64, examples=["res_01JGF8ZQ7X0000000000000000"])
+    ]
+    customer_id: CustomerRef | None = None
+    start_time: Annotated[Instant, Field(examples=[START_EXAMPLE])]
+    end_time: (
+        Annotated[
+            Instant,
+            Field(
+                examples=[END_EXAMPLE],
+                description="After start_time by whole minutes, at most 1440 (UTC, with Z).",
+            ),
+        ]
+        | None
+    ) = None
+    duration_minutes: (
+        Annotated[Minutes, Field(description="Must agree with end_time when both are sent.")] | None
+    ) = None
     title: Annotated[str, Field(max_length=256)] | None = None
     notes: Annotated[str, Field(max_length=2000)] | None = None
     metadata: Metadata = {}
@@ -50,6 +98,19 @@ class BookingPatch(Body):
 
 
 class BookingTransition(Body):
+    """The next status. `cancel_reason` only with `cancelled`. Allowed moves: pending → confirmed
+    | cancelled; confirmed → checked_in | cancelled | no_show; checked_in → completed (else 422
+    invalid_transition, naming the allowed next statuses)."""
+
+    # JSON Schema says the cancel_reason rule too: with another status it must be absent or null.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"status": {"not": {"const": "cancelled"}}}},
+            "then": {"properties": {"cancel_reason": {"type": "null"}}},
+            "examples": [{"status": "cancelled", "cancel_reason": "Customer called"}],
+        }
+    )
+
     status: TargetStatus
     cancel_reason: Annotated[str, Field(max_length=1000)] | None = None
     actor: Annotated[str, Field(max_length=256)] | None = None
@@ -64,11 +125,23 @@ class BookingTransition(Body):
 class BookingListQuery(Query):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    status: str | None = Field(None, description="One status or a comma-separated list.")
+    status: str | None = Field(
+        None,
+        description="One status or a comma-separated list.",
+        json_schema_extra={"pattern": STATUS_LIST_PATTERN},
+        examples=["pending,confirmed"],
+    )
     resource_id: str | None = None
-    customer_id: str | None = None
-    from_: Instant | None = Field(None, alias="from")
-    to: Instant | None = None
+    customer_id: (
+        Annotated[str, Field(description=CustomerRef.__metadata__[0].description)] | None
+    ) = None
+    from_: Annotated[Instant, Field(examples=["2030-01-07T00:00:00Z"])] | None = Field(
+        None, alias="from"
+    )
+    to: (
+        Annotated[Instant, Field(examples=["2030-01-08T00:00:00Z"], description="After from.")]
+        | None
+    ) = None
     limit: Limit = 25
     cursor: str | None = None
 

@@ -8,7 +8,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from app.core import json_codec
-from app.web.errors import BadRequest, ValidationFailed
+from app.web.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,11 +42,21 @@ def validate(model: type[M], data: Any) -> M:
         raise ValidationFailed(details=_details(error)) from None
 
 
-def json_object() -> dict[str, Any]:
-    """The body as a JSON object: 413 when over the limit, 400 unless it is a JSON object.
+def is_json_type(mimetype: str) -> bool:
+    """application/json, or a JSON-based type such as application/merge-patch+json."""
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
 
-    The Content-Type is not looked at: a JSON object sent as text/plain is read as JSON.
+
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object: 415 when it is declared as something else, 413 when over the
+    limit, 400 unless it is a JSON object.
+
+    A body sent with no Content-Type at all is read as JSON: it claims nothing else.
     """
+    if request.mimetype and not is_json_type(request.mimetype):
+        raise UnsupportedMediaType()
     try:  # get_data raises the 413 before reading when Content-Length is over the limit
         body = json_codec.read_body(request.get_data())
     except json_codec.BodyRefused as error:

@@ -20,7 +20,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
     scope="sync", body=SyncPush, response=SyncPushResult,
     errors=("sequence_gap", "protocol_mismatch", "change_id_reused", "sync_key_in_use"),
 )  # fmt: skip
-def push(body: SyncPush) -> Response:
+def push_changes(body: SyncPush) -> Response:
     """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
     push = service.Push(
         body.node_id, body.changes, [entry.model_dump() for entry in body.lineage],
@@ -31,7 +31,7 @@ def push(body: SyncPush) -> Response:
 
 @bp.get("/pull")
 @endpoint(scope="sync", query=SyncPullQuery, response=SyncPage)
-def pull(query: SyncPullQuery) -> Response:
+def pull_changes(query: SyncPullQuery) -> Response:
     """One page of every change the hub holds, after the cursor."""
     bound = g.api_key.node_id
     service.check_pull_key(db(), g.api_key.id, bound, query.node_id)
@@ -48,7 +48,7 @@ def pull(query: SyncPullQuery) -> Response:
 
 @bp.get("/anomalies")
 @endpoint(scope="booking:read", response=Anomaly, is_list=True)
-def anomalies() -> Response:
+def list_sync_anomalies() -> Response:
     """Events that could not take effect, unresolved double bookings, suspect clocks."""
     found = service.anomalies(db())
     return ok(found, meta={"limit": len(found), "next_cursor": None, "has_more": False})
@@ -56,14 +56,14 @@ def anomalies() -> Response:
 
 @bp.get("/status")
 @endpoint(scope="booking:read", response=SyncStatus)
-def sync_status() -> Response:
+def get_sync_status() -> Response:
     """Hub, node id, pending changes, last success and error, cursor, anomalies."""
     return ok(status.describe(db(), current_app.config.get("HUB_URL")))
 
 
 @bp.post("/run")
 @endpoint(scope="booking:admin", response=SyncRun, status=202, errors=("invalid_state",))
-def run_now() -> Response:
+def run_sync() -> Response:
     """Ask the background worker to sync now."""
     worker = current_app.extensions.get("booking.sync_worker")
     if worker is None:

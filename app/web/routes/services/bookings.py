@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from app.core.times import parse_instant
-from app.domain import bookings, pagination
+from app.domain import Precondition, bookings, pagination
 from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
@@ -71,14 +71,27 @@ def get(db: Database, booking_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
+def update(
+    db: Database,
+    booking_id: str,
+    payload: BookingPatch,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     sent = sent_fields(payload)
-    return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
+    updated = bookings.update(db, booking_id, sent, actor=actor, precondition=precondition)
+    return _with_conflicts(db, updated)
 
 
 @refusals_as_api_errors
 def transition(
-    db: Database, booking_id: str, payload: BookingTransition, *, actor: str | None
+    db: Database,
+    booking_id: str,
+    payload: BookingTransition,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
 ) -> Json:
     moved = bookings.transition(
         db,
@@ -86,13 +99,14 @@ def transition(
         payload.status,
         cancel_reason=payload.cancel_reason,
         actor=payload.actor or actor,
+        precondition=precondition,
     )
     return _with_conflicts(db, moved)
 
 
 @refusals_as_api_errors
-def delete(db: Database, booking_id: str) -> Json:
-    return presenters.booking(bookings.delete(db, booking_id), [])
+def delete(db: Database, booking_id: str, precondition: Precondition = None) -> Json:
+    return presenters.booking(bookings.delete(db, booking_id, precondition=precondition), [])
 
 
 def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
