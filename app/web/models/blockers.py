@@ -17,8 +17,42 @@ MAX_OCCURRENCE_DAYS = 31  # each occurrence of a repeating blocker
 DAY_MS = 86_400_000
 
 
+def _one_of_two_forms(schema: dict[str, Any]) -> None:
+    """Say in JSON Schema what _one_form checks: exactly one of the two forms (oneOf), and in
+    the structured one `freq` required and not both `count` and `until`."""
+    fields = schema.pop("properties")
+    for key in ("required", "additionalProperties"):
+        schema.pop(key, None)
+    rule = fields.pop("rrule")
+    freq = fields["freq"]
+    fields["freq"] = {**next(p for p in freq["anyOf"] if p.get("type") != "null"), **freq}
+    del fields["freq"]["anyOf"], fields["freq"]["default"]
+    structured = {
+        "type": "object",
+        "title": "RecurrenceFields",
+        "properties": {**fields, "rrule": {"type": "null"}},
+        "required": ["freq"],
+        "additionalProperties": False,
+        "not": {
+            "required": ["count", "until"],
+            "properties": {"count": {"type": "integer"}, "until": {"type": "string"}},
+        },
+    }
+    rrule_only = {
+        "type": "object",
+        "title": "RecurrenceRule",
+        "properties": {"rrule": next(p for p in rule["anyOf"] if p.get("type") == "string")},
+        "required": ["rrule"],
+        "additionalProperties": False,
+    }
+    schema["oneOf"] = [structured, rrule_only]
+
+
 class Recurrence(Body):
-    """Either the structured form (freq, interval, count or until, by_weekday) or {"rrule"}."""
+    """Either the structured form (`freq` required; `count` or `until`, not both) or an
+    `rrule` alone. Each occurrence lasts as long as the first."""
+
+    model_config = ConfigDict(json_schema_extra=_one_of_two_forms)
 
     freq: Literal["daily", "weekly", "monthly", "yearly"] | None = None
     interval: Annotated[int, Field(ge=1, le=365)] | None = None
@@ -58,17 +92,37 @@ class Recurrence(Body):
 
 
 class BlockerCreate(Body):
-    resource_id: Annotated[str, Field(min_length=1, max_length=64)]
+    """Time the resource cannot be booked, once or repeating. Bookings already in the way are
+    not refused: the answer lists them in `meta.conflicting_booking_ids`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resource_id": "res_01JGF8ZQ7X0000000000000000",
+                    "title": "Lunch",
+                    "start_time": "2030-01-07T12:00:00Z",
+                    "end_time": "2030-01-07T13:00:00Z",
+                    "recurrence": {"freq": "weekly", "by_weekday": ["MO", "WE"], "count": 10},
+                }
+            ]
+        }
+    )
+
+    resource_id: Annotated[
+        str, Field(min_length=1, max_length=64, examples=["res_01JGF8ZQ7X0000000000000000"])
+    ]
     title: Annotated[str, Field(max_length=500)] | None = None
-    start_time: Instant
+    start_time: Annotated[Instant, Field(examples=["2030-01-07T12:00:00Z"])]
     end_time: Annotated[
         Instant,
         Field(
+            examples=["2030-01-07T13:00:00Z"],
             description=(
                 f"After start_time, and at most {MAX_BLOCKER_DAYS} days after it; at most "
                 f"{MAX_OCCURRENCE_DAYS} days with a recurrence (each occurrence lasts as long as "
                 "the first). Checked before all_day widens the interval to whole days."
-            )
+            ),
         ),
     ]
     all_day: bool = False
@@ -104,8 +158,13 @@ class BlockerListQuery(Query):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     resource_id: str | None = None
-    from_: Instant | None = Field(None, alias="from")
-    to: Instant | None = None
+    from_: Annotated[Instant, Field(examples=["2030-01-07T00:00:00Z"])] | None = Field(
+        None, alias="from"
+    )
+    to: (
+        Annotated[Instant, Field(examples=["2030-01-08T00:00:00Z"], description="After from.")]
+        | None
+    ) = None
     limit: Limit = 25
     cursor: str | None = None
 

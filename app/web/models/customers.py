@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from app.web.models.base import Body, Limit, Metadata, Name, Query
@@ -27,6 +27,14 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)]
 
 
 class CustomerCreate(Body):
+    """A customer. `metadata` is at most 16 KiB as JSON; duplicate tags collapse."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Ada Lovelace", "email": "ada@example.com", "tags": ["vip"]}]
+        }
+    )
+
     name: Name
     external_id: Annotated[str, Field(max_length=256)] | None = None
     phone: Annotated[str, Field(max_length=64)] = None  # type: ignore[assignment]
@@ -68,7 +76,9 @@ class CustomerListQuery(Query):
     email: Search | None = None
     q: Search | None = None
     tags: Annotated[str | None, AfterValidator(_tag_filter)] = Field(
-        None, description=f"Comma-separated; customers having all of them (at most {MAX_TAGS})."
+        None,
+        description=f"Comma-separated; customers having all of them (at most {MAX_TAGS} tags "
+        f"of {MAX_TAG_CHARS} characters).",
     )
     limit: Limit = 25
     cursor: str | None = None

@@ -63,14 +63,32 @@ BusinessHours = Annotated[
     dict[str, Annotated[list[Span], Field(max_length=24)]],
     AfterValidator(_valid_business_hours),
     Field(
-        description="Opening hours per weekday in the resource's time zone; absent days are "
-        "closed, an absent object means always open.",
+        description="Opening hours per weekday (mon … sun) in the resource's time zone, each "
+        'a list of ["HH:MM", "HH:MM"] openings that end after they start ("24:00" is '
+        "midnight) and do not overlap on one day; absent days are closed, an absent object "
+        "means always open.",
         examples=[{"mon": [["09:00", "17:00"]], "sat": [["10:00", "14:00"]]}],
+        json_schema_extra={"propertyNames": {"enum": list(DAYS)}},
     ),
 ]
 
 
 class ResourceCreate(Body):
+    """A resource: what is booked (a chair, a room, a person)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Chair 1",
+                    "timezone": "Europe/Berlin",
+                    "default_duration_minutes": 30,
+                    "business_hours": {"mon": [["09:00", "17:00"]]},
+                }
+            ]
+        }
+    )
+
     name: Name
     timezone: Timezone = "UTC"
     default_duration_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
@@ -104,8 +122,11 @@ MAX_WINDOW_DAYS = 31
 class AvailabilityQuery(Query):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: Instant = Field(alias="from")
-    to: Instant
+    from_: Annotated[Instant, Field(examples=["2030-01-07T00:00:00Z"])] = Field(alias="from")
+    to: Annotated[
+        Instant,
+        Field(examples=["2030-01-08T00:00:00Z"], description="After from, at most 31 days."),
+    ]
     duration_minutes: Minutes | None = None
     step_minutes: Minutes = 15
 

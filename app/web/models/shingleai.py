@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from app.web.models.base import Body, Instant, Limit, Metadata, Name, Query
@@ -40,8 +40,25 @@ Phone = Annotated[str, Field(max_length=64)]
 ShingleEmail = Annotated[str, Field(max_length=320)]
 
 
+# ShingleAI's own example request, verbatim: it must work as sent.
+SEED_EXAMPLE = {
+    "businessId": UUID_EXAMPLE,
+    "type": "<string>",
+    "contactId": UUID_EXAMPLE,
+    "name": "<string>",
+    "email": "<string>",
+    "phone": "<string>",
+    "notes": "<string>",
+    "status": "<string>",
+    "customerSince": "2023-11-07T05:31:56Z",
+    "data": {},
+}
+
+
 class ShingleCustomerCreate(Body):
     """A ShingleAI customer; every field but `name` may be left out or null (`data`: not null)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SEED_EXAMPLE]})
 
     business_id: Uuid | None = Field(None, alias="businessId")
     type: ShortText | None = None

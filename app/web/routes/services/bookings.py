@@ -5,12 +5,13 @@ The status sets are re-exported because pages decide which buttons to show from 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlite_utils import Database
 
 from app.core.times import parse_instant
-from app.domain import Precondition, bookings, pagination
+from app.domain import Precondition, bookings, customers, pagination
 from app.domain.bookings import ACTIVE, ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
@@ -58,7 +59,10 @@ def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
 
 @refusals_as_api_errors
 def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
-    booking = bookings.create(db, new_booking(payload), actor=actor)
+    new = new_booking(payload)
+    if new.customer_id is not None:  # either form of the customer's id (one customer, one id)
+        new = dataclasses.replace(new, customer_id=customers.own_id(db, new.customer_id))
+    booking = bookings.create(db, new, actor=actor)
     return presenters.booking(booking, [])  # the overlap check just passed
 
 
@@ -118,7 +122,7 @@ def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[
         limit=query.limit + 1,
         statuses=query.statuses(),
         resource_id=query.resource_id,
-        customer_id=query.customer_id,
+        customer_id=customers.own_id(db, query.customer_id) if query.customer_id else None,
         start=parse_instant(query.from_) if query.from_ else None,
         end=parse_instant(query.to) if query.to else None,
     )
