@@ -9,10 +9,9 @@ if the ETag still matches: the check and the write are one unit, whoever else wr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import Response, current_app, request
-from werkzeug.datastructures import ETags
 from werkzeug.http import generate_etag
 
 from app.web.errors import PreconditionFailed
@@ -27,9 +26,12 @@ def etag_of(response: Response) -> str:
     return generate_etag(response.get_data())
 
 
-def _versions(tags: ETags) -> set[str]:
+def _versions(tags: Iterable[str]) -> set[str]:
+    """The record versions `tags` name, without a compression coding's suffix."""
     found = set()
-    for tag in tags.as_set(include_weak=True):
+    for tag in tags:
+        if not tag:  # werkzeug reads an empty tag ("") as None: it names no version
+            continue
         for coding in _CODINGS:
             tag = tag.removesuffix(coding)
         found.add(tag)
@@ -43,7 +45,7 @@ def answer_read(response: Response) -> Response:
     tag = etag_of(response)
     response.set_etag(tag)
     wanted = request.if_none_match
-    if wanted and (wanted.star_tag or tag in _versions(wanted)):
+    if wanted and (wanted.star_tag or tag in _versions(wanted.as_set(include_weak=True))):
         not_modified = current_app.response_class(status=304)
         not_modified.set_etag(tag)
         return not_modified
@@ -60,7 +62,7 @@ def precondition(read: Callable[[], Response]) -> Callable[[], None] | None:
     expected = request.if_match
     if not expected:
         return None
-    strong = _versions(ETags(expected.as_set()))  # weak tags left out
+    strong = _versions(expected.as_set())  # weak tags left out
 
     def check() -> None:
         if expected.star_tag:

@@ -178,12 +178,15 @@ def test_if_match_star_means_any_current_version_and_404_when_gone(client, admin
     assert_error(missing, 404, "not_found")
 
 
-def test_a_weak_etag_never_satisfies_if_match(client, db, admin_headers, booking):
+@pytest.mark.parametrize("header", ["W/{tag}", '""', "garbage", '"", W/""'])
+def test_a_weak_empty_or_malformed_etag_never_satisfies_if_match(
+    client, db, admin_headers, booking, header
+):
     path = f"{BOOKINGS}/{booking['id']}"
     tag = client.get(path, headers=admin_headers).headers["ETag"]
     with unchanged(db):
         response = client.patch(
-            path, json={"title": "x"}, headers={**admin_headers, "If-Match": f"W/{tag}"}
+            path, json={"title": "x"}, headers={**admin_headers, "If-Match": header.format(tag=tag)}
         )
     assert_error(response, 412, "precondition_failed")
 
