@@ -239,7 +239,8 @@ def _operation(method: str, doc: EndpointDoc, path_params: list[str], tag: str) 
         "parameters": _parameters(doc, method, path_params),
         "responses": _responses(doc, method, bool(path_params)),
     }
-    operation["security"] = [{"bearer": [doc.scope]}] if doc.scope is not None else []
+    if doc.scope is not None:
+        operation["security"] = [{"bearer": [doc.scope]}]
     if doc.body is not None:
         operation["requestBody"] = {
             "required": True,

@@ -93,7 +93,7 @@ def test_request_and_response_headers_are_declared(document):
         parameters = {
             p.get("name") or p["$ref"].rsplit("/", 1)[-1] for p in operation["parameters"]
         }
-        keyed = bool(operation["security"])
+        keyed = bool(operation.get("security"))
         if method == "post" and keyed:
             assert "IdempotencyKey" in parameters, path
         responses = operation["responses"]
