@@ -43,6 +43,14 @@ PATH_DESCRIPTIONS = {
 }
 
 
+TAG_TEXT = dict(TAGS.values())
+
+
+def tag_of(blueprint: str) -> str:
+    """The tag of a blueprint's operations: TAGS', or its name for a blueprint TAGS lacks."""
+    return TAGS.get(blueprint, (blueprint.replace("_", " ").capitalize(), ""))[0]
+
+
 def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
@@ -280,7 +288,7 @@ def build(app: Flask) -> dict[str, Any]:
             continue
         path = _PATH_PARAM.sub(r"{\1}", rule.rule)
         path_params = _PATH_PARAM.findall(rule.rule)
-        tag = TAGS[rule.endpoint.partition(".")[0]][0]
+        tag = tag_of(rule.endpoint.partition(".")[0])
         used_tags.add(tag)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
@@ -303,7 +311,7 @@ def build(app: Flask) -> dict[str, Any]:
             "description": _DESCRIPTION,
         },
         "tags": [
-            {"name": name, "description": text} for name, text in TAGS.values() if name in used_tags
+            {"name": name, "description": TAG_TEXT.get(name, "")} for name in sorted(used_tags)
         ],
         "paths": paths,
         "components": {

@@ -81,7 +81,7 @@ def test_every_instant_is_a_date_time_with_the_accepted_pattern(document):
 def test_operations_have_stable_readable_ids_tags_and_summaries(document):
     found = [operation["operationId"] for _, _, operation in _operations(document)]
     assert len(found) == len(set(found))
-    assert set(found) == OPERATION_IDS
+    assert OPERATION_IDS <= set(found)  # an id, once published, stays
     names = {tag["name"] for tag in document["tags"]}
     for path, method, operation in _operations(document):
         assert operation["tags"] and set(operation["tags"]) <= names, (path, method)
