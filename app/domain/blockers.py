@@ -24,6 +24,8 @@ from app.core import deadline
 from app.core.ids import new_id
 from app.core.times import MAX_MS, parse_instant, to_datetime, to_millis, wall_ms
 from app.core.vocabulary import FREQUENCIES, HOUR_MS, RRULE_DAYS
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.availability import Interval, overlaps
 from app.domain.errors import InvalidInput, UnknownResource
 
@@ -404,8 +406,9 @@ def get(db: Database, blocker_id: str) -> Blocker:
     return store.get_blocker(db, blocker_id)
 
 
-def delete(db: Database, blocker_id: str) -> Blocker:
+def delete(db: Database, blocker_id: str, *, precondition: Precondition = None) -> Blocker:
     with store.transaction(db):
+        _check(precondition)
         blocker = store.get_blocker(db, blocker_id)
         store.delete_blocker(db, blocker_id)
     return blocker

@@ -28,7 +28,8 @@ from app.core.vocabulary import (
     PENDING,
     STATUSES,
 )
-from app.domain import clashes, messages, services
+from app.domain import Precondition, clashes, messages, services
+from app.domain import check as _check
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
@@ -327,9 +328,17 @@ def recent_events(db: Database, booking_id: str) -> list[Event]:
     return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
-def update(db: Database, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
+def update(
+    db: Database,
+    booking_id: str,
+    sent: dict[str, Any],
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
+        _check(precondition)
         return update_in_transaction(db, store.get_booking(db, booking_id), sent, actor=actor)
 
 
@@ -359,9 +368,11 @@ def transition(
     *,
     cancel_reason: str | None = None,
     actor: str | None,
+    precondition: Precondition = None,
 ) -> Booking:
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         return transition_in_transaction(
             db, booking, status, cancel_reason=cancel_reason, actor=actor
@@ -393,9 +404,10 @@ def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     return after
 
 
-def delete(db: Database, booking_id: str) -> Booking:
+def delete(db: Database, booking_id: str, *, precondition: Precondition = None) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         if booking["status"] not in DELETABLE:
             raise InvalidState(

@@ -11,15 +11,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from app.web.models.base import Body, Instant, Metadata, Query
+from app.web.models.blockers import Recurrence
+from app.web.models.customers import MAX_SEARCH_CHARS
 from app.web.schemas import Blocker
-from app.web.validation import (
-    MAX_SEARCH_CHARS,
-    Body,
-    Instant,
-    Metadata,
-    Query,
-    Recurrence,
-)
 
 MAX_SUGGESTIONS = 25
 

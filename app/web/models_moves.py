@@ -14,17 +14,9 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.core.times import parse_instant
-from app.web.validation import (
-    Body,
-    Instant,
-    Limit,
-    Metadata,
-    Minutes,
-    Name,
-    Query,
-    Search,
-    rule_error,
-)
+from app.web.models.base import Body, Instant, Limit, Metadata, Name, Query, rule_error
+from app.web.models.bookings import Minutes
+from app.web.models.customers import Search
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Actor = Annotated[str, Field(max_length=256)]

@@ -15,8 +15,8 @@ from pydantic_core import PydanticCustomError
 from app.domain import messaging
 from app.domain.messages import EVENT_TYPES
 from app.store.outbox import STATES
+from app.web.models.base import Body, Limit, Query
 from app.web.schemas import Out
-from app.web.validation import Body, Limit, Query
 
 Channel = Literal["email", "sms"]
 Kind = Literal["confirmation", "reminder", "moved", "cancelled"]

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 HEAVY = frozenset(
     {
-        "resources.resource_availability",
+        "resources.get_resource_availability",
         "blockers.list_blockers",
         "blockers.create_blocker",
         "ui.day",

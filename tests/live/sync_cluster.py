@@ -19,7 +19,7 @@ from typing import Any
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
-from app.web.validation import CustomerCreate
+from app.web.models.customers import CustomerCreate
 from sync import identity
 from tests.live.server import PROJECT_ROOT, LiveServer
 

@@ -1,11 +1,14 @@
-"""Customers: /modules/booking/customers (API.md §3)."""
+"""Customers: /modules/booking/customers (API.md §3).
+
+Paths take a customer's `cus_` id or the UUID the /v1 API shows for it (one customer, one id).
+"""
 
 from flask import Blueprint, Response
 
-from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.api import cursor_secret, db, endpoint, ok, precondition
+from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
 from app.web.routes.services import customers
 from app.web.schemas import Customer
-from app.web.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 
 bp = Blueprint("customers", __name__, url_prefix="/modules/booking")
 
@@ -26,21 +29,21 @@ def list_customers(query: CustomerListQuery) -> Response:
 
 
 @bp.get("/customers/<customer_id>")
-@endpoint(scope="booking:read", response=Customer)
+@endpoint(scope="booking:read", response=Customer, etag=True)
 def get_customer(customer_id: str) -> Response:
     """Get one customer."""
     return ok(customers.get(db(), customer_id))
 
 
 @bp.patch("/customers/<customer_id>")
-@endpoint(scope="booking:write", body=CustomerPatch, response=Customer)
+@endpoint(scope="booking:write", body=CustomerPatch, response=Customer, record=get_customer)
 def update_customer(customer_id: str, body: CustomerPatch) -> Response:
     """Update a customer's fields."""
-    return ok(customers.update(db(), customer_id, body))
+    return ok(customers.update(db(), customer_id, body, precondition()))
 
 
 @bp.delete("/customers/<customer_id>")
-@endpoint(scope="booking:admin", response=Customer)
+@endpoint(scope="booking:admin", response=Customer, record=get_customer)
 def delete_customer(customer_id: str) -> Response:
     """Delete a customer permanently; returns what was deleted."""
-    return ok(customers.delete(db(), customer_id))
+    return ok(customers.delete(db(), customer_id, precondition()))

@@ -7,10 +7,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from app.core.times import parse_instant
-from app.domain import blockers, pagination
+from app.domain import Precondition, blockers, pagination
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import BlockerCreate, BlockerListQuery
+from app.web.models.blockers import BlockerCreate, BlockerListQuery
 
 Json = dict[str, Any]
 
@@ -40,8 +40,8 @@ def get(db: Database, blocker_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def delete(db: Database, blocker_id: str) -> Json:
-    return presenters.blocker(blockers.delete(db, blocker_id))
+def delete(db: Database, blocker_id: str, precondition: Precondition = None) -> Json:
+    return presenters.blocker(blockers.delete(db, blocker_id, precondition=precondition))
 
 
 def list_page(db: Database, query: BlockerListQuery, secret: str) -> tuple[list[Json], Json]:

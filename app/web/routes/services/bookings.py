@@ -6,26 +6,27 @@ from them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlite_utils import Database
 
 from app import store
 from app.core.times import parse_instant, wall_ms
-from app.domain import bookings, clashes, moves, pagination, services
+from app.domain import Precondition, bookings, clashes, customers, moves, pagination, services
 from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models_moves import BookingMove, BookingUndo
-from app.web.routes.services import sent_fields
-from app.web.validation import (
+from app.web.models.bookings import (
     BookingCreate,
     BookingListQuery,
     BookingPatch,
     BookingTransition,
     EventListQuery,
 )
+from app.web.models_moves import BookingMove, BookingUndo
+from app.web.routes.services import sent_fields
 
 __all__ = ["ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
 
@@ -84,7 +85,10 @@ def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
 
 @refusals_as_api_errors
 def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
-    booking = bookings.create(db, new_booking(payload), actor=actor)
+    new = new_booking(payload)
+    if new.customer_id is not None:  # either form of the customer's id (one customer, one id)
+        new = dataclasses.replace(new, customer_id=customers.own_id(db, new.customer_id))
+    booking = bookings.create(db, new, actor=actor)
     return presenters.booking(booking, [])  # the overlap check just passed
 
 
@@ -97,14 +101,27 @@ def get(db: Database, booking_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Database, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
+def update(
+    db: Database,
+    booking_id: str,
+    payload: BookingPatch,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     sent = sent_fields(payload)
-    return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
+    updated = bookings.update(db, booking_id, sent, actor=actor, precondition=precondition)
+    return _with_conflicts(db, updated)
 
 
 @refusals_as_api_errors
 def transition(
-    db: Database, booking_id: str, payload: BookingTransition, *, actor: str | None
+    db: Database,
+    booking_id: str,
+    payload: BookingTransition,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
 ) -> Json:
     moved = bookings.transition(
         db,
@@ -112,6 +129,7 @@ def transition(
         payload.status,
         cancel_reason=payload.cancel_reason,
         actor=payload.actor or actor,
+        precondition=precondition,
     )
     return _with_conflicts(db, moved)
 
@@ -148,8 +166,8 @@ def undoable_event(db: Database, booking_id: str) -> Json | None:
 
 
 @refusals_as_api_errors
-def delete(db: Database, booking_id: str) -> Json:
-    return presenters.booking(bookings.delete(db, booking_id), [])
+def delete(db: Database, booking_id: str, precondition: Precondition = None) -> Json:
+    return presenters.booking(bookings.delete(db, booking_id, precondition=precondition), [])
 
 
 def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
@@ -161,7 +179,7 @@ def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[
         limit=query.limit + 1,
         statuses=query.statuses(),
         resource_id=query.resource_id,
-        customer_id=query.customer_id,
+        customer_id=customers.own_id(db, query.customer_id) if query.customer_id else None,
         start=parse_instant(query.from_) if query.from_ else None,
         end=parse_instant(query.to) if query.to else None,
     )

@@ -12,7 +12,8 @@ from sqlite_utils import Database
 
 from app.domain import customer_history, customers, shop_settings, staff
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import ShingleCustomerPatch, validate
+from app.web.models.parsing import validate
+from app.web.models.shingleai import ShingleCustomerPatch
 
 create_staff = refusals_as_api_errors(staff.create)
 change_staff = refusals_as_api_errors(staff.change)
