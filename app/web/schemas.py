@@ -237,3 +237,88 @@ class SyncStatus(Out):
 
 class SyncRun(Out):
     queued: bool
+
+
+class Closure(Out):
+    """What a closure made: one blocker per resource, in resource order."""
+
+    blockers: list[Blocker]
+
+
+# --- messaging, webhooks and calendar feeds (issue #18) ---------------------------------------
+
+
+class MessageBasis(Out):
+    start_time: str
+    end_time: str
+    resource_id: str
+
+
+class Message(Out):
+    id: str
+    kind: str
+    channel: Literal["email", "sms", "webhook"]
+    booking_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    basis: MessageBasis | None
+    state: Literal["pending", "superseded", "skipped", "failed", "sent"]
+    state_reason: str | None
+    attempts: int
+    last_error: str | None
+    recipient: str | None
+    due_at: str
+    next_attempt_at: str | None
+    created_at: str
+    decided_by: str
+    sent_at: str | None
+    sent_by: str | None
+
+
+class MessagingSettings(Out):
+    channels: list[str]
+    kinds: list[str]
+    reminder_minutes: list[int]
+    shop_name: str | None
+    sender: str = Field(description="Which node sends this shop's messages, in words.")
+
+
+class Template(Out):
+    kind: str
+    channel: str
+    subject: str | None
+    body: str
+    custom: bool
+
+
+class TemplateList(Out):
+    templates: list[Template]
+    fields: dict[str, str]
+
+
+class CustomerMessaging(Out):
+    customer_id: str
+    email_opt_out: bool
+    sms_opt_out: bool
+
+
+class Webhook(Out):
+    id: str
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    disabled_at: str | None
+    created_at: str
+    updated_at: str
+    secret: str | None = Field(None, description="Only in the answer that creates it.")
+
+
+class Feed(Out):
+    id: str
+    resource_id: str | None
+    name: str | None
+    revoked_at: str | None
+    created_at: str
+    url: str | None = Field(None, description="Only in the answer that creates it.")

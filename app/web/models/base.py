@@ -94,6 +94,7 @@ Name = Annotated[
 ]
 Metadata = Annotated[dict[str, Any], AfterValidator(_small_json)]
 Limit = Annotated[int, Field(ge=1, le=100)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]  # a record's id, as a field
 
 
 def rule_error(field: str, message: str) -> PydanticCustomError:

@@ -1,4 +1,4 @@
-"""Blockers (API.md §5): create (once or recurring) and list."""
+"""Blockers (API.md §5): create (once or recurring) and list; shop-wide closures (§8)."""
 
 from __future__ import annotations
 
@@ -173,3 +173,18 @@ class BlockerListQuery(Query):
         if self.from_ and self.to and parse_instant(self.to) <= parse_instant(self.from_):
             raise rule_error("to", "Must be after from.")
         return self
+
+
+class ClosureCreate(Body):
+    """A blocker for every resource of the shop: a blocker's body without `resource_id`.
+
+    Each blocker is checked as POST /blockers checks one (end after start, bounds of a
+    repeating blocker), with the same field names.
+    """
+
+    title: Annotated[str, Field(max_length=500)] | None = None
+    start_time: Instant
+    end_time: Instant
+    all_day: bool = False
+    recurrence: Recurrence | None = None
+    metadata: Metadata = {}

@@ -1,4 +1,4 @@
-"""Customers (API.md §3): create, patch and list."""
+"""Customers (API.md §3): create, patch and list; the type-ahead search (§8)."""
 
 from __future__ import annotations
 
@@ -82,3 +82,21 @@ class CustomerListQuery(Query):
     )
     limit: Limit = 25
     cursor: str | None = None
+
+
+MAX_SUGGESTIONS = 25
+
+
+class CustomerSearchQuery(Query):
+    q: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_SEARCH_CHARS,
+            description=(
+                "A few letters of a name (any word of it), the start of an email, "
+                "or a phone number written any common way (read in the shop's country)."
+            ),
+        ),
+    ]
+    limit: Annotated[int, Field(ge=1, le=MAX_SUGGESTIONS)] = 10

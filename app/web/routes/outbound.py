@@ -7,23 +7,25 @@ from flask import Blueprint, Response, current_app, request
 from app.domain import feeds, messaging, webhooks
 from app.web.api import cursor_secret, db, endpoint, ok
 from app.web.errors import NotFound, refusals_as_api_errors
-from app.web.models_outbound import (
-    CustomerMessaging,
+from app.web.models.outbound import (
     CustomerMessagingPatch,
-    Feed,
     FeedCreate,
-    Message,
     MessageListQuery,
-    MessagingSettings,
     MessagingSettingsPatch,
-    TemplateList,
     TemplatePut,
-    Webhook,
     WebhookCreate,
     WebhookPatch,
 )
-from app.web.models_outbound import Template as TemplateOut
 from app.web.routes.services import outbound as services
+from app.web.schemas import (
+    CustomerMessaging,
+    Feed,
+    Message,
+    MessagingSettings,
+    Template,
+    TemplateList,
+    Webhook,
+)
 
 bp = Blueprint("outbound", __name__, url_prefix="/modules/booking")
 _KINDS, _CHANNELS = messaging.KINDS, messaging.CHANNELS
@@ -78,7 +80,7 @@ def list_templates() -> Response:
 
 
 @bp.put("/message-templates/<kind>/<channel>")
-@endpoint(scope="booking:admin", body=TemplatePut, response=TemplateOut)
+@endpoint(scope="booking:admin", body=TemplatePut, response=Template)
 def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
     """Rewrite one template (Jinja2 text naming the listed fields)."""
     _template_key(kind, channel)
@@ -87,7 +89,7 @@ def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
 
 
 @bp.delete("/message-templates/<kind>/<channel>")
-@endpoint(scope="booking:admin", response=TemplateOut)
+@endpoint(scope="booking:admin", response=Template)
 def reset_template(kind: str, channel: str) -> Response:
     """Back to the built-in text."""
     _template_key(kind, channel)

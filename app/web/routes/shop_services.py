@@ -3,14 +3,9 @@
 from flask import Blueprint, Response
 
 from app.web.api import actor, cursor_secret, db, endpoint, ok
-from app.web.models_moves import (
-    BookingMove,
-    BookingUndo,
-    DaySummaryQuery,
-    ServiceCreate,
-    ServiceListQuery,
-    ServicePatch,
-)
+from app.web.models.day_summary import DaySummaryQuery
+from app.web.models.moves import BookingMove, BookingUndo
+from app.web.models.services import ServiceCreate, ServiceListQuery, ServicePatch
 from app.web.routes.services import bookings, shop_services
 from app.web.schemas import Booking, DaySummary, Service
 

@@ -18,8 +18,7 @@ from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
 from app.domain import blockers as domain_blockers
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.models.blockers import BlockerCreate, BlockerListQuery
-from app.web.models_counter import ClosureCreate
+from app.web.models.blockers import BlockerCreate, BlockerListQuery, ClosureCreate
 from app.web.routes.services import blockers, counter, resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp

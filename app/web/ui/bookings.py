@@ -18,10 +18,9 @@ from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
 from app.web.models.bookings import BookingCreate, BookingPatch, BookingTransition, EventListQuery
-from app.web.models.customers import CustomerCreate
+from app.web.models.customers import CustomerCreate, CustomerSearchQuery
 from app.web.models.parsing import validate
 from app.web.models.resources import AvailabilityQuery
-from app.web.models_counter import CustomerSearchQuery
 from app.web.routes.services import bookings, counter, customers, resources, shop_services
 from app.web.ui import booking_changes, day_grid
 from app.web.ui.access import requires

@@ -12,9 +12,13 @@ from werkzeug.wrappers import Response
 from app.domain import customer_history
 from app.web.api import cursor_secret, db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
+from app.web.models.customers import (
+    CustomerCreate,
+    CustomerListQuery,
+    CustomerPatch,
+    CustomerSearchQuery,
+)
 from app.web.models.parsing import validate
-from app.web.models_counter import CustomerSearchQuery
 from app.web.routes.services import counter, counter_pages, customers
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp

@@ -25,7 +25,7 @@ from app.web.models.bookings import (
     BookingTransition,
     EventListQuery,
 )
-from app.web.models_moves import BookingMove, BookingUndo
+from app.web.models.moves import BookingMove, BookingUndo
 from app.web.routes.services import sent_fields
 
 __all__ = ["ALLOWED_MOVES", "DELETABLE", "EDITABLE"]

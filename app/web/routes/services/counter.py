@@ -9,9 +9,9 @@ from sqlite_utils import Database
 from app.domain import closures, customer_search, shop_settings
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models.blockers import BlockerCreate
+from app.web.models.blockers import BlockerCreate, ClosureCreate
+from app.web.models.customers import CustomerSearchQuery
 from app.web.models.parsing import validate
-from app.web.models_counter import ClosureCreate, CustomerSearchQuery
 from app.web.routes.services.blockers import new_blocker
 
 Json = dict[str, Any]

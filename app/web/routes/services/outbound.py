@@ -11,7 +11,7 @@ from app.domain import customers, feeds, messaging, pagination, webhooks
 from app.domain.errors import NotFound
 from app.store import outbox
 from app.web.errors import refusals_as_api_errors
-from app.web.models_outbound import (
+from app.web.models.outbound import (
     CustomerMessagingPatch,
     MessageListQuery,
     MessagingSettingsPatch,

@@ -9,7 +9,8 @@ from sqlite_utils import Database
 from app.domain import day_summary, pagination, services
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models_moves import DaySummaryQuery, ServiceCreate, ServiceListQuery, ServicePatch
+from app.web.models.day_summary import DaySummaryQuery
+from app.web.models.services import ServiceCreate, ServiceListQuery, ServicePatch
 from app.web.routes.services import sent_fields
 
 Json = dict[str, Any]
