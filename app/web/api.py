@@ -46,6 +46,8 @@ class EndpointDoc:
     etag: bool = False  # a GET of one record: ETag, and 304 for a current If-None-Match
     if_match: bool = False  # a write to one record: If-Match, and 412 when it is stale
     operation_id: str = ""
+    # A success that is not the JSON envelope (a calendar feed's text/calendar): its type.
+    media_type: str = "application/json"
 
 
 def endpoint(
@@ -61,6 +63,7 @@ def endpoint(
     envelope: Literal["booking", "shingleai"] = "booking",
     etag: bool = False,
     record: Callable[..., Response] | None = None,
+    media_type: str = "application/json",
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare a route's scope, models and business errors; see the module docstring.
 
@@ -106,7 +109,7 @@ def endpoint(
 
         run.api_doc = EndpointDoc(  # type: ignore[attr-defined]
             summary, scope, body, query, response, status, is_list, tuple(errors), meta,
-            envelope, etag, record is not None, view.__name__,
+            envelope, etag, record is not None, view.__name__, media_type,
         )  # fmt: skip
         return run
 

@@ -19,6 +19,7 @@ from pydantic.json_schema import models_json_schema
 from app.web.api import EndpointDoc, has_own_url
 from app.web.errors import status_of
 from app.web.openapi_parts import (
+    COLLECTION_TAGS,
     ERROR_SCHEMA,
     HEADERS,
     LIST_META,
@@ -40,15 +41,19 @@ concurrency, sync) are the `docs/` folder of the project; this reference is serv
 """
 PATH_DESCRIPTIONS = {
     "customer_id": "The customer's `cus_` id, or the UUID the /v1 API shows for it.",
+    "token": "The feed's secret, from the `url` its create answered (the only place it is shown).",
 }
 
 
 TAG_TEXT = dict(TAGS.values())
 
 
-def tag_of(blueprint: str) -> str:
-    """The tag of a blueprint's operations: TAGS', or its name for a blueprint TAGS lacks."""
-    return TAGS.get(blueprint, (blueprint.replace("_", " ").capitalize(), ""))[0]
+def tag_of(blueprint: str, path: str = "") -> str:
+    """The tag of an operation: its collection's (COLLECTION_TAGS), else its blueprint's in
+    TAGS, else the blueprint's name for a blueprint TAGS lacks."""
+    collection = path.removeprefix("/modules/booking").split("/")[1] if path else ""
+    key = COLLECTION_TAGS.get(collection, blueprint)
+    return TAGS.get(key, (blueprint.replace("_", " ").capitalize(), ""))[0]
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -56,6 +61,8 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 
 
 def _success(doc: EndpointDoc) -> dict[str, Any]:
+    if doc.media_type != "application/json":
+        return {"type": "string"}
     data: dict[str, Any] = {"type": "object"}
     if doc.response is not None:
         data = _ref("schemas", doc.response.__name__)
@@ -194,7 +201,7 @@ def _responses(doc: EndpointDoc, method: str, has_path_id: bool) -> dict[str, An
         str(doc.status): {
             "description": "Success.",
             "headers": _headers(doc, method, doc.status),
-            "content": {"application/json": {"schema": _success(doc)}},
+            "content": {doc.media_type: {"schema": _success(doc)}},
         }
     }
     for status, codes in _codes(doc, method, has_path_id).items():
@@ -288,7 +295,7 @@ def build(app: Flask) -> dict[str, Any]:
             continue
         path = _PATH_PARAM.sub(r"{\1}", rule.rule)
         path_params = _PATH_PARAM.findall(rule.rule)
-        tag = tag_of(rule.endpoint.partition(".")[0])
+        tag = tag_of(rule.endpoint.partition(".")[0], path)
         used_tags.add(tag)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(

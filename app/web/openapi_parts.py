@@ -18,6 +18,32 @@ TAGS = {
     "blockers": ("Blockers", "Time a resource cannot be booked, once or repeating."),
     "v1_customers": ("ShingleAI customers", "The same customers in ShingleAI's /v1 shape."),
     "sync": ("Sync", "The hub protocol between shop laptops and the hub, and sync status."),
+    "services": ("Services", "What the shop sells: a length, a price, a buffer, who performs it."),
+    "day_summary": ("Day summary", "A day's bookings by status and its completed takings."),
+    "messaging": ("Messaging", "Messages to customers: the outbox, settings, templates, opt-outs."),
+    "webhooks": (
+        "Webhooks",
+        "Signed POSTs to an integrator's URL when bookings or customers change.",
+    ),
+    "calendar": (
+        "Calendar feeds",
+        "Secret iCalendar addresses of a resource's or the shop's bookings.",
+    ),
+}
+# A blueprint may serve routes of several resources (shop_services, outbound, counter): the
+# collection under /modules/booking/ picks the tag, so an operation sits with its resource.
+COLLECTION_TAGS = {
+    "closures": "blockers",
+    "services": "services",
+    "day-summary": "day_summary",
+    "messages": "messaging",
+    "messaging": "messaging",
+    "message-templates": "messaging",
+    "webhooks": "webhooks",
+    "calendar-feeds": "calendar",
+    "calendar": "calendar",
+    "customers": "customers",
+    "bookings": "bookings",
 }
 
 STATUS_TEXT = {

@@ -105,8 +105,8 @@ class Service(Out):
     buffer_minutes: int
     resource_ids: list[str] = Field(description="Empty: every resource performs it.")
     metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
 
 
 class Amount(Out):
@@ -125,12 +125,12 @@ class ResourceDay(DayFigures):
     resource_id: str
     name: str
     timezone: str
-    from_: str = Field(alias="from", description="Local midnight starting the day (UTC).")
-    to: str
+    from_: Time = Field(alias="from", description="Local midnight starting the day (UTC).")
+    to: Time = Field(description="Local midnight ending the day (UTC).")
 
 
 class DaySummary(Out):
-    date: str
+    date: Annotated[str, Field(json_schema_extra={"format": "date"})]
     resources: list[ResourceDay]
     shop: DayFigures
 
@@ -249,8 +249,8 @@ class Closure(Out):
 
 
 class MessageBasis(Out):
-    start_time: str
-    end_time: str
+    start_time: Time
+    end_time: Time
     resource_id: str
 
 
@@ -267,11 +267,11 @@ class Message(Out):
     attempts: int
     last_error: str | None
     recipient: str | None
-    due_at: str
-    next_attempt_at: str | None
-    created_at: str
+    due_at: Time
+    next_attempt_at: Time | None
+    created_at: Time
     decided_by: str
-    sent_at: str | None
+    sent_at: Time | None
     sent_by: str | None
 
 
@@ -309,9 +309,9 @@ class Webhook(Out):
     description: str | None
     enabled: bool
     disabled_reason: str | None
-    disabled_at: str | None
-    created_at: str
-    updated_at: str
+    disabled_at: Time | None
+    created_at: Time
+    updated_at: Time
     secret: str | None = Field(None, description="Only in the answer that creates it.")
 
 
@@ -319,6 +319,6 @@ class Feed(Out):
     id: str
     resource_id: str | None
     name: str | None
-    revoked_at: str | None
-    created_at: str
+    revoked_at: Time | None
+    created_at: Time
     url: str | None = Field(None, description="Only in the answer that creates it.")

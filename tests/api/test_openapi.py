@@ -24,8 +24,15 @@ OPERATION_IDS = {
     "create_v1_customer", "list_v1_customers", "get_v1_customer", "update_v1_customer",
     "delete_v1_customer", "push_changes", "pull_changes", "list_sync_anomalies",
     "get_sync_status", "run_sync",
+    "move_booking", "undo_booking_status", "create_service", "list_services", "get_service",
+    "update_service", "delete_service", "get_day_summary", "create_closure",
+    "search_customers", "list_messages", "get_message", "get_messaging_settings",
+    "update_messaging_settings", "list_message_templates", "put_message_template",
+    "reset_message_template", "get_customer_messaging", "update_customer_messaging",
+    "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook",
+    "create_calendar_feed", "list_calendar_feeds", "revoke_calendar_feed", "get_calendar_feed",
 }  # fmt: skip
-METHODS = ("get", "post", "patch", "delete")
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @pytest.fixture
@@ -86,6 +93,49 @@ def test_operations_have_stable_readable_ids_tags_and_summaries(document):
     for path, method, operation in _operations(document):
         assert operation["tags"] and set(operation["tags"]) <= names, (path, method)
         assert operation["summary"], (path, method)
+
+
+def test_operations_sit_with_their_resource_whatever_blueprint_serves_them(document):
+    """shop_services, counter and outbound serve routes of several resources: a generated
+    client groups operations by tag, so a move is a Bookings call and a closure a Blockers one."""
+    tags = {
+        operation["operationId"]: operation["tags"] for _, _, operation in _operations(document)
+    }
+    expected = {
+        "move_booking": "Bookings", "undo_booking_status": "Bookings",
+        "create_closure": "Blockers", "search_customers": "Customers",
+        "create_service": "Services", "get_day_summary": "Day summary",
+        "list_messages": "Messaging", "put_message_template": "Messaging",
+        "create_webhook": "Webhooks", "create_calendar_feed": "Calendar feeds",
+        "get_calendar_feed": "Calendar feeds",
+    }  # fmt: skip
+    assert {name: tags[name] for name in expected} == {
+        name: [tag] for name, tag in expected.items()
+    }
+
+
+def test_the_calendar_feed_is_documented_as_a_keyless_text_calendar(document):
+    operation = document["paths"]["/calendar/{token}.ics"]["get"]
+    assert "security" not in operation
+    assert operation["responses"]["200"]["content"] == {
+        "text/calendar": {"schema": {"type": "string"}}
+    }
+    assert operation["responses"]["404"]["content"]["application/json"]
+
+
+def test_every_instant_a_new_area_returns_is_a_date_time(document):
+    schemas = document["components"]["schemas"]
+    instants = {
+        "Service": ("created_at", "updated_at"),
+        "Message": ("due_at", "created_at"),
+        "Webhook": ("created_at", "updated_at"),
+        "Feed": ("created_at",),
+        "ResourceDay": ("from", "to"),
+    }
+    for model, names in instants.items():
+        for name in names:
+            assert schemas[model]["properties"][name]["format"] == "date-time", (model, name)
+    assert schemas["DaySummary"]["properties"]["date"]["format"] == "date"
 
 
 def test_request_and_response_headers_are_declared(document):

@@ -60,28 +60,28 @@ def get_message(message_id: str) -> Response:
 
 @bp.get("/messaging")
 @endpoint(scope="booking:read", response=MessagingSettings)
-def get_settings() -> Response:
+def get_messaging_settings() -> Response:
     """Which channels and kinds of message go out, the reminders' lead times, who sends."""
     return ok(services.settings_json(db(), _sender()))
 
 
 @bp.patch("/messaging")
 @endpoint(scope="booking:admin", body=MessagingSettingsPatch, response=MessagingSettings)
-def update_settings(body: MessagingSettingsPatch) -> Response:
+def update_messaging_settings(body: MessagingSettingsPatch) -> Response:
     """Change the messaging settings sent."""
     return ok(services.update_settings(db(), body, _sender()))
 
 
 @bp.get("/message-templates")
 @endpoint(scope="booking:read", response=TemplateList)
-def list_templates() -> Response:
+def list_message_templates() -> Response:
     """Every template in force (the shop's or the built-in one) and the fields they may name."""
     return ok(services.templates_json(db()))
 
 
 @bp.put("/message-templates/<kind>/<channel>")
 @endpoint(scope="booking:admin", body=TemplatePut, response=Template)
-def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
+def put_message_template(kind: str, channel: str, body: TemplatePut) -> Response:
     """Rewrite one template (Jinja2 text naming the listed fields)."""
     _template_key(kind, channel)
     save = refusals_as_api_errors(messaging.save_template)
@@ -90,7 +90,7 @@ def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
 
 @bp.delete("/message-templates/<kind>/<channel>")
 @endpoint(scope="booking:admin", response=Template)
-def reset_template(kind: str, channel: str) -> Response:
+def reset_message_template(kind: str, channel: str) -> Response:
     """Back to the built-in text."""
     _template_key(kind, channel)
     return ok(messaging.reset_template(db(), kind, channel))
@@ -150,7 +150,7 @@ def delete_webhook(subscription_id: str) -> Response:
 @endpoint(
     scope="booking:admin", body=FeedCreate, response=Feed, status=201, errors=("unknown_resource",)
 )
-def create_feed(body: FeedCreate) -> Response:
+def create_calendar_feed(body: FeedCreate) -> Response:
     """A secret iCalendar URL for one resource or the whole shop; the URL is shown only here."""
     base = current_app.config.get("PUBLIC_URL") or request.host_url
     return ok(services.create_feed(db(), body.resource_id, body.name, base), status=201)
@@ -158,7 +158,7 @@ def create_feed(body: FeedCreate) -> Response:
 
 @bp.get("/calendar-feeds")
 @endpoint(scope="booking:admin", response=Feed, is_list=True)
-def list_feeds() -> Response:
+def list_calendar_feeds() -> Response:
     """Every feed (never its URL)."""
     rows = [services.feed(row) for row in feeds.every(db())]
     return ok(rows, meta={"limit": len(rows), "next_cursor": None, "has_more": False})
@@ -166,6 +166,6 @@ def list_feeds() -> Response:
 
 @bp.delete("/calendar-feeds/<feed_id>")
 @endpoint(scope="booking:admin", response=Feed)
-def revoke_feed(feed_id: str) -> Response:
+def revoke_calendar_feed(feed_id: str) -> Response:
     """Revoke a feed: its URL answers 404 from now on."""
     return ok(services.feed(refusals_as_api_errors(feeds.revoke)(db(), feed_id)))

@@ -105,6 +105,6 @@ def delete_service(service_id: str) -> Response:
 @endpoint(
     scope="booking:read", query=DaySummaryQuery, response=DaySummary, errors=("unknown_resource",)
 )
-def day_summary(query: DaySummaryQuery) -> Response:
+def get_day_summary(query: DaySummaryQuery) -> Response:
     """Bookings by status and the completed total of a day, per resource and for the shop."""
     return ok(shop_services.summary(db(), query))
