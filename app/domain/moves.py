@@ -21,7 +21,8 @@ from sqlite_utils import Database
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
-from app.domain import clashes, messages, services
+from app.domain import Precondition, clashes, messages, services
+from app.domain import check as _check
 from app.domain.bookings import (
     CORRECTED,
     EDITABLE,
@@ -80,13 +81,21 @@ def _slot_json(resource_id: str, start: int, end: int) -> dict[str, str]:
     }
 
 
-def move(db: Database, booking_id: str, slot: NewSlot, *, actor: str | None) -> Booking:
+def move(
+    db: Database,
+    booking_id: str,
+    slot: NewSlot,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Booking:
     """Move a pending or confirmed booking; a move to where it already is records nothing.
 
     Raises store.RowMissing, InvalidState, InvalidInput, UnknownResource, ServiceNotOffered,
     SlotConflict (saying what is in the way).
     """
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         if booking["status"] not in EDITABLE:
             raise InvalidState(
@@ -138,6 +147,7 @@ def undo(
     reason: str | None,
     actor: str | None,
     now: int,
+    precondition: Precondition = None,
 ) -> Booking:
     """Undo the booking's latest status change, `event_id`, with a `corrected` event.
 
@@ -145,6 +155,7 @@ def undo(
     sync decision, older than UNDO_WINDOW_DAYS), SlotConflict (the slot was taken since).
     """
     with store.transaction(db):
+        _check(precondition)
         booking = store.get_booking(db, booking_id)
         events = store.booking_events(db, booking_id)
         target = _undo_target(events, event_id, now)

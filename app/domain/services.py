@@ -16,6 +16,8 @@ from sqlite_utils import Database
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.store import services as service_store
 
@@ -35,9 +37,12 @@ def get(db: Database, service_id: str) -> Service:
     return service_store.get_service(db, service_id)
 
 
-def update(db: Database, service_id: str, sent: dict[str, Any]) -> Service:
+def update(
+    db: Database, service_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Service:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
+        _check(precondition)
         service = service_store.get_service(db, service_id)
         changes = {name: value for name, value in sent.items() if service[name] != value}
         if changes:
@@ -47,9 +52,10 @@ def update(db: Database, service_id: str, sent: dict[str, Any]) -> Service:
     return service
 
 
-def delete(db: Database, service_id: str) -> Service:
+def delete(db: Database, service_id: str, *, precondition: Precondition = None) -> Service:
     """Remove the service for good; bookings made for it keep its id, price and buffer."""
     with store.transaction(db):
+        _check(precondition)
         service = service_store.get_service(db, service_id)
         service_store.delete_service(db, service_id)
     return service

@@ -92,6 +92,20 @@ class BookingEvent(Out):
     anomaly: str | None = Field(description="Why the event could not take effect.")
 
 
+# `meta` of a booking made or moved (a JSON Schema: meta is not a model).
+OUTSIDE_HOURS_META = {
+    "type": "object",
+    "required": ["outside_business_hours"],
+    "properties": {
+        "outside_business_hours": {
+            "type": "boolean",
+            "description": "True when the booking lies outside its resource's business hours: "
+            "accepted, but worth a word with the customer.",
+        }
+    },
+}
+
+
 class BookingWithEvents(Booking):
     events: list[BookingEvent] = Field(description="The 20 most recent events, oldest first.")
 

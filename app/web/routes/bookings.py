@@ -11,8 +11,7 @@ from app.web.models.bookings import (
     EventListQuery,
 )
 from app.web.routes.services import bookings
-from app.web.routes.shop_services import OUTSIDE_HOURS_META
-from app.web.schemas import Booking, BookingEvent, BookingWithEvents
+from app.web.schemas import OUTSIDE_HOURS_META, Booking, BookingEvent, BookingWithEvents
 
 bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
 

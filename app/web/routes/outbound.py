@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from app.domain import feeds, messaging, webhooks
-from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.api import cursor_secret, db, endpoint, ok, precondition
 from app.web.errors import NotFound, refusals_as_api_errors
 from app.web.models.outbound import (
     CustomerMessagingPatch,
@@ -52,7 +52,7 @@ def list_messages(query: MessageListQuery) -> Response:
 
 
 @bp.get("/messages/<message_id>")
-@endpoint(scope="booking:read", response=Message)
+@endpoint(scope="booking:read", response=Message, etag=True)
 def get_message(message_id: str) -> Response:
     """One message with its state, attempts and last error."""
     return ok(refusals_as_api_errors(services.get_message)(db(), message_id))
@@ -126,24 +126,24 @@ def list_webhooks() -> Response:
 
 
 @bp.get("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", response=Webhook)
+@endpoint(scope="booking:admin", response=Webhook, etag=True)
 def get_webhook(subscription_id: str) -> Response:
     """One subscription."""
     return ok(services.webhook(refusals_as_api_errors(webhooks.get)(db(), subscription_id)))
 
 
 @bp.patch("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", body=WebhookPatch, response=Webhook)
+@endpoint(scope="booking:admin", body=WebhookPatch, response=Webhook, record=get_webhook)
 def update_webhook(subscription_id: str, body: WebhookPatch) -> Response:
     """Change a subscription; `enabled: true` resumes one that was disabled."""
-    return ok(services.update_webhook(db(), subscription_id, body))
+    return ok(services.update_webhook(db(), subscription_id, body, precondition()))
 
 
 @bp.delete("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", response=Webhook)
+@endpoint(scope="booking:admin", response=Webhook, record=get_webhook)
 def delete_webhook(subscription_id: str) -> Response:
     """Remove a subscription; its waiting deliveries are dropped."""
-    return ok(services.webhook(refusals_as_api_errors(webhooks.delete)(db(), subscription_id)))
+    return ok(services.delete_webhook(db(), subscription_id, precondition()))
 
 
 @bp.post("/calendar-feeds")

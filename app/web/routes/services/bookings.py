@@ -135,19 +135,35 @@ def transition(
 
 
 @refusals_as_api_errors
-def move(db: Database, booking_id: str, payload: BookingMove, *, actor: str | None) -> Json:
+def move(
+    db: Database,
+    booking_id: str,
+    payload: BookingMove,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     slot = moves.NewSlot(
         resource_id=payload.resource_id,
         start=parse_instant(payload.start_time) if payload.start_time else None,
         end=parse_instant(payload.end_time) if payload.end_time else None,
         duration_minutes=payload.duration_minutes,
     )
-    moved = moves.move(db, booking_id, slot, actor=payload.actor or actor)
+    moved = moves.move(
+        db, booking_id, slot, actor=payload.actor or actor, precondition=precondition
+    )
     return _with_conflicts(db, moved)
 
 
 @refusals_as_api_errors
-def undo(db: Database, booking_id: str, payload: BookingUndo, *, actor: str | None) -> Json:
+def undo(
+    db: Database,
+    booking_id: str,
+    payload: BookingUndo,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     corrected = moves.undo(
         db,
         booking_id,
@@ -155,6 +171,7 @@ def undo(db: Database, booking_id: str, payload: BookingUndo, *, actor: str | No
         reason=payload.reason,
         actor=payload.actor or actor,
         now=wall_ms(),
+        precondition=precondition,
     )
     return _with_conflicts(db, corrected)
 

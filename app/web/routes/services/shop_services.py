@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app.domain import day_summary, pagination, services
+from app.domain import Precondition, day_summary, pagination, services
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.day_summary import DaySummaryQuery
@@ -27,13 +27,16 @@ def get(db: Database, service_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Database, service_id: str, payload: ServicePatch) -> Json:
-    return presenters.service(services.update(db, service_id, sent_fields(payload)))
+def update(
+    db: Database, service_id: str, payload: ServicePatch, precondition: Precondition = None
+) -> Json:
+    sent = sent_fields(payload)
+    return presenters.service(services.update(db, service_id, sent, precondition=precondition))
 
 
 @refusals_as_api_errors
-def delete(db: Database, service_id: str) -> Json:
-    return presenters.service(services.delete(db, service_id))
+def delete(db: Database, service_id: str, precondition: Precondition = None) -> Json:
+    return presenters.service(services.delete(db, service_id, precondition=precondition))
 
 
 def list_page(db: Database, query: ServiceListQuery, secret: str) -> tuple[list[Json], Json]:
