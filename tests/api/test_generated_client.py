@@ -220,6 +220,8 @@ def test_every_operation_runs_through_the_generated_client(sdk, client, drive):
     drive("blockers", "get_blocker", blocker_id=blocker.parsed.data.id)
     drive("blockers", "delete_blocker", blocker_id=blocker.parsed.data.id)
 
+    _drive_the_counters_and_the_outbox(drive, m)
+
     # Deletes, and the refusals they can meet.
     drive("customers", "delete_customer", customer_id=other.parsed.data.id)
     drive("shingle_ai_customers", "delete_v1_customer", customer_id=v1_id)
@@ -258,6 +260,157 @@ def test_every_operation_runs_through_the_generated_client(sdk, client, drive):
         for operation in item.values()
     }
     assert drive.called == operations
+
+
+def _drive_the_counters_and_the_outbox(drive, m) -> None:
+    """What came after the seeds: services and a booking of one, a move and its undo, the
+    day's figures, a closure, the type-ahead, messaging, webhooks and calendar feeds."""
+    chair = drive("resources", "create_resource", body=m.ResourceCreate(name="Chair 2")).parsed
+    chair_id = chair.data.id
+    service = drive(
+        "services", "create_service",
+        body=m.ServiceCreate(
+            name="Colour", duration_minutes=90, price_minor=6000, currency="EUR",
+            resource_ids=[chair_id],
+        ),
+    )  # fmt: skip
+    assert service.status_code == 201 and isinstance(service.parsed.data, m.Service)
+    service_id = service.parsed.data.id
+    assert service.headers["Location"].endswith(service_id)
+    assert [s.id for s in drive("services", "list_services", q="col").parsed.data] == [service_id]
+    read = drive("services", "get_service", service_id=service_id)
+    raised = drive(
+        "services", "update_service", service_id=service_id,
+        body=m.ServicePatch(price_minor=6500), if_match=read.headers["ETag"],
+    )  # fmt: skip
+    assert raised.parsed.data.price_minor == 6500
+    stale = drive(
+        "services", "update_service", service_id=service_id,
+        body=m.ServicePatch(price_minor=7000), if_match=read.headers["ETag"],
+    )  # fmt: skip
+    drive.error(stale, 412, "precondition_failed")
+
+    # A booking of the service takes its length, then moves, is completed, and the completion
+    # is undone; the day's figures count it.
+    made = drive(
+        "bookings", "create_booking",
+        body=m.BookingCreate(
+            resource_id=chair_id, service_id=service_id, start_time=at("2030-03-04T09:00:00Z")
+        ),
+    ).parsed.data  # fmt: skip
+    assert made.end_time == datetime.datetime(2030, 3, 4, 10, 30, tzinfo=datetime.UTC)
+    moved = drive(
+        "bookings", "move_booking", booking_id=made.id,
+        body=m.BookingMove(start_time=at("2030-03-04T11:00:00Z")),
+    )  # fmt: skip
+    assert moved.parsed.data.start_time == datetime.datetime(2030, 3, 4, 11, tzinfo=datetime.UTC)
+    assert moved.parsed.meta.outside_business_hours is False
+    for status in ("CONFIRMED", "CHECKED_IN", "COMPLETED"):
+        drive(
+            "bookings", "transition_booking", booking_id=made.id,
+            body=m.BookingTransition(status=getattr(m.BookingTransitionStatus, status)),
+        )  # fmt: skip
+    summary = drive("day_summary", "get_day_summary", date="2030-03-04").parsed.data
+    assert summary.shop.counts["completed"] == 1
+    assert [t.amount_minor for t in summary.shop.completed_totals] == [6500]
+    completion = drive("bookings", "list_booking_events", booking_id=made.id).parsed.data[-1]
+    undone = drive(
+        "bookings", "undo_booking_status", booking_id=made.id,
+        body=m.BookingUndo(event_id=completion.id, reason="Pressed by mistake"),
+    )  # fmt: skip
+    assert undone.parsed.data.status == m.BookingStatus.CHECKED_IN
+    again = drive(
+        "bookings", "undo_booking_status", booking_id=made.id,
+        body=m.BookingUndo(event_id=completion.id),
+    )  # fmt: skip
+    drive.error(again, 422, "invalid_correction")
+
+    # A closure blocks every resource at once; the type-ahead finds a customer by a few letters.
+    closure = drive(
+        "blockers", "create_closure",
+        body=m.ClosureCreate(
+            title="Holiday", start_time=at("2030-05-01T00:00:00Z"),
+            end_time=at("2030-05-02T00:00:00Z"),
+        ),
+    )  # fmt: skip
+    assert closure.status_code == 201 and "Location" not in closure.headers
+    assert chair_id in {b.resource_id for b in closure.parsed.data.blockers}
+    drive("customers", "create_customer", body=m.CustomerCreate(name="Katherine Johnson"))
+    found = drive("customers", "search_customers", q="kath").parsed.data
+    assert [c.name for c in found] == ["Katherine Johnson"]
+    customer_id = found[0].id
+
+    # Messaging: settings, a template, a customer's opt-out, and the outbox it fills.
+    drive(
+        "messaging", "update_messaging_settings",
+        body=m.MessagingSettingsPatch(shop_name="Salon Ada"),
+    )  # fmt: skip
+    assert drive("messaging", "get_messaging_settings").parsed.data.shop_name == "Salon Ada"
+    drive(
+        "messaging", "put_message_template", kind="confirmation", channel="sms",
+        body=m.TemplatePut(body="See you soon."),
+    )  # fmt: skip
+    templates = drive("messaging", "list_message_templates").parsed.data.templates
+    assert any(t.custom and t.body == "See you soon." for t in templates)
+    drive("messaging", "reset_message_template", kind="confirmation", channel="sms")
+    unknown = drive("messaging", "reset_message_template", kind="postcard", channel="sms")
+    drive.error(unknown, 404, "not_found")
+    drive(
+        "customers", "update_customer", customer_id=customer_id,
+        body=m.CustomerPatch(email="katherine@example.com"),
+    )  # fmt: skip
+    drive(
+        "customers", "update_customer_messaging", customer_id=customer_id,
+        body=m.CustomerMessagingPatch(sms_opt_out=True),
+    )  # fmt: skip
+    assert drive(
+        "customers", "get_customer_messaging", customer_id=customer_id
+    ).parsed.data.sms_opt_out
+    drive(
+        "bookings", "create_booking",
+        body=m.BookingCreate(
+            resource_id=chair_id, customer_id=customer_id, start_time=at("2030-03-05T09:00:00Z")
+        ),
+    )  # fmt: skip
+    outbox = drive("messaging", "list_messages", channel=m.ListMessagesChannel.EMAIL).parsed.data
+    assert [(x.kind, x.customer_id, x.state.value) for x in outbox] == [
+        ("confirmation", customer_id, "pending")
+    ]
+    assert drive("messaging", "get_message", message_id=outbox[0].id).parsed.data.id == outbox[0].id
+
+    # Webhooks and calendar feeds; the feed's secret address answers iCalendar with no key.
+    hook = drive(
+        "webhooks", "create_webhook",
+        body=m.WebhookCreate(
+            url="https://example.com/hook", events=[m.WebhookCreateEventsItem.BOOKING_MOVED]
+        ),
+    ).parsed.data  # fmt: skip
+    assert hook.secret and drive("webhooks", "list_webhooks").parsed.data[0].secret is None
+    tag = drive("webhooks", "get_webhook", subscription_id=hook.id).headers["ETag"]
+    paused = drive(
+        "webhooks", "update_webhook", subscription_id=hook.id,
+        body=m.WebhookPatch(enabled=False), if_match=tag,
+    )  # fmt: skip
+    assert paused.parsed.data.disabled_reason
+    drive("webhooks", "delete_webhook", subscription_id=hook.id)
+    feed = drive(
+        "calendar_feeds", "create_calendar_feed",
+        body=m.FeedCreate(resource_id=chair_id, name="Chair 2"),
+    ).parsed.data  # fmt: skip
+    soon = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+    soon += datetime.timedelta(days=2)  # a feed shows 30 days back to a year ahead
+    drive(
+        "bookings", "create_booking",
+        body=m.BookingCreate(resource_id=chair_id, start_time=at(soon.isoformat()), title="Trim"),
+    )  # fmt: skip
+    token = feed.url.rsplit("/", 1)[-1].removesuffix(".ics")
+    calendar = drive("calendar_feeds", "get_calendar_feed", token=token).parsed
+    assert calendar.startswith("BEGIN:VCALENDAR") and "SUMMARY:Trim" in calendar
+    assert [f.id for f in drive("calendar_feeds", "list_calendar_feeds").parsed.data] == [feed.id]
+    drive("calendar_feeds", "revoke_calendar_feed", feed_id=feed.id)
+    gone = drive("calendar_feeds", "get_calendar_feed", token=token)
+    drive.error(gone, 404, "not_found")
+    drive("services", "delete_service", service_id=service_id)
 
 
 def test_refusals_before_the_route_are_parsed_into_the_error_model(drive, sdk):
