@@ -77,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from app.web.routes import counter as counter_routes
 
+    app.url_map.converters["customer_id"] = customers.CustomerIdConverter
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
         health.bp,

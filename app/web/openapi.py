@@ -40,7 +40,9 @@ the sync hub (`/sync/…`) of a local-first booking service. Every request but /
 concurrency, sync) are the `docs/` folder of the project; this reference is served at `/docs`.
 """
 PATH_DESCRIPTIONS = {
-    "customer_id": "The customer's `cus_` id, or the UUID the /v1 API shows for it.",
+    # Not `not: {const: search}`: a fuzzer's negative case would then send exactly that.
+    "customer_id": "The customer's `cus_` id, or the UUID the /v1 API shows for it (never "
+    "`search`: /customers/search is the type-ahead).",
     "token": "The feed's secret, from the `url` its create answered (the only place it is shown).",
 }
 

@@ -235,6 +235,18 @@ def test_bad_search_parameters_are_422_naming_the_parameter(client, read_headers
     assert error["details"][0]["field"] == field
 
 
+def test_the_search_path_is_not_a_customer_id(client, db, admin_headers, make_customer):
+    """PATCH or DELETE /customers/search is 405, offering GET: it never reaches the customer
+    routes as a customer called "search" (found by schemathesis's Allow check)."""
+    make_customer(name="Ada")
+    with unchanged(db):
+        for method in ("PATCH", "DELETE"):
+            response = client.open(SEARCH, method=method, json={}, headers=admin_headers)
+            assert_error(response, 405, "method_not_allowed")
+            assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert "PATCH" not in client.options(SEARCH).headers["Allow"]
+
+
 def test_search_needs_a_key(client):
     assert_error(client.get(SEARCH, query_string={"q": "ada"}), 401, "unauthorized")
 
