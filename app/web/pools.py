@@ -31,6 +31,7 @@ HEAVY = frozenset(
         "ui.blockers_page",
         "ui.create_blocker",
         "counter.create_closure",
+        "calendar.get_calendar_feed",  # a year ahead of bookings, and repeating blockers
         "ui.week",
     }
 )
