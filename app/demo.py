@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import DAY_KEYS, RRULE_DAYS
 from app.domain import shop_settings
+from app.store import Connection
 from app.web.models.blockers import BlockerCreate
 from app.web.models.bookings import BookingCreate, BookingTransition
 from app.web.models.customers import CustomerCreate
@@ -47,7 +46,7 @@ BOOKINGS = (
 )
 
 
-def is_empty(db: Database) -> bool:
+def is_empty(db: Connection) -> bool:
     tables = ("customers", "resources", "bookings", "blockers")
     return all(store.count_rows(db, table) == 0 for table in tables)
 
@@ -58,7 +57,7 @@ def _instant(day: date, clock: str) -> str:
     return format_instant(int(local.timestamp() * 1000))
 
 
-def fill(db: Database) -> str:
+def fill(db: Connection) -> str:
     """Add the demo shop to an empty database; return the sentence saying what was added."""
     shop_settings.update(db, country="DE", clock="24h", first_weekday="mon")
     chairs = [

@@ -13,11 +13,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import wall_ms
-from app.store import changelog
+from app.store import Connection, changelog
 from sync import identity, merge
 from sync.client import ChangeIdReusedError, HubClient, SequenceGapError
 
@@ -44,7 +42,7 @@ def _noop(_kind: str, _count: int) -> None:
 
 
 def sync_once(
-    db: Database,
+    db: Connection,
     client: HubClient,
     *,
     batch: int = PUSH_BATCH,
@@ -72,7 +70,7 @@ def sync_once(
     return report
 
 
-def _fork(db: Database, reason: str, **how: object) -> None:
+def _fork(db: Connection, reason: str, **how: object) -> None:
     """Take a node id of our own (sync.identity) and start the round again."""
     with store.transaction(db):
         identity.fork(db, reason, **how)  # type: ignore[arg-type]
@@ -80,7 +78,7 @@ def _fork(db: Database, reason: str, **how: object) -> None:
     raise _Again
 
 
-def _check_not_behind(db: Database, hub_mark: int) -> None:
+def _check_not_behind(db: Connection, hub_mark: int) -> None:
     """The hub holds changes of our node id that this file lacks: it is an older copy of that
     node (put back over the original's inode, or a cloned disk), and must not write under
     that id again.
@@ -99,17 +97,17 @@ def _check_not_behind(db: Database, hub_mark: int) -> None:
     _fork(db, identity.BEHIND, shared_through=confirmed)
 
 
-def _claim(db: Database) -> dict[str, object]:
+def _claim(db: Connection) -> dict[str, object]:
     """What shows the hub that a sync key bound to one of our former ids serves us."""
     return {"lineage": identity.ancestry(db), "lineage_token": identity.lineage_token(db)}
 
 
-def _acked(db: Database) -> int:
+def _acked(db: Connection) -> int:
     return int(store.sync_state(db).get("acked_through") or 0)
 
 
 def _batch(
-    db: Database, acked: int, batch: int, origin: str | None = None
+    db: Connection, acked: int, batch: int, origin: str | None = None
 ) -> list[tuple[int, str]]:
     changes = changelog.held_from_text(db, origin or store.node_id(db), acked, batch)
     size, kept = 0, []
@@ -121,7 +119,7 @@ def _batch(
     return kept
 
 
-def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progress: Progress):
+def _push(db: Connection, client: HubClient, report: SyncReport, batch: int, progress: Progress):
     node, claim = store.node_id(db), _claim(db)
     acked = _acked(db)
     changes = _batch(db, acked, batch)
@@ -165,7 +163,7 @@ def _push(db: Database, client: HubClient, report: SyncReport, batch: int, progr
             _check_not_behind(db, hub_mark)
 
 
-def _relay(db: Database, client: HubClient, former: list[str]) -> None:
+def _relay(db: Connection, client: HubClient, former: list[str]) -> None:
     """Hand a restored hub back the changes it made under its former identities: after the
     backup they live on only in the nodes (SYNC.md §3). Once per identity; the hub skips
     what it holds."""
@@ -182,7 +180,7 @@ def _relay(db: Database, client: HubClient, former: list[str]) -> None:
         store.set_sync_state(db, relayed_from=json.dumps(sorted(done)))
 
 
-def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
+def _note_epoch(db: Connection, epoch: str, report: SyncReport) -> bool:
     """Remember the hub's epoch; a change of epoch means the hub was restored: pull anew."""
     known = store.sync_state(db).get("hub_epoch")
     if known == epoch:
@@ -195,7 +193,7 @@ def _note_epoch(db: Database, epoch: str, report: SyncReport) -> bool:
 
 
 def _pull(
-    db: Database, client: HubClient, report: SyncReport, page_size: int, progress: Progress
+    db: Connection, client: HubClient, report: SyncReport, page_size: int, progress: Progress
 ) -> bool:
     """Pull every page; True when the hub turned out to hold less of ours than it had acked.
 

@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 from typing import Any
-
-from sqlite_utils import Database
 
 from app import store
 from app.core import clock
 from app.core.ids import new_node_id
 from app.core.times import format_instant, wall_ms
-from app.store import changelog
+from app.store import Connection, changelog
 from sync import merge
 
 log = logging.getLogger(__name__)
@@ -52,23 +49,13 @@ BEHIND = "restored from an older copy: the hub holds changes this node made afte
 REUSED = "found to be a copy of another database: the hub holds some of its change ids otherwise"
 
 
-def seat_of(db: Database) -> str | None:
-    """Where the main database file lives, as device:inode (None for an in-memory database)."""
-    path = _main_file(db)
-    if not path:
-        return None
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return f"{stat.st_dev}:{stat.st_ino}"
+def seat_of(db: Connection) -> str | None:
+    """Where the database lives (a file's device:inode; a server's cluster and database)."""
+    return db.seat()
 
 
-def _main_file(db: Database) -> str:
-    for _number, name, path in db.conn.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return path
-    return ""
+def _main_file(db: Connection) -> str:
+    return db.file_path()
 
 
 def init_database(path: str) -> str:
@@ -86,34 +73,34 @@ def init_database(path: str) -> str:
     return node
 
 
-def settle_at_open(db: Database) -> None:
+def settle_at_open(db: Connection) -> None:
     """Run by store.migrate() in its transaction: keep this identity or take a new one.
 
     A database without a seat is new, or older than seats: it is the original, and takes
     this one as its seat.
     """
-    token = changelog.meta(db, "lineage_token")
+    token = store.meta(db, "lineage_token")
     if token is None:
-        changelog.set_meta(db, "lineage_token", secrets.token_hex(32))
-    here, recorded = seat_of(db), changelog.meta(db, "seat")
+        store.set_meta(db, "lineage_token", secrets.token_hex(32))
+    here, recorded = seat_of(db), store.meta(db, "seat")
     beside = _read_beside(db)
-    if changelog.meta(db, "restored_from_backup"):
-        db.conn.execute("DELETE FROM node_meta WHERE key = 'restored_from_backup'")
+    if store.meta(db, "restored_from_backup"):
+        db.execute("DELETE FROM node_meta WHERE key = 'restored_from_backup'")
         fork(db, RESTORED)
     elif recorded is not None and here is not None and recorded != here:
         fork(db, COPIED)
-    elif recorded is not None and beside is not None and beside != changelog.meta(db, "node_id"):
+    elif recorded is not None and beside is not None and beside != store.meta(db, "node_id"):
         fork(db, PUT_BACK)
     elif recorded is None and here is not None:
-        changelog.set_meta(db, "seat", here)
+        store.set_meta(db, "seat", here)
 
 
-def _beside_path(db: Database) -> str | None:
+def _beside_path(db: Connection) -> str | None:
     path = _main_file(db)
     return f"{path}-node" if path else None
 
 
-def _read_beside(db: Database) -> str | None:
+def _read_beside(db: Connection) -> str | None:
     path = _beside_path(db)
     try:
         with open(path or "", encoding="utf-8") as file:
@@ -122,13 +109,13 @@ def _read_beside(db: Database) -> str | None:
         return None
 
 
-def note_beside(db: Database) -> None:
+def note_beside(db: Connection) -> None:
     """Write this node id into the file beside the database, after the id is committed.
 
     Best effort: a read-only folder only loses this one way of telling copies apart.
     """
     path = _beside_path(db)
-    node = changelog.meta(db, "node_id")
+    node = store.meta(db, "node_id")
     if path is None or node is None or _read_beside(db) == node:
         return
     try:
@@ -139,7 +126,7 @@ def note_beside(db: Database) -> None:
 
 
 def fork(
-    db: Database, reason: str, *, shared_through: int | None = None, pull_again: bool = False
+    db: Connection, reason: str, *, shared_through: int | None = None, pull_again: bool = False
 ) -> str:
     """Take a new node id; re-issue our changes after `shared_through` under it. In the
     caller's transaction. Returns the new id.
@@ -153,8 +140,8 @@ def fork(
     lost a race for its old id has skipped the winner's changes as its own, and must now
     take them.
     """
-    assert db.conn.in_transaction, "identity.fork() must run inside a transaction"
-    old = changelog.meta(db, "node_id")
+    assert db.in_transaction, "identity.fork() must run inside a transaction"
+    old = store.meta(db, "node_id")
     assert old, "the database has no node_id yet"
     own_max = changelog.own_max_seq(db, old)
     if shared_through is None:
@@ -174,12 +161,12 @@ def fork(
         ("fork_reason", reason),
         # A new stamp under the new id: every connection's remembered stamp is now stale, so
         # its next write reads the node id again (changelog.next_hlc).
-        ("hlc", clock.tick(changelog.meta(db, "hlc"), new, now)),
+        ("hlc", clock.tick(store.meta(db, "hlc"), new, now)),
     ):
-        changelog.set_meta(db, key, value)
+        store.set_meta(db, key, value)
     seat = seat_of(db)
     if seat is not None:
-        changelog.set_meta(db, "seat", seat)
+        store.set_meta(db, "seat", seat)
     state: dict[str, Any] = {"acked_through": 0, "claimed_as": None}
     if pull_again:
         state["pull_cursor"] = None
@@ -196,27 +183,27 @@ def fork(
     return new
 
 
-def ancestry(db: Database) -> list[dict[str, Any]]:
+def ancestry(db: Connection) -> list[dict[str, Any]]:
     """The node ids this database had before, oldest first, each with the last sequence
     of its own it shares with that node."""
-    return json.loads(changelog.meta(db, "lineage") or "[]")
+    return json.loads(store.meta(db, "lineage") or "[]")
 
 
-def lineage_token(db: Database) -> str:
-    token = changelog.meta(db, "lineage_token")
+def lineage_token(db: Connection) -> str:
+    token = store.meta(db, "lineage_token")
     assert token, "the database has no lineage token; run storage.migrate() first"
     return token
 
 
-def describe(db: Database) -> dict[str, Any] | None:
+def describe(db: Connection) -> dict[str, Any] | None:
     """When and why this database took its identity, for status views; None if it never forked."""
-    forked_from = changelog.meta(db, "forked_from")
+    forked_from = store.meta(db, "forked_from")
     if forked_from is None:
         return None
     return {
         "forked_from": forked_from,
-        "forked_at": format_instant(int(changelog.meta(db, "forked_at") or 0)),
-        "reason": changelog.meta(db, "fork_reason"),
+        "forked_at": format_instant(int(store.meta(db, "forked_at") or 0)),
+        "reason": store.meta(db, "fork_reason"),
         "former_node_ids": [entry["node_id"] for entry in ancestry(db)],
     }
 
@@ -224,10 +211,10 @@ def describe(db: Database) -> dict[str, Any] | None:
 # --- re-issuing changes under a new node id ---------------------------------------------------
 
 
-def _reissue(db: Database, old: str, new: str, through: int) -> int:
+def _reissue(db: Connection, old: str, new: str, through: int) -> int:
     """Move our changes after `through` from the old node id to the new one, with the stamps
     of the records they set. Returns how many moved."""
-    rows = db.conn.execute(
+    rows = db.execute(
         "SELECT seq, hlc, entity, entity_id, op, payload FROM change_log "
         "WHERE origin_node = ? AND origin_seq > ? ORDER BY origin_seq",
         [old, through],
@@ -243,7 +230,7 @@ def _reissue(db: Database, old: str, new: str, through: int) -> int:
         if entity == "booking_event":
             body["node_id"] = new
             bookings.add(body["booking_id"])
-        db.conn.execute(
+        db.execute(
             "UPDATE change_log SET origin_node = ?, origin_seq = ?, hlc = ?, payload = ? "
             "WHERE seq = ?",
             [new, next_seq, new_stamp, changelog.canonical(body), seq],
@@ -255,25 +242,23 @@ def _reissue(db: Database, old: str, new: str, through: int) -> int:
 
 
 def _restamp_record(
-    db: Database, entity: str, entity_id: str, op: str, old: str, new: str, node: str
+    db: Connection, entity: str, entity_id: str, op: str, old: str, new: str, node: str
 ) -> None:
     """Where the record keeps the stamp of this change, put the new stamp (and node id)."""
     if op == "delete":
-        db.conn.execute(
+        db.execute(
             "UPDATE tombstones SET hlc = ? WHERE entity = ? AND entity_id = ? AND hlc = ?",
             [new, entity, entity_id, old],
         )
     elif entity in store.LWW_TABLES:
         table = store.LWW_TABLES[entity][0]
-        db.conn.execute(
+        db.execute(
             f"UPDATE {table} SET field_clocks = replace(field_clocks, ?, ?) WHERE id = ?",
             [json.dumps(old), json.dumps(new), entity_id],
         )
     elif entity == "booking_event":
-        db.conn.execute(
+        db.execute(
             "UPDATE booking_events SET hlc = ?, node_id = ? WHERE id = ?", [new, node, entity_id]
         )
     elif entity == "anomaly":
-        db.conn.execute(
-            "UPDATE anomalies SET hlc = ? WHERE id = ? AND hlc = ?", [new, entity_id, old]
-        )
+        db.execute("UPDATE anomalies SET hlc = ? WHERE id = ? AND hlc = ?", [new, entity_id, old])

@@ -16,14 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core import clock
 from app.core.times import wall_ms
 from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED
 from app.domain import bookings, messages
-from app.store import changelog, outbox
+from app.store import Connection, changelog, outbox
 
 SYNC_ACTOR = "sync"
 # What a sync conflict may cancel: the statuses the status machine lets become cancelled.
@@ -40,7 +38,7 @@ class MergeReport:
 
 
 def apply_changes(
-    db: Database, changes: list[dict[str, Any]], *, judge_clocks: bool = False
+    db: Connection, changes: list[dict[str, Any]], *, judge_clocks: bool = False
 ) -> MergeReport:
     """Apply changes made elsewhere; changes already held (same change_id) are skipped.
 
@@ -48,7 +46,7 @@ def apply_changes(
     `clock_suspect`; nodes keep the hub's flag, so every node lists the same anomalies. Any
     node refuses to move its own clock to a stamp that is suspect by its own wall clock.
     """
-    assert db.conn.in_transaction, "apply_changes() must run inside store.transaction()"
+    assert db.in_transaction, "apply_changes() must run inside store.transaction()"
     report = MergeReport()
     now = wall_ms()
     held = changelog.held_among(db, changes)
@@ -94,7 +92,7 @@ def apply_changes(
     return report
 
 
-def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
+def _steps_past_held_stamp(db: Connection, change: dict[str, Any]) -> bool:
     """Whether a stamp far ahead is an edit stepped just past a value it replaces.
 
     A node stamps a local edit of a value stamped ahead of its clock in the same millisecond
@@ -112,7 +110,7 @@ def _steps_past_held_stamp(db: Database, change: dict[str, Any]) -> bool:
     return False
 
 
-def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> None:
+def _apply_effect(db: Connection, change: dict[str, Any], report: MergeReport) -> None:
     entity, op, entity_id = change["entity"], change["op"], change["entity_id"]
     if op == "delete":
         store.apply_delete(db, entity, entity_id, change["hlc"])
@@ -131,7 +129,7 @@ def _apply_effect(db: Database, change: dict[str, Any], report: MergeReport) -> 
     # Anything else comes from a newer version: it is kept in the change log, untouched.
 
 
-def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
+def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
     """Replay the booking's events and store the resulting row and each event's outcome."""
     state, anomalies = bookings.replay(store.booking_events(db, booking_id))
     store.save_replayed_booking(db, booking_id, state, anomalies)
@@ -141,7 +139,7 @@ def rematerialize(db: Database, booking_id: str) -> dict[str, Any] | None:
 # --- the hub's double-booking rule ------------------------------------------------------------
 
 
-def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
+def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     """On the hub: settle overlaps among active bookings touched by a push. Returns how many
     cancellations and anomalies were recorded (each is a change that flows to every node)."""
     recorded = 0
@@ -160,7 +158,7 @@ def resolve_double_bookings(db: Database, booking_ids: set[str]) -> int:
     return recorded
 
 
-def _settle(db: Database, group: list[str]) -> int:
+def _settle(db: Connection, group: list[str]) -> int:
     """The earliest claim keeps the slot; each later overlapping booking loses. The order is
     a function of the bookings' events alone, so every hub settles a group the same way."""
     claims = {b: bookings.slot_claim(store.booking_events(db, b)) for b in group}
@@ -187,7 +185,7 @@ def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
 
 
-def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) -> None:
+def _cancel_for_conflict(db: Connection, loser: dict[str, Any], winner_id: str) -> None:
     event = bookings.new_event(
         loser["id"],
         "status_changed",
@@ -202,7 +200,7 @@ def _cancel_for_conflict(db: Database, loser: dict[str, Any], winner_id: str) ->
     messages.booking_changed(db, loser, after)  # the customer hears of it, as of any cancel
 
 
-def _record_double_booking(db: Database, booking: dict[str, Any], winner_id: str) -> int:
+def _record_double_booking(db: Connection, booking: dict[str, Any], winner_id: str) -> int:
     anomaly = {
         "id": f"double_booking:{winner_id}:{booking['id']}",
         "kind": "double_booking",

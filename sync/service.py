@@ -11,19 +11,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant, wall_ms
 from app.domain import pagination
-from app.store import changelog
+from app.store import Connection, changelog
 from sync import merge
 from sync.errors import ChangeIdReused, NotThisKeysNode, SequenceGap, SyncKeyInUse
 
 log = logging.getLogger(__name__)
 
 
-def epoch(db: Database) -> str:
+def epoch(db: Connection) -> str:
     value = store.meta(db, "epoch")
     assert value, "database not migrated"
     return value
@@ -33,7 +31,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def claim_key(db: Database, key_id: str, push: Push) -> None:
+def claim_key(db: Connection, key_id: str, push: Push) -> None:
     """A sync key serves the first node that uses it, then that node's successors (SYNC.md §3a).
 
     A successor (a restored or copied database: its lineage names the key's node, and it shows
@@ -86,7 +84,7 @@ def _refuse_if_moved_away(moves: dict[str, tuple[str, int]], node: str) -> None:
         )
 
 
-def check_pull_key(db: Database, key_id: str, bound: str | None, node: str | None) -> None:
+def check_pull_key(db: Connection, key_id: str, bound: str | None, node: str | None) -> None:
     """A pull names the node it syncs for; the key must serve it (SYNC.md §3, §3a)."""
     if not node:
         return
@@ -105,7 +103,7 @@ class Push:
     lineage_token: str | None = None
 
 
-def push(db: Database, body: Push, *, key_id: str) -> dict:
+def push(db: Connection, body: Push, *, key_id: str) -> dict:
     """Apply a node's batch in one transaction; repeats are skipped, gaps are 409.
 
     Never refuses a change for a business reason: the merge rules decide its effect. A change
@@ -154,7 +152,7 @@ def push(db: Database, body: Push, *, key_id: str) -> dict:
     }
 
 
-def _refuse_reused_ids(db: Database, resent: list[dict[str, Any]]) -> None:
+def _refuse_reused_ids(db: Connection, resent: list[dict[str, Any]]) -> None:
     """A change the hub holds already is a retry only if it is the same change."""
     reused = changelog.first_differing(db, resent)
     if reused is None:
@@ -174,7 +172,7 @@ def _refuse_reused_ids(db: Database, resent: list[dict[str, Any]]) -> None:
 
 
 def pull(
-    db: Database,
+    db: Connection,
     *,
     cursor: str | None,
     limit: int,
@@ -185,21 +183,23 @@ def pull(
 ) -> dict[str, Any]:
     """One page of changes in the hub's arrival order, with the cursor for the next.
 
-    The cursor is the hub's epoch plus an integer sequence assigned in the write transaction,
-    never a timestamp; a cursor from another epoch (a restored hub) starts again at zero.
+    The cursor is the hub's epoch plus the feed position of the last change sent (on SQLite
+    the integer sequence assigned in the write transaction; on PostgreSQL that sequence after
+    the writing transaction's id), never a timestamp; a cursor from another epoch (a restored
+    hub) starts again at the beginning.
     With `text`, each change is its JSON text (see changelog.wire_text); with `skip_own`, the
     changes `node` made are left out (changelog.since).
     """
     current = epoch(db)
-    position = pagination.decode(secret, "sync", cursor) if cursor else [current, 0]
-    after = position[1] if position[0] == current else 0
+    position = pagination.decode(secret, "sync", cursor) if cursor else [current]
+    after = position[1:] if position[0] == current else []
     skip = node if skip_own else None
     rows = changelog.since(db, after, limit + 1, skip_node=skip, text=text)
     page, has_more = rows[:limit], len(rows) > limit
     last = page[-1][0] if page else after
     return {
         "changes": [change for _, change in page],
-        "next_cursor": pagination.encode(secret, "sync", [current, last]),
+        "next_cursor": pagination.encode(secret, "sync", [current, *last]),
         "has_more": has_more,
         "epoch": current,
         "high_water": store.peer_acked(db, node) if node else 0,
@@ -207,7 +207,7 @@ def pull(
     }
 
 
-def anomalies(db: Database) -> list[dict[str, Any]]:
+def anomalies(db: Connection) -> list[dict[str, Any]]:
     """Everything that could not take effect, the same on every node once synced."""
     found: list[dict[str, Any]] = []
     for event in store.unapplied_events(db):

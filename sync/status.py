@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_optional
-from app.store import changelog
+from app.store import Connection, changelog
 from sync import identity, service
 
 
-def describe(db: Database, hub_url: str | None) -> dict[str, Any]:
+def describe(db: Connection, hub_url: str | None) -> dict[str, Any]:
     changelog.forget_identity(db)  # a sync in another process may have forked this database
     state = store.sync_state(db)
     acked = int(state.get("acked_through") or 0)

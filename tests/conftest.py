@@ -13,6 +13,7 @@ import pytest
 from app import create_app, store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
+from app.store.postgres import PostgresConnection
 from app.web.auth import create_key
 
 # PostgreSQL fixtures (a throw-away server per session) live beside these.
@@ -27,8 +28,21 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[name] = os.path.join(home, name.lower())
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="Where the app under test keeps its data: a SQLite file, or a PostgreSQL database "
+        "of the suite's throw-away server (the hub on PostgreSQL, HUB.md).",
+    )
+
+
 @pytest.fixture
-def db_path(tmp_path) -> str:
+def db_path(request, tmp_path) -> str:
+    """The app's --db: a fresh SQLite file, or with --backend=postgresql a fresh database."""
+    if request.config.getoption("--backend") == "postgresql":
+        return request.getfixturevalue("postgres_url")
     return str(tmp_path / "test.db")
 
 
@@ -144,7 +158,10 @@ def snapshot(db) -> dict[str, Any]:
     tables = [
         row[0]
         for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            "AND table_name <> 'alembic_version'"
+            if isinstance(db, PostgresConnection)
+            else "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     ]
     state: dict[str, Any] = {}

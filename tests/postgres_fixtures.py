@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.store import postgres
 from app.store.postgres_schema import migrate
 from tests.postgres import ThrowawayServer
 
@@ -36,6 +37,7 @@ def postgres_url(postgres_server: ThrowawayServer) -> Iterator[str]:
     """A fresh database at the newest schema, dropped after the test."""
     url = postgres_server.create_database(template=TEMPLATE)
     yield url
+    postgres.close_pools(url)
     postgres_server.drop_database(url.rsplit("/", 1)[1])
 
 

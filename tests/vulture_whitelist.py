@@ -12,8 +12,10 @@ Vulture parses this file and never runs it (nor does pytest, which collects test
 # Python's and libraries' hooks, called by name.
 _.__getattr__  # PEP 562: `from app import create_app` calls app/__init__.py's __getattr__
 _._MemoryStorage__schedule_expiry  # replaces limits' name-mangled method (app/web/auth.py)
+_.dump  # psycopg calls a Dumper's dump (app/store/postgres.py: booleans as 0/1)
 _.sort_keys  # Flask's JSON provider reads app.json.sort_keys
 _.session_interface  # Flask opens and saves every request's session through it
+_.regex  # werkzeug builds a URL converter's pattern from it (app/web/routes/customers.py)
 
 # flask.g attributes read back with g.get("name").
 _.request_started  # app/web/request_log.py
@@ -82,11 +84,6 @@ _.close_thread_connections  # store: tests close a thread's connections before a
 _.own_pending  # changelog: the sync tests read a node's own changes as the hub would get them
 _.changes_slot  # bookings: the signal a reminder outbox (issue 18) reschedules on; unit-tested
 
-# Dead, but in app/store, which another branch is splitting into modules (issue 13): delete
-# the function and its line here together once that lands.
-_.store_remote  # changelog: replaced by store_remotes (one statement for a batch)
-_.max_seq  # changelog: no caller; own_max_seq is the one in use
-
 # Alembic reads each revision file's module variables by name (migrations/postgresql/versions).
 _.revision
 _.down_revision
@@ -95,5 +92,6 @@ _.depends_on
 
 # Called by its tests only until a `booking init --from hub.db` command calls it (issue #14).
 _.copy_sqlite_hub
+_.close_pools  # postgres: the test fixtures close a dropped database's pool
 
 _.permanent  # flask.session.permanent, read by Flask when it sets the cookie (app/web/ui/signin.py)

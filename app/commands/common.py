@@ -48,7 +48,7 @@ def open_database(db_path: str) -> Any:
     """Refuse a newer database, back up one about to be migrated, migrate; a connection."""
     try:
         taken = upgrade.open_for_use(db_path, paths.backup_dir(db_path))
-    except (store.StorageError, upgrade.NewerDatabase, backups.BackupError) as error:
+    except (store.CannotOpen, upgrade.NewerDatabase, backups.BackupError) as error:
         raise click.ClickException(str(error).rstrip(".") + ".") from None
     if taken is not None:
         click.echo(f"Backed up the database before upgrading it: {taken.path}")

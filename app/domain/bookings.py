@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, parse_instant, wall_ms
@@ -36,6 +34,7 @@ from app.domain.errors import (
     UnknownCustomer,
     UnknownResource,
 )
+from app.store import Connection
 
 EDITABLE = (PENDING, CONFIRMED)
 DELETABLE = (PENDING, CANCELLED)
@@ -251,13 +250,13 @@ def resolve_interval(
 
 
 def ensure_free(
-    db: Database, resource: dict[str, Any], start: int, end: int, buffer_minutes: int = 0
+    db: Connection, resource: dict[str, Any], start: int, end: int, buffer_minutes: int = 0
 ) -> None:
     """Raise SlotConflict, saying what is in the way, unless [start, end) is free."""
     clashes.ensure_free(db, resource, start, end, buffer_minutes=buffer_minutes)
 
 
-def conflicts(db: Database, booking: Booking) -> list[str]:
+def conflicts(db: Connection, booking: Booking) -> list[str]:
     """Ids of active bookings overlapping this active one on its resource.
 
     Local writes refuse overlaps, so only sync makes them: two nodes booked the slot offline.
@@ -268,7 +267,7 @@ def conflicts(db: Database, booking: Booking) -> list[str]:
     return [clash["id"] for clash in store.overlapping_active(db, booking)]
 
 
-def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
+def create(db: Connection, new: NewBooking, *, actor: str | None) -> Booking:
     """Create a pending booking and its `created` event, atomically with the overlap check.
 
     Raises UnknownResource, UnknownCustomer, UnknownService, ServiceNotOffered, SlotConflict
@@ -279,7 +278,7 @@ def create(db: Database, new: NewBooking, *, actor: str | None) -> Booking:
 
 
 def create_in_transaction(
-    db: Database,
+    db: Connection,
     new: NewBooking,
     *,
     actor: str | None,
@@ -318,18 +317,18 @@ def create_in_transaction(
     return booking
 
 
-def get(db: Database, booking_id: str) -> Booking:
+def get(db: Connection, booking_id: str) -> Booking:
     """The booking's row. Raises store.RowMissing."""
     return store.get_booking(db, booking_id)
 
 
-def recent_events(db: Database, booking_id: str) -> list[Event]:
+def recent_events(db: Connection, booking_id: str) -> list[Event]:
     """The booking's 20 most recent events, oldest first."""
     return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
 def update(
-    db: Database,
+    db: Connection,
     booking_id: str,
     sent: dict[str, Any],
     *,
@@ -343,7 +342,7 @@ def update(
 
 
 def update_in_transaction(
-    db: Database, booking: Booking, sent: dict[str, Any], *, actor: str | None
+    db: Connection, booking: Booking, sent: dict[str, Any], *, actor: str | None
 ) -> Booking:
     """update() of a booking already read, inside the caller's transaction."""
     if booking["status"] not in EDITABLE:
@@ -362,7 +361,7 @@ def update_in_transaction(
 
 
 def transition(
-    db: Database,
+    db: Connection,
     booking_id: str,
     status: str,
     *,
@@ -380,7 +379,7 @@ def transition(
 
 
 def transition_in_transaction(
-    db: Database, booking: Booking, status: str, *, cancel_reason: str | None, actor: str | None
+    db: Connection, booking: Booking, status: str, *, cancel_reason: str | None, actor: str | None
 ) -> Booking:
     """transition() of a booking already read, inside the caller's transaction."""
     current = booking["status"]
@@ -396,7 +395,7 @@ def transition_in_transaction(
     return _apply(db, booking, event)
 
 
-def _apply(db: Database, booking: Booking, event: Event) -> Booking:
+def _apply(db: Connection, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)
@@ -404,7 +403,7 @@ def _apply(db: Database, booking: Booking, event: Event) -> Booking:
     return after
 
 
-def delete(db: Database, booking_id: str, *, precondition: Precondition = None) -> Booking:
+def delete(db: Connection, booking_id: str, *, precondition: Precondition = None) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
         _check(precondition)
@@ -424,7 +423,7 @@ def delete(db: Database, booking_id: str, *, precondition: Precondition = None) 
 find = store.list_bookings
 
 
-def events(db: Database, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
+def events(db: Connection, booking_id: str, *, after_hlc: str | None, limit: int) -> list[Event]:
     """Up to `limit` of a booking's events in event order after `after_hlc`. Raises
     store.RowMissing for an unknown booking."""
     store.get_booking(db, booking_id)

@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import MINUTE_MS
 from app.domain import blockers
 from app.domain.availability import open_intervals
 from app.domain.errors import SlotConflict
+from app.store import Connection
 
 MAX_BUFFER_MS = 240 * MINUTE_MS  # the most a resource or a service keeps free after a booking
 
@@ -44,7 +43,7 @@ def held_buffer(resource: dict[str, Any], booking_buffer: int | None) -> int:
 
 
 def find_clash(
-    db: Database,
+    db: Connection,
     resource: dict[str, Any],
     start: int,
     end: int,
@@ -91,7 +90,7 @@ def find_clash(
     return None
 
 
-def describe(db: Database, clash: Clash) -> str:
+def describe(db: Connection, clash: Clash) -> str:
     """The clash in words: "booked from … to … for Ada Lovelace (Trim)", "blocked from … to …"."""
     span = f"from {format_instant(clash.start)} to {format_instant(clash.end)}"
     if clash.kind == "blocker":
@@ -106,7 +105,7 @@ def describe(db: Database, clash: Clash) -> str:
 
 
 def refusal(
-    db: Database, resource: dict[str, Any], start: int, end: int, clash: Clash, *, lead: str = ""
+    db: Connection, resource: dict[str, Any], start: int, end: int, clash: Clash, *, lead: str = ""
 ) -> SlotConflict:
     """The SlotConflict for `clash`: what is in the way, and the buffer when it is the cause.
     `lead` starts the sentence when the caller is not making a booking (an undo)."""
@@ -124,7 +123,7 @@ def refusal(
 
 
 def ensure_free(
-    db: Database,
+    db: Connection,
     resource: dict[str, Any],
     start: int,
     end: int,

@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.domain import blockers
 from app.domain.errors import InvalidState
+from app.store import Connection
 
 # A shop has a handful of resources; this bounds one request's work all the same.
 MAX_RESOURCES = 1000
 
 
-def create(db: Database, template: blockers.NewBlocker) -> tuple[list[dict[str, Any]], list[str]]:
+def create(db: Connection, template: blockers.NewBlocker) -> tuple[list[dict[str, Any]], list[str]]:
     """A blocker like `template` (whose resource_id is ignored) on every resource; return them
     in resource order, and the ids of active bookings they now cover (staff call those).
 
@@ -37,7 +36,7 @@ def create(db: Database, template: blockers.NewBlocker) -> tuple[list[dict[str, 
     with store.transaction(db):
         for resource in store.list_resources(db, after_id=None, limit=MAX_RESOURCES):
             blocker = _shape(template, resource)
-            covered += blockers._covered_bookings(db, blocker, resource)  # noqa: SLF001
+            covered += blockers.covered_bookings(db, blocker, resource)
             store.insert_blocker(db, blocker)
             made.append(blocker)
     if not made:
@@ -49,4 +48,4 @@ def _shape(template: blockers.NewBlocker, resource: dict[str, Any]) -> dict[str,
     """The blocker rules' own shaping for this resource: all-day widening in its zone, and the
     rule's bounds (InvalidInput)."""
     new = replace(template, resource_id=resource["id"])
-    return blockers._new_blocker(new, resource["timezone"])  # noqa: SLF001
+    return blockers.new_blocker(new, resource["timezone"])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
+from app.store import Connection
 from app.store import customer_history as stored
 
 
 def page(
-    db: Database, customer_id: str, *, before_id: str | None, limit: int
+    db: Connection, customer_id: str, *, before_id: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` bookings older than the booking `before_id` (None: from the newest), and
     the id to ask for the next page with (None on the last page). An unknown `before_id`
@@ -29,7 +28,7 @@ def page(
     return rows[:limit], next_id
 
 
-def counts(db: Database, customer_id: str) -> dict[str, int]:
+def counts(db: Connection, customer_id: str) -> dict[str, int]:
     """Bookings per status, with `total`: the counter asks "how often did they not come?"."""
     by_status = stored.status_counts(db, customer_id)
     return {**by_status, "total": sum(by_status.values())}

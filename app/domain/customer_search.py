@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from sqlite_utils import Database
 
 from app import store
+from app.store import Connection
 from app.store import customer_search as index
 
 Customer = dict
@@ -96,7 +96,7 @@ class _Region:
         return spellings
 
 
-def search(db: Database, query: str, *, country: str, limit: int) -> tuple[list[Customer], bool]:
+def search(db: Connection, query: str, *, country: str, limit: int) -> tuple[list[Customer], bool]:
     """Up to `limit` live customers for a type-ahead, and whether more match.
 
     A phone number finds phones only. Otherwise names starting with the query come first, then

@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core import customer_ids
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain import Precondition, messages
 from app.domain import check as _check
+from app.store import Connection
 
 Customer = dict[str, Any]
 PREFIX = customer_ids.PREFIX
@@ -23,7 +22,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 public_id = customer_ids.to_uuid  # the UUID the /v1 API shows for a `cus_` id
 
 
-def resolve_id(db: Database, value: str) -> str | None:
+def resolve_id(db: Connection, value: str) -> str | None:
     """The `cus_` id a client's customer id names: `value` itself, unless it is a UUID (the
     /v1 form), then the customer it names; of two possible readings, the one that exists.
     None for a string that is neither form."""
@@ -39,19 +38,19 @@ def resolve_id(db: Database, value: str) -> str | None:
     return found[0]
 
 
-def own_id(db: Database, value: str) -> str:
+def own_id(db: Connection, value: str) -> str:
     """The `cus_` id for `value` in either form; `value` unchanged when it is neither (so that
     the lookup that follows answers not found, or unknown customer, as for any other id)."""
     return resolve_id(db, value) or value
 
 
-def create(db: Database, fields: dict[str, Any]) -> Customer:
+def create(db: Connection, fields: dict[str, Any]) -> Customer:
     """Insert a new customer from its fields (and its change row); return the row."""
     with store.transaction(db):
         return create_in_transaction(db, fields)
 
 
-def create_in_transaction(db: Database, fields: dict[str, Any]) -> Customer:
+def create_in_transaction(db: Connection, fields: dict[str, Any]) -> Customer:
     """create() inside the caller's transaction (an import makes many customers in one)."""
     now = wall_ms()
     customer = {"id": new_id("cus"), **fields, "created_at": now, "updated_at": now}
@@ -62,13 +61,13 @@ def create_in_transaction(db: Database, fields: dict[str, Any]) -> Customer:
     return customer
 
 
-def get(db: Database, customer_id: str) -> Customer:
+def get(db: Connection, customer_id: str) -> Customer:
     """The customer's row; raises store.RowMissing."""
     return store.get_customer(db, own_id(db, customer_id))
 
 
 def update(
-    db: Database, customer_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+    db: Connection, customer_id: str, sent: dict[str, Any], *, precondition: Precondition = None
 ) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     customer_id = own_id(db, customer_id)
@@ -77,7 +76,7 @@ def update(
         return update_in_transaction(db, store.get_customer(db, customer_id), sent)
 
 
-def update_in_transaction(db: Database, customer: Customer, sent: dict[str, Any]) -> Customer:
+def update_in_transaction(db: Connection, customer: Customer, sent: dict[str, Any]) -> Customer:
     """update() of a customer already read, inside the caller's transaction."""
     changes = {name: value for name, value in sent.items() if customer[name] != value}
     if changes:
@@ -88,7 +87,7 @@ def update_in_transaction(db: Database, customer: Customer, sent: dict[str, Any]
     return customer
 
 
-def delete(db: Database, customer_id: str, *, precondition: Precondition = None) -> Customer:
+def delete(db: Connection, customer_id: str, *, precondition: Precondition = None) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
     customer_id = own_id(db, customer_id)
     with store.transaction(db):
@@ -100,7 +99,7 @@ def delete(db: Database, customer_id: str, *, precondition: Precondition = None)
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,

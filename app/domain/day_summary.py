@@ -15,11 +15,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.vocabulary import STATUSES
 from app.domain.errors import UnknownResource
+from app.store import Connection
 from app.store import services as service_store
 
 Summary = dict[str, Any]
@@ -55,7 +54,7 @@ def _figures(rows: list[dict[str, Any]]) -> Summary:
     }
 
 
-def all_resources(db: Database) -> list[dict[str, Any]]:
+def all_resources(db: Connection) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     while True:
         after = found[-1]["id"] if found else None
@@ -65,7 +64,7 @@ def all_resources(db: Database) -> list[dict[str, Any]]:
             return found
 
 
-def summarize(db: Database, day: date, resource_id: str | None = None) -> Summary:
+def summarize(db: Connection, day: date, resource_id: str | None = None) -> Summary:
     """The day's figures per resource (each in its own zone) and for the shop.
 
     Raises UnknownResource for an unknown `resource_id`.

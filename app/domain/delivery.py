@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant
 from app.domain import messaging
 from app.domain.messages import ADDRESS_FIELD, HOLDS_A_TIME, basis
-from app.store import outbox
+from app.store import Connection, outbox
 from app.store import webhooks as stored_webhooks
 
 
@@ -37,14 +35,14 @@ def _close(state: str, reason: str) -> Judgement:
     return Judgement(state=state, reason=reason)
 
 
-def judge(db: Database, message: dict[str, Any], now: int) -> Judgement:
+def judge(db: Connection, message: dict[str, Any], now: int) -> Judgement:
     """Whether `message` goes out now, and what it says."""
     if message["channel"] == "webhook":
         return _judge_webhook(db, message)
     return _judge_customer_message(db, message, now)
 
 
-def _judge_customer_message(db: Database, message: dict[str, Any], now: int) -> Judgement:
+def _judge_customer_message(db: Connection, message: dict[str, Any], now: int) -> Judgement:
     try:
         booking = store.get_booking(db, message["booking_id"])
     except store.RowMissing:
@@ -79,7 +77,7 @@ def _judge_customer_message(db: Database, message: dict[str, Any], now: int) -> 
     return Judgement(recipient=address, subject=wording.subject, body=wording.body)
 
 
-def _context(db: Database, booking: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
+def _context(db: Connection, booking: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
     try:
         resource = store.get_resource(db, booking["resource_id"])
     except store.RowMissing:
@@ -88,7 +86,7 @@ def _context(db: Database, booking: dict[str, Any], customer: dict[str, Any]) ->
     return messaging.context(booking, customer, resource, shop)
 
 
-def _judge_webhook(db: Database, message: dict[str, Any]) -> Judgement:
+def _judge_webhook(db: Connection, message: dict[str, Any]) -> Judgement:
     subscription = stored_webhooks.get(db, message["subscription_id"])
     if subscription is None:
         return _close("skipped", "The webhook subscription was deleted.")

@@ -21,13 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
-from sqlite_utils import Database
 
 from app import store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
 from app.domain import blockers as blocker_rules
 from app.domain.errors import NotFound, UnknownResource
+from app.store import Connection
 from app.store import feeds as stored
 
 FEED_PAST_DAYS = 30
@@ -42,7 +42,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(db: Database, resource_id: str | None, name: str | None) -> tuple[dict[str, Any], str]:
+def create(db: Connection, resource_id: str | None, name: str | None) -> tuple[dict[str, Any], str]:
     """A new feed and its secret token (shown once: only its hash is kept)."""
     token = secrets.token_urlsafe(32)
     now = wall_ms()
@@ -62,11 +62,11 @@ def create(db: Database, resource_id: str | None, name: str | None) -> tuple[dic
     return feed, token
 
 
-def every(db: Database) -> list[dict[str, Any]]:
+def every(db: Connection) -> list[dict[str, Any]]:
     return stored.every(db)
 
 
-def revoke(db: Database, feed_id: str) -> dict[str, Any]:
+def revoke(db: Connection, feed_id: str) -> dict[str, Any]:
     """Stop the feed's URL at once (on every node once synced); answers the feed."""
     with store.transaction(db):
         feed = stored.get(db, feed_id)
@@ -78,7 +78,7 @@ def revoke(db: Database, feed_id: str) -> dict[str, Any]:
         return stored.get(db, feed_id)  # type: ignore[return-value]
 
 
-def by_token(db: Database, token: str) -> dict[str, Any] | None:
+def by_token(db: Connection, token: str) -> dict[str, Any] | None:
     """The live feed with this token, or None (unknown, revoked, or its resource deleted)."""
     feed = stored.by_token_hash(db, token_hash(token))
     if feed is None or feed["revoked_at"] is not None:
@@ -86,7 +86,7 @@ def by_token(db: Database, token: str) -> dict[str, Any] | None:
     return feed
 
 
-def calendar(db: Database, feed: dict[str, Any], now: int | None = None) -> bytes:
+def calendar(db: Connection, feed: dict[str, Any], now: int | None = None) -> bytes:
     """The feed's iCalendar text."""
     now = wall_ms() if now is None else now
     start, end = now - FEED_PAST_DAYS * DAY_MS, now + FEED_FUTURE_DAYS * DAY_MS
@@ -113,7 +113,7 @@ def calendar(db: Database, feed: dict[str, Any], now: int | None = None) -> byte
     return cal.to_ical()
 
 
-def _resources(db: Database, resource_id: str | None) -> list[dict[str, Any]]:
+def _resources(db: Connection, resource_id: str | None) -> list[dict[str, Any]]:
     if resource_id is not None:
         try:
             return [store.get_resource(db, resource_id)]
@@ -122,7 +122,7 @@ def _resources(db: Database, resource_id: str | None) -> list[dict[str, Any]]:
     return store.list_resources(db, after_id=None, limit=10_000)
 
 
-def _bookings(db: Database, resource_id: str | None, start: int, end: int) -> list[dict]:
+def _bookings(db: Connection, resource_id: str | None, start: int, end: int) -> list[dict]:
     found: list[dict[str, Any]] = []
     after = None
     while rows := store.list_bookings(
@@ -133,7 +133,7 @@ def _bookings(db: Database, resource_id: str | None, start: int, end: int) -> li
     return found
 
 
-def _customers(db: Database, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _customers(db: Connection, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     people: dict[str, dict[str, Any]] = {}
     for customer_id in {row["customer_id"] for row in rows if row["customer_id"]}:
         try:

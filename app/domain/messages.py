@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, wall_ms
 from app.domain import messaging
-from app.store import outbox
+from app.store import Connection, outbox
 from app.store import webhooks as stored_webhooks
 
 Booking = dict[str, Any]
@@ -96,7 +94,7 @@ def booking_event_type(before: Booking | None, after: Booking | None) -> str:
 
 
 def booking_changed(
-    db: Database,
+    db: Connection,
     before: Booking | None,
     after: Booking | None,
     *,
@@ -110,7 +108,7 @@ def booking_changed(
     calls this like every other write. `quiet` (an import) decides no confirmation. Returns
     the messages decided.
     """
-    assert db.conn.in_transaction, "messages are decided in the change's own transaction"
+    assert db.in_transaction, "messages are decided in the change's own transaction"
     now = wall_ms() if now is None else now
     current = after or before
     assert current is not None
@@ -121,13 +119,13 @@ def booking_changed(
     return decided
 
 
-def customer_changed(db: Database, event_type: str, customer: dict[str, Any]) -> None:
+def customer_changed(db: Connection, event_type: str, customer: dict[str, Any]) -> None:
     """Decide the webhook deliveries of a customer change, in the caller's transaction."""
     _webhook_deliveries(db, event_type, customer["id"], customer_json(customer), wall_ms())
 
 
 def _customer_messages(
-    db: Database, before: Booking | None, after: Booking | None, *, quiet: bool, now: int
+    db: Connection, before: Booking | None, after: Booking | None, *, quiet: bool, now: int
 ) -> list[dict[str, Any]]:
     kinds: list[str] = []
     if before is None and after is not None and after["status"] in HOLDS_A_TIME:
@@ -168,7 +166,7 @@ def _due_times(kind: str, booking: Booking, reminder_minutes: list[int], now: in
     return [due for due in times if due > now]
 
 
-def _customer(db: Database, customer_id: str) -> dict[str, Any] | None:
+def _customer(db: Connection, customer_id: str) -> dict[str, Any] | None:
     try:
         return store.get_customer(db, customer_id)
     except store.RowMissing:
@@ -176,7 +174,7 @@ def _customer(db: Database, customer_id: str) -> dict[str, Any] | None:
 
 
 def _decide(
-    db: Database,
+    db: Connection,
     kind: str,
     channel: str,
     booking: Booking,
@@ -206,13 +204,13 @@ def _decide(
     )
 
 
-def _supersede(db: Database, booking_id: str, reason: str) -> None:
+def _supersede(db: Connection, booking_id: str, reason: str) -> None:
     for message in outbox.pending_for_booking(db, booking_id, CUSTOMER_CHANNELS):
         outbox.record(db, {**message, "state": "superseded", "state_reason": reason})
 
 
 def _webhook_deliveries(
-    db: Database, event_type: str, key: str, data: dict[str, Any], now: int
+    db: Connection, event_type: str, key: str, data: dict[str, Any], now: int
 ) -> list[dict[str, Any]]:
     """One delivery per subscription that listens to `event_type`, disabled ones included:
     their deliveries wait, in order, until the subscription is enabled again."""

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlite_utils import Database
 
 from app import store
 from app.core.times import wall_ms
 from app.domain.errors import InvalidInput
+from app.store import Connection
 from app.store import messaging as stored
 
 CHANNELS = ("email", "sms")
@@ -91,7 +91,7 @@ class Wording:
 # --- settings ------------------------------------------------------------------------------------
 
 
-def settings(db: Database) -> dict[str, Any]:
+def settings(db: Connection) -> dict[str, Any]:
     """The settings in force: what the shop set, the defaults for the rest."""
     row = stored.settings_row(db) or {}
     return {name: row.get(name, default) for name, default in DEFAULT_SETTINGS.items()} | {
@@ -99,7 +99,7 @@ def settings(db: Database) -> dict[str, Any]:
     }
 
 
-def update_settings(db: Database, sent: dict[str, Any]) -> dict[str, Any]:
+def update_settings(db: Connection, sent: dict[str, Any]) -> dict[str, Any]:
     """Change the settings sent (channels, kinds, reminder_minutes, shop_name)."""
     if "reminder_minutes" in sent:
         sent = {**sent, "reminder_minutes": sorted(set(sent["reminder_minutes"]), reverse=True)}
@@ -120,7 +120,7 @@ def update_settings(db: Database, sent: dict[str, Any]) -> dict[str, Any]:
 # --- templates -----------------------------------------------------------------------------------
 
 
-def templates(db: Database) -> list[dict[str, Any]]:
+def templates(db: Connection) -> list[dict[str, Any]]:
     """Every (kind, channel) with the text in force and whether the shop rewrote it."""
     stored_rows = stored.templates(db)
     found = []
@@ -131,7 +131,7 @@ def templates(db: Database) -> list[dict[str, Any]]:
 
 
 def template(
-    db: Database, kind: str, channel: str, stored_rows: dict[str, Any] | None = None
+    db: Connection, kind: str, channel: str, stored_rows: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     key = stored.template_id(kind, channel)
     row = (stored_rows if stored_rows is not None else stored.templates(db)).get(key)
@@ -143,7 +143,7 @@ def template(
 
 
 def save_template(
-    db: Database, kind: str, channel: str, subject: str | None, body: str
+    db: Connection, kind: str, channel: str, subject: str | None, body: str
 ) -> dict[str, Any]:
     """Rewrite one template; refused (InvalidInput, naming the field) if it cannot render."""
     if channel == "email" and not subject:
@@ -161,7 +161,7 @@ def save_template(
     return template(db, kind, channel)
 
 
-def reset_template(db: Database, kind: str, channel: str) -> dict[str, Any]:
+def reset_template(db: Connection, kind: str, channel: str) -> dict[str, Any]:
     """Back to the built-in text (a blank body: a tombstone would forbid rewriting it again)."""
     with store.transaction(db):
         if stored.templates(db).get(stored.template_id(kind, channel)):
@@ -201,7 +201,7 @@ def context(
     }
 
 
-def word(db: Database, kind: str, channel: str, values: dict[str, Any]) -> Wording:
+def word(db: Connection, kind: str, channel: str, values: dict[str, Any]) -> Wording:
     """The message's subject and body in the shop's templates; a template that stopped
     rendering (written by an older version) falls back to the built-in text."""
     chosen = template(db, kind, channel)

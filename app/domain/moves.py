@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
@@ -39,6 +37,7 @@ from app.domain.errors import (
     UnknownResource,
     UnknownService,
 )
+from app.store import Connection
 
 UNDO_WINDOW_DAYS = 7
 STATUS_EVENTS = ("status_changed", CORRECTED)
@@ -82,7 +81,7 @@ def _slot_json(resource_id: str, start: int, end: int) -> dict[str, str]:
 
 
 def move(
-    db: Database,
+    db: Connection,
     booking_id: str,
     slot: NewSlot,
     *,
@@ -115,7 +114,7 @@ def move(
         return _apply(db, booking, new_event(booking_id, MOVED, actor, data=data))
 
 
-def _still_offered(db: Database, service_id: str, resource: dict[str, Any]) -> None:
+def _still_offered(db: Connection, service_id: str, resource: dict[str, Any]) -> None:
     """A service deleted since the booking was made no longer limits where it may go."""
     try:
         services.offered(db, service_id, resource)
@@ -140,7 +139,7 @@ def _by_sync(event: Event) -> bool:
 
 
 def undo(
-    db: Database,
+    db: Connection,
     booking_id: str,
     event_id: str,
     *,
@@ -234,7 +233,7 @@ def _status_before(events: list[Event], target: Event) -> str:
     return state["status"]
 
 
-def _apply(db: Database, booking: Booking, event: Event) -> Booking:
+def _apply(db: Connection, booking: Booking, event: Event) -> Booking:
     after, anomaly = step(booking, event)
     assert anomaly is None and after is not None, anomaly  # the caller checked the rule
     store.append_booking_event(db, after, event)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
@@ -18,11 +16,12 @@ from app.domain import check as _check
 from app.domain.availability import Interval, free_slots, open_intervals
 from app.domain.clashes import MAX_BUFFER_MS, held_buffer
 from app.domain.errors import InvalidState
+from app.store import Connection
 
 Resource = dict[str, Any]
 
 
-def create(db: Database, fields: dict[str, Any]) -> Resource:
+def create(db: Connection, fields: dict[str, Any]) -> Resource:
     now = wall_ms()
     resource = {"id": new_id("res"), **fields, "created_at": now, "updated_at": now}
     with store.transaction(db):
@@ -30,12 +29,12 @@ def create(db: Database, fields: dict[str, Any]) -> Resource:
     return resource
 
 
-def get(db: Database, resource_id: str) -> Resource:
+def get(db: Connection, resource_id: str) -> Resource:
     return store.get_resource(db, resource_id)
 
 
 def update(
-    db: Database, resource_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+    db: Connection, resource_id: str, sent: dict[str, Any], *, precondition: Precondition = None
 ) -> Resource:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
@@ -49,7 +48,7 @@ def update(
     return resource
 
 
-def delete(db: Database, resource_id: str, *, precondition: Precondition = None) -> Resource:
+def delete(db: Connection, resource_id: str, *, precondition: Precondition = None) -> Resource:
     """Remove the resource for good. Raises store.RowMissing, or InvalidState while it has
     pending, confirmed or checked-in bookings that end in the future."""
     with store.transaction(db):
@@ -64,7 +63,7 @@ def delete(db: Database, resource_id: str, *, precondition: Precondition = None)
 
 
 def availability(
-    db: Database,
+    db: Connection,
     resource_id: str,
     *,
     start: int,
@@ -106,6 +105,8 @@ def _kept_free(resource: Resource, booking: dict[str, Any]) -> int:
     return held_buffer(resource, booking["buffer_minutes"]) * MINUTE_MS
 
 
-def find(db: Database, *, after_id: str | None, limit: int, q: str | None = None) -> list[Resource]:
+def find(
+    db: Connection, *, after_id: str | None, limit: int, q: str | None = None
+) -> list[Resource]:
     """Up to `limit` resources in creation order after `after_id`, filtered by `q`."""
     return store.list_resources(db, after_id=after_id, limit=limit, q=q)

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain import Precondition
 from app.domain import check as _check
 from app.domain.errors import ServiceNotOffered, UnknownService
+from app.store import Connection
 from app.store import services as service_store
 
 Service = dict[str, Any]
 
 
-def create(db: Database, fields: dict[str, Any]) -> Service:
+def create(db: Connection, fields: dict[str, Any]) -> Service:
     now = wall_ms()
     service = {"id": new_id("svc"), **fields, "created_at": now, "updated_at": now}
     with store.transaction(db):
@@ -32,13 +31,13 @@ def create(db: Database, fields: dict[str, Any]) -> Service:
     return service
 
 
-def get(db: Database, service_id: str) -> Service:
+def get(db: Connection, service_id: str) -> Service:
     """Raises store.RowMissing."""
     return service_store.get_service(db, service_id)
 
 
 def update(
-    db: Database, service_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+    db: Connection, service_id: str, sent: dict[str, Any], *, precondition: Precondition = None
 ) -> Service:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
@@ -52,7 +51,7 @@ def update(
     return service
 
 
-def delete(db: Database, service_id: str, *, precondition: Precondition = None) -> Service:
+def delete(db: Connection, service_id: str, *, precondition: Precondition = None) -> Service:
     """Remove the service for good; bookings made for it keep its id, price and buffer."""
     with store.transaction(db):
         _check(precondition)
@@ -62,7 +61,7 @@ def delete(db: Database, service_id: str, *, precondition: Precondition = None) 
 
 
 def find(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,
@@ -80,7 +79,7 @@ def performs(service: Service, resource_id: str) -> bool:
     return not service["resource_ids"] or resource_id in service["resource_ids"]
 
 
-def offered(db: Database, service_id: str | None, resource: dict[str, Any]) -> Service | None:
+def offered(db: Connection, service_id: str | None, resource: dict[str, Any]) -> Service | None:
     """The service a booking names on `resource` (None if it names none).
 
     Raises UnknownService, or ServiceNotOffered when the resource does not perform it.

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
@@ -26,11 +24,12 @@ from app.domain import Precondition, messages
 from app.domain import check as _check
 from app.domain.customers import PREFIX, public_id, resolve_id
 from app.domain.errors import NotFound
+from app.store import Connection
 
 __all__ = ["public_id", "native_id"]
 
 
-def native_id(db: Database, value: str) -> str:
+def native_id(db: Connection, value: str) -> str:
     """The `cus_` id named by a path id in UUID or `cus_` form; raises NotFound otherwise."""
     if value.startswith(PREFIX):
         return value
@@ -45,7 +44,7 @@ def _with_organization(customer: dict[str, Any], organization_id: str) -> dict[s
     return {**customer, "organization_id": customer["organization_id"] or organization_id}
 
 
-def _get(db: Database, path_id: str) -> dict[str, Any]:
+def _get(db: Connection, path_id: str) -> dict[str, Any]:
     try:
         return store.get_customer(db, native_id(db, path_id))
     except store.RowMissing:
@@ -53,14 +52,14 @@ def _get(db: Database, path_id: str) -> dict[str, Any]:
         raise NotFound(f"No customer has the id {path_id!r}.") from None
 
 
-def _live(db: Database, path_id: str) -> dict[str, Any]:
+def _live(db: Connection, path_id: str) -> dict[str, Any]:
     customer = _get(db, path_id)
     if customer["deleted_at"] is not None:
         raise NotFound(f"The customer {path_id!r} has been deleted.")
     return customer
 
 
-def create(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
+def create(db: Connection, fields: dict[str, Any]) -> dict[str, Any]:
     """Insert a customer (and its `upsert` change with every column); return its row.
 
     `fields` are column values (instants in ms), named as the columns are.
@@ -82,13 +81,13 @@ def create(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
     return customer
 
 
-def get(db: Database, path_id: str) -> dict[str, Any]:
+def get(db: Connection, path_id: str) -> dict[str, Any]:
     """The customer's row, soft-deleted or not. Raises NotFound."""
     return _with_organization(_get(db, path_id), store.organization_id(db))
 
 
 def update(
-    db: Database, path_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+    db: Connection, path_id: str, sent: dict[str, Any], *, precondition: Precondition = None
 ) -> dict[str, Any]:
     """Apply the columns sent; unchanged values write nothing.
 
@@ -107,7 +106,7 @@ def update(
     return _with_organization(customer, organization_id)
 
 
-def delete(db: Database, path_id: str, *, precondition: Precondition = None) -> dict[str, Any]:
+def delete(db: Connection, path_id: str, *, precondition: Precondition = None) -> dict[str, Any]:
     """Soft-delete: set `deleted_at` (an `upsert` change, so it syncs as a field).
 
     Raises NotFound for an unknown or already deleted customer.
@@ -124,7 +123,7 @@ def delete(db: Database, path_id: str, *, precondition: Precondition = None) -> 
     return _with_organization(customer, organization_id)
 
 
-def find(db: Database, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def find(db: Connection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """One offset page of customers that are not deleted, oldest first, and how many there are."""
     rows = store.list_customers(db, after_id=None, limit=limit, offset=offset)
     total = store.count_customers(db)

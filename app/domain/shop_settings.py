@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlite_utils import Database
 
 from app import store
 from app.core.vocabulary import DAY_KEYS
 from app.domain.errors import InvalidInput
+from app.store import Connection
 from app.store import shop_settings as stored
 
 CLOCKS = ("24h", "12h")
@@ -35,7 +35,7 @@ class ShopSettings:
         return tuple((first + offset) % 7 for offset in range(7))
 
 
-def read(db: Database) -> ShopSettings:
+def read(db: Connection) -> ShopSettings:
     """The stored settings, with defaults for any never set."""
     values = stored.read_all(db)
     known = {name: values[name] for name in ("country", "clock", "first_weekday") if name in values}
@@ -47,7 +47,7 @@ def countries() -> list[str]:
     return sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
-def update(db: Database, *, country: str, clock: str, first_weekday: str) -> ShopSettings:
+def update(db: Connection, *, country: str, clock: str, first_weekday: str) -> ShopSettings:
     """Check and store all three. Raises InvalidInput naming each bad field; stores nothing then."""
     country = country.strip().upper()
     details = []

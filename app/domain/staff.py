@@ -12,12 +12,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlite_utils import Database
 
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain.errors import InvalidInput, NotFound
+from app.store import Connection
 from app.store import staff as stored
 
 ROLES = {
@@ -56,7 +56,7 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _check(member: NewMember, db: Database, *, existing_id: str | None = None) -> None:
+def _check(member: NewMember, db: Connection, *, existing_id: str | None = None) -> None:
     details = []
     name = " ".join(member.name.split())
     if not name or len(name) > MAX_NAME:
@@ -76,7 +76,7 @@ def _check(member: NewMember, db: Database, *, existing_id: str | None = None) -
         raise InvalidInput(details=details)
 
 
-def create(db: Database, member: NewMember) -> Member:
+def create(db: Connection, member: NewMember) -> Member:
     """A new staff account. Raises InvalidInput naming each bad field; makes nothing then."""
     with store.transaction(db):
         _check(member, db)
@@ -97,22 +97,22 @@ def create(db: Database, member: NewMember) -> Member:
     return record
 
 
-def get(db: Database, staff_id: str) -> Member:
+def get(db: Connection, staff_id: str) -> Member:
     member = stored.get(db, staff_id)
     if member is None:
         raise NotFound(f"No staff member has the id {staff_id!r}.")
     return member
 
 
-def find(db: Database, staff_id: str) -> Member | None:
+def find(db: Connection, staff_id: str) -> Member | None:
     return stored.get(db, staff_id)
 
 
-def everyone(db: Database) -> list[Member]:
+def everyone(db: Connection) -> list[Member]:
     return stored.list_all(db)
 
 
-def change(db: Database, staff_id: str, *, role: str, secret: str | None) -> Member:
+def change(db: Connection, staff_id: str, *, role: str, secret: str | None) -> Member:
     """A new role, and a new PIN when one is given (which also unlocks the account)."""
     with store.transaction(db):
         member = get(db, staff_id)
@@ -127,7 +127,7 @@ def change(db: Database, staff_id: str, *, role: str, secret: str | None) -> Mem
     return {**member, **changes}
 
 
-def unlock(db: Database, staff_id: str) -> Member:
+def unlock(db: Connection, staff_id: str) -> Member:
     with store.transaction(db):
         member = get(db, staff_id)
         changes = {"failed_attempts": 0, "locked_until": None, "updated_at": wall_ms()}
@@ -135,7 +135,7 @@ def unlock(db: Database, staff_id: str) -> Member:
     return {**member, **changes}
 
 
-def remove(db: Database, staff_id: str) -> Member:
+def remove(db: Connection, staff_id: str) -> Member:
     """Delete the account; its browser sessions end with it."""
     with store.transaction(db):
         member = get(db, staff_id)
@@ -143,7 +143,7 @@ def remove(db: Database, staff_id: str) -> Member:
     return member
 
 
-def verify(db: Database, name: str, secret: str, *, now: int | None = None) -> Member:
+def verify(db: Connection, name: str, secret: str, *, now: int | None = None) -> Member:
     """The staff member whose name and PIN these are. Raises SignInRefused: wrong name or PIN
     (one message for both), or locked after MAX_FAILURES wrong PINs in a row."""
     now = wall_ms() if now is None else now

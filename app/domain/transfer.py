@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import format_instant
 from app.domain import bookings, customers
 from app.domain.errors import DomainError, InvalidInput
+from app.store import Connection
 
 Progress = Callable[[int], None]
 Row = tuple[int, dict[str, Any]]  # (line in the file, fields)
@@ -68,9 +67,9 @@ def _noop(_count: int) -> None:
 
 
 def _run(
-    db: Database,
+    db: Connection,
     rows: list[Row],
-    apply_row: Callable[[Database, dict[str, Any], ImportReport], None],
+    apply_row: Callable[[Connection, dict[str, Any], ImportReport], None],
     progress: Progress,
     found: list[RowProblem],
 ) -> ImportReport:
@@ -106,7 +105,7 @@ def _run(
 
 
 def import_customers(
-    db: Database, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
+    db: Connection, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
 ) -> ImportReport:
     """Create or update customers from validated rows (API fields plus `id`, `email_opt_out`,
     `sms_opt_out`); `found` are the problems the file's checks already found. Raises
@@ -114,7 +113,7 @@ def import_customers(
     return _run(db, rows, _import_customer, progress, list(found))
 
 
-def _import_customer(db: Database, row: dict[str, Any], report: ImportReport) -> None:
+def _import_customer(db: Connection, row: dict[str, Any], report: ImportReport) -> None:
     fields = {name: value for name, value in row.items() if name != "id"}
     existing = _customer_by_external_id(db, row.get("external_id"))
     if existing is None and row.get("id"):
@@ -145,10 +144,10 @@ def _import_customer(db: Database, row: dict[str, Any], report: ImportReport) ->
         report.updated += 1
 
 
-def _customer_by_external_id(db: Database, external_id: str | None) -> dict[str, Any] | None:
+def _customer_by_external_id(db: Connection, external_id: str | None) -> dict[str, Any] | None:
     if not external_id:
         return None
-    row = db.conn.execute(
+    row = db.execute(
         "SELECT id FROM customers WHERE external_id = ? AND deleted_at IS NULL ORDER BY id LIMIT 1",
         [external_id],
     ).fetchone()
@@ -170,7 +169,7 @@ CUSTOMER_COLUMNS = (
 )
 
 
-def export_customers(db: Database, batch: int = 500) -> Iterator[dict[str, Any]]:
+def export_customers(db: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every customer (not soft-deleted) in creation order, instants as UTC ISO text."""
     after = None
     while rows := store.list_customers(db, after_id=after, limit=batch):
@@ -203,7 +202,7 @@ IMPORTABLE_STATUSES = ("pending", "confirmed")
 
 
 def import_bookings(
-    db: Database, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
+    db: Connection, rows: list[Row], progress: Progress = _noop, found: list[RowProblem] = ()
 ) -> ImportReport:
     """Create bookings from validated rows (instants in ms), or bring a matched one's title,
     notes, metadata and status up to the file. A matched booking at another time or place is
@@ -211,7 +210,7 @@ def import_bookings(
     return _run(db, rows, _import_booking, progress, list(found))
 
 
-def _import_booking(db: Database, row: dict[str, Any], report: ImportReport) -> None:
+def _import_booking(db: Connection, row: dict[str, Any], report: ImportReport) -> None:
     customer_id = row.get("customer_id")
     if row.get("customer_external_id"):
         customer = _customer_by_external_id(db, row["customer_external_id"])
@@ -267,14 +266,14 @@ def _import_booking(db: Database, row: dict[str, Any], report: ImportReport) -> 
         report.updated += 1
 
 
-def _booking_by_external_id(db: Database, external_id: str) -> dict[str, Any] | None:
-    row = db.conn.execute(
+def _booking_by_external_id(db: Connection, external_id: str) -> dict[str, Any] | None:
+    row = db.execute(
         "SELECT id FROM bookings WHERE external_id = ? ORDER BY id LIMIT 1", [external_id]
     ).fetchone()
     return store.get_booking(db, row[0]) if row else None
 
 
-def export_bookings(db: Database, batch: int = 500) -> Iterator[dict[str, Any]]:
+def export_bookings(db: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every booking by start time, with its customer's external_id for a re-import."""
     after = None
     external_ids: dict[str, str | None] = {}
@@ -282,7 +281,7 @@ def export_bookings(db: Database, batch: int = 500) -> Iterator[dict[str, Any]]:
         for row in rows:
             customer_id = row["customer_id"]
             if customer_id and customer_id not in external_ids:
-                found = db.conn.execute(
+                found = db.execute(
                     "SELECT external_id FROM customers WHERE id = ?", [customer_id]
                 ).fetchone()
                 external_ids[customer_id] = found[0] if found else None

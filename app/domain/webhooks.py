@@ -9,20 +9,19 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.domain import Precondition
 from app.domain import check as _check
 from app.domain.errors import NotFound
+from app.store import Connection
 from app.store import webhooks as stored
 
 Subscription = dict[str, Any]
 
 
-def create(db: Database, url: str, events: list[str], description: str | None) -> Subscription:
+def create(db: Connection, url: str, events: list[str], description: str | None) -> Subscription:
     """A new, enabled subscription with a fresh secret (shown to its maker once)."""
     now = wall_ms()
     subscription = {
@@ -42,19 +41,19 @@ def create(db: Database, url: str, events: list[str], description: str | None) -
     return subscription
 
 
-def get(db: Database, subscription_id: str) -> Subscription:
+def get(db: Connection, subscription_id: str) -> Subscription:
     found = stored.get(db, subscription_id)
     if found is None:
         raise NotFound(f"No webhook subscription has the id {subscription_id!r}.")
     return found
 
 
-def every(db: Database) -> list[Subscription]:
+def every(db: Connection) -> list[Subscription]:
     return stored.every(db)
 
 
 def update(
-    db: Database, subscription_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+    db: Connection, subscription_id: str, sent: dict[str, Any], *, precondition: Precondition = None
 ) -> Subscription:
     """Change url, events, description or enabled. Enabling clears the reason it was disabled;
     its waiting deliveries then go out, in order."""
@@ -75,7 +74,7 @@ def update(
 
 
 def delete(
-    db: Database, subscription_id: str, *, precondition: Precondition = None
+    db: Connection, subscription_id: str, *, precondition: Precondition = None
 ) -> Subscription:
     """Remove it for good; its waiting deliveries are closed as skipped when due."""
     with store.transaction(db):

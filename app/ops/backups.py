@@ -97,9 +97,10 @@ def write_copy(db_path: str, target: Path) -> str:
         _online_copy(db_path, partial)
         result = _finish_copy(partial)
         os.replace(partial, target)
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError, store.CannotOpen) as error:
         partial.unlink(missing_ok=True)
-        reason = getattr(error, "strerror", None) or str(error)
+        cause = error.__cause__ if isinstance(error, store.CannotOpen) else error
+        reason = getattr(cause, "strerror", None) or str(cause)
         raise BackupError(f"Cannot back up {db_path} to {target}: {reason}.") from None
     return result
 

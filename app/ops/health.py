@@ -22,11 +22,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import wall_ms
 from app.ops import backups
+from app.store import Connection
 
 DAY_MS = 86_400_000
 HUB_SILENCE_MS = DAY_MS  # the hub unreachable this long needs a person
@@ -61,7 +60,7 @@ def ago(then_ms: int, now_ms: int) -> str:
     return "just now"
 
 
-def integrity_live(db: Database) -> Check:
+def integrity_live(db: Connection) -> Check:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as error:  # damaged beyond what the check can walk
@@ -181,7 +180,7 @@ def version_check() -> Check:
     return Check("Version", f"Booking service {version('booking-service')}.")
 
 
-def run(db: Database, where: Where, *, live_integrity: bool) -> list[Check]:
+def run(db: Connection, where: Where, *, live_integrity: bool) -> list[Check]:
     """Every check. `live_integrity` runs quick_check now (doctor) instead of reading the last
     backup's (the pages, which must stay quick)."""
     now = wall_ms()

@@ -18,14 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import wall_ms
 from app.domain import delivery
 from app.outbound import channels
 from app.outbound.config import OutboundConfig
-from app.store import outbox
+from app.store import Connection, outbox
 from app.store import webhooks as stored_webhooks
 
 log = logging.getLogger(__name__)
@@ -51,7 +49,7 @@ Deliver = Callable[[OutboundConfig, dict[str, Any], delivery.Judgement], None]
 
 
 def send_due(
-    db: Database, config: OutboundConfig, now: int | None = None, deliver: Deliver | None = None
+    db: Connection, config: OutboundConfig, now: int | None = None, deliver: Deliver | None = None
 ) -> RoundReport:
     """Deliver every message due by `now` (one batch after another); returns what happened.
 
@@ -66,7 +64,7 @@ def send_due(
     return report
 
 
-def _claim(db: Database, now: int, limit: int) -> list[dict[str, Any]]:
+def _claim(db: Connection, now: int, limit: int) -> list[dict[str, Any]]:
     with store.transaction(db):
         batch = outbox.due(db, now, limit)
         outbox.lease(db, [message["id"] for message in batch], now + LEASE_MS)
@@ -74,7 +72,7 @@ def _claim(db: Database, now: int, limit: int) -> list[dict[str, Any]]:
 
 
 def _handle(
-    db: Database,
+    db: Connection,
     config: OutboundConfig,
     message: dict[str, Any],
     now: int,
@@ -136,14 +134,14 @@ def _deliver(
         channels.post_webhook(config, hook["url"], hook["secret"], hook["envelope"])
 
 
-def _close(db: Database, message: dict[str, Any], state: str, reason: str | None) -> None:
+def _close(db: Connection, message: dict[str, Any], state: str, reason: str | None) -> None:
     with store.transaction(db):
         outbox.record(db, {**message, "state": state, "state_reason": reason})
         outbox.schedule_retry(db, message["id"], None)
 
 
 def _failed(
-    db: Database,
+    db: Connection,
     config: OutboundConfig,
     message: dict[str, Any],
     failure: channels.DeliveryFailed,
@@ -178,7 +176,7 @@ def _failed(
 
 
 def _count_webhook_failure(
-    db: Database, config: OutboundConfig, subscription_id: str, error: str
+    db: Connection, config: OutboundConfig, subscription_id: str, error: str
 ) -> None:
     failures = stored_webhooks.failures_in_a_row(db, subscription_id) + 1
     stored_webhooks.set_failures_in_a_row(db, subscription_id, failures)

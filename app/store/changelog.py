@@ -1,18 +1,22 @@
-"""The change log: one row per changed entity, written in the same transaction as the change.
+"""The change log and this node's clock: one row per change, in the same transaction as it.
 
-`append` is the only writer of local changes, and app.store's write functions are its only
-callers, so a write cannot forget its change row without writing SQL outside storage.py.
+`append` is the only writer of local changes, and the store's write functions are its only
+callers, so a write cannot forget its change row without writing SQL outside app/store.
+The SQLite backend's write lock makes origin_seq gapless (MAX()+1 in the insert) and the seq
+order the commit order; a backend with concurrent writers must keep both promises its own way
+(see HUB.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
-
-from sqlite_utils import Database
 
 from app.core import clock, json_codec
 from app.core.times import wall_ms
+from app.store.connection import Connection
+from app.store.replication import meta, node_id, set_meta
 
 # A change stored by the hub or another node is re-encoded from its parsed payload: the
 # canonical form makes that the very text its origin stored.
@@ -26,124 +30,83 @@ ENTITIES = (
 OPS = ("upsert", "delete", "event")
 
 
-def meta(db: Database, key: str) -> str | None:
-    row = db.conn.execute("SELECT value FROM node_meta WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
-def set_meta(db: Database, key: str, value: str) -> None:
-    db.conn.execute(
-        "INSERT INTO node_meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )
-
-
-def local_node(db: Database) -> str:
-    """This database's node id, read once per connection.
-
-    It changes only when a copy takes an identity of its own (sync.identity.fork), which also
-    moves the stored clock: every other connection's compare-and-set in next_hlc then misses,
-    and it reads the node id again before it stamps anything.
-    """
-    cached = getattr(db, "booking_node_id", None)
-    if cached is None:
-        cached = meta(db, "node_id")
-        assert cached, "the database has no node_id; run storage.migrate() first"
-        db.booking_node_id = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def next_hlc(db: Database, now_ms: int | None = None) -> str:
+def next_hlc(db: Connection, now_ms: int | None = None) -> str:
     """A new stamp from this node's clock, persisted in the caller's transaction.
 
     The connection remembers the last stamp it stored and ticks from it with a compare-and-set,
     which holds only if no other connection (or a rolled-back transaction) moved the clock
     since; otherwise the stored clock is read. Every write saves a statement this way.
     """
-    assert db.conn.in_transaction, "next_hlc() must run inside storage.transaction()"
-    node_id = local_node(db)
+    assert db.in_transaction, "next_hlc() must run inside store.transaction()"
     now = wall_ms() if now_ms is None else now_ms
-    remembered = getattr(db, "booking_hlc", None)
+    remembered = db.last_hlc
     if remembered is not None:
-        stamp = clock.tick(remembered, node_id, now)
-        moved = db.conn.execute(
+        stamp = clock.tick(remembered, node_id(db), now)
+        moved = db.execute(
             "UPDATE node_meta SET value = ? WHERE key = 'hlc' AND value = ?", [stamp, remembered]
         )
         if moved.rowcount == 1:
-            db.booking_hlc = stamp  # type: ignore[attr-defined]
+            db.last_hlc = stamp
             return stamp
     forget_identity(db)  # the clock moved under us, maybe by a fork: read the node id again
-    node_id = local_node(db)
-    stamp = clock.tick(meta(db, "hlc"), node_id, now)
+    stamp = clock.tick(meta(db, "hlc"), node_id(db), now)
     set_meta(db, "hlc", stamp)
-    db.booking_hlc = stamp  # type: ignore[attr-defined]
+    db.last_hlc = stamp
     return stamp
 
 
-def forget_identity(db: Database) -> None:
+def forget_identity(db: Connection) -> None:
     """Drop this connection's memory of the node id and clock (after a fork)."""
-    db.booking_node_id = None  # type: ignore[attr-defined]
-    db.booking_hlc = None  # type: ignore[attr-defined]
+    db.remembered_node_id = db.last_hlc = None
 
 
-def stamp_past(db: Database, current: str | None, now_ms: int | None = None) -> str:
+def stamp_past(db: Connection, current: str | None, now_ms: int | None = None) -> str:
     """A stamp for a local edit of a value stamped `current`: the next one from our clock, or
     just past `current` when that is ahead of it (a value from a fast-clocked laptop). An edit
     made after seeing a value sorts after it (SYNC.md §1), yet our clock stays where it is, so
     one wrong clock does not drag every later write of ours into the future."""
     stamp = next_hlc(db, now_ms)
     if current is not None and current >= stamp:
-        return clock.tick(current, local_node(db), 0)
+        return clock.tick(current, node_id(db), 0)
     return stamp
 
 
 def append(
-    db: Database,
+    db: Connection,
     entity: str,
     entity_id: str,
     op: str,
     payload: dict[str, Any],
     *,
     hlc: str | None = None,
-) -> dict[str, Any]:
-    """Record one local change with the next gapless origin_seq. Call inside a transaction.
-
-    Returns the change as it travels in push and pull.
-    """
-    assert db.conn.in_transaction, "changelog.append() must run inside storage.transaction()"
+) -> None:
+    """Record one local change with the next gapless origin_seq. Call inside a transaction."""
+    assert db.in_transaction, "changelog.append() must run inside store.transaction()"
     assert entity in ENTITIES and op in OPS, (entity, op)
-    stamp = hlc or next_hlc(db)
-    node_id = local_node(db)
-    body = canonical(payload)
-    # BEGIN IMMEDIATE holds the write lock, so MAX()+1 cannot race and leaves no gaps.
-    (origin_seq,) = db.conn.execute(
+    stamp = hlc or next_hlc(db)  # first: it reads the node id again if a fork moved it
+    node = node_id(db)
+    # Appends of one node queue (SQLite's write lock, or the dialect's lock until commit), so
+    # MAX()+1 cannot race and leaves no gaps. No RETURNING: SQLite buffers its rows in a
+    # temporary table, and no caller needs them.
+    if db.dialect.origin_lock:
+        db.execute(db.dialect.origin_lock, [node])
+    db.execute(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload) "
         "SELECT :node, COALESCE(MAX(origin_seq), 0) + 1, :hlc, :entity, :entity_id, :op, :body "
-        "FROM change_log WHERE origin_node = :node RETURNING origin_seq",
+        "FROM change_log WHERE origin_node = :node",
         {
-            "node": node_id,
+            "node": node,
             "hlc": stamp,
             "entity": entity,
             "entity_id": entity_id,
             "op": op,
-            "body": body,
+            "body": canonical(payload),
         },
-    ).fetchone()
-    return {
-        "change_id": f"{node_id}:{origin_seq}",
-        "origin_node": node_id,
-        "origin_seq": origin_seq,
-        "hlc": stamp,
-        "entity": entity,
-        "entity_id": entity_id,
-        "op": op,
-        "payload": payload,
-    }
+    )
 
 
-def count(db: Database) -> int:
-    return db.conn.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
+def count(db: Connection) -> int:
+    return db.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
 
 
 # --- exchanging changes (SYNC.md §3, §4) -------------------------------------------------------
@@ -181,9 +144,11 @@ def wire_text(row: tuple) -> str:
     )
 
 
-def held_from_text(db: Database, origin: str, after_seq: int, limit: int) -> list[tuple[int, str]]:
+def held_from_text(
+    db: Connection, origin: str, after_seq: int, limit: int
+) -> list[tuple[int, str]]:
     """held_from as (origin_seq, JSON text) pairs, for a push body built without re-encoding."""
-    rows = db.conn.execute(
+    rows = db.execute(
         f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE origin_node = ? AND origin_seq > ? "
         "ORDER BY origin_seq LIMIT ?",
         [origin, after_seq, limit],
@@ -191,14 +156,14 @@ def held_from_text(db: Database, origin: str, after_seq: int, limit: int) -> lis
     return [(row[2], wire_text(row)) for row in rows]
 
 
-def own_pending(db: Database, after_seq: int, limit: int) -> list[dict[str, Any]]:
+def own_pending(db: Connection, after_seq: int, limit: int) -> list[dict[str, Any]]:
     """This node's own changes with origin_seq above `after_seq`, oldest first."""
-    return held_from(db, local_node(db), after_seq, limit)
+    return held_from(db, node_id(db), after_seq, limit)
 
 
-def held_from(db: Database, origin: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
+def held_from(db: Connection, origin: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
     """The changes held from `origin` with origin_seq above `after_seq`, oldest first."""
-    rows = db.conn.execute(
+    rows = db.execute(
         f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE origin_node = ? AND origin_seq > ? "
         "ORDER BY origin_seq LIMIT ?",
         [origin, after_seq, limit],
@@ -206,50 +171,72 @@ def held_from(db: Database, origin: str, after_seq: int, limit: int) -> list[dic
     return [to_wire(row) for row in rows]
 
 
-def own_max_seq(db: Database, node: str | None = None) -> int:
+def own_max_seq(db: Connection, node: str | None = None) -> int:
     """The newest origin sequence `node` (this node by default) handed out; 0 before any."""
-    return db.conn.execute(
+    return db.execute(
         "SELECT COALESCE(MAX(origin_seq), 0) FROM change_log WHERE origin_node = ?",
-        [node or local_node(db)],
+        [node or node_id(db)],
     ).fetchone()[0]
 
 
-def count_own_after(db: Database, after_seq: int) -> int:
-    return db.conn.execute(
+def count_own_after(db: Connection, after_seq: int) -> int:
+    return db.execute(
         "SELECT COUNT(*) FROM change_log WHERE origin_node = ? AND origin_seq > ?",
-        [local_node(db), after_seq],
+        [node_id(db), after_seq],
     ).fetchone()[0]
 
 
 def since(
-    db: Database, seq: int, limit: int, *, skip_node: str | None = None, text: bool = False
-) -> list[tuple[int, Any]]:
-    """Changes in local arrival order after `seq` (the hub's pull order): (seq, change) pairs.
+    db: Connection,
+    after: Sequence[int],
+    limit: int,
+    *,
+    skip_node: str | None = None,
+    text: bool = False,
+) -> list[tuple[list[int], Any]]:
+    """Changes in the hub's pull order after the position `after`: (position, change) pairs.
 
+    A position is a few integers (the dialect's feed_key; [] is the start). Only final rows
+    come, so no change can later appear before a position handed out (SYNC.md §4, HUB.md).
     `skip_node`'s own changes are left out (it holds them; SYNC.md §4 lets it skip them), except
-    those whose clock the hub flagged, which that node must learn of. The newest row always
-    comes, so a cursor taken from the last pair reaches the end in this statement's snapshot.
+    those whose clock the hub flagged, which that node must learn of. The newest final row
+    always comes, so a cursor taken from the last pair reaches the end of the feed as this
+    statement saw it.
     """
-    where, params = "seq > ?", [seq]
+    dialect = db.dialect
+    where = f"{dialect.feed_final} AND {dialect.feed_after}"
+    params: list[Any] = list(_widen(db, after))
     if skip_node is not None:
         where += (
-            " AND (origin_node != ? OR clock_suspect = 1"
-            " OR seq = (SELECT MAX(seq) FROM change_log))"
+            f" AND (origin_node != ? OR clock_suspect = 1 OR ({dialect.feed_key}) = ("
+            f"SELECT {dialect.feed_key} FROM change_log WHERE {dialect.feed_final} "
+            f"ORDER BY {dialect.feed_order_desc} LIMIT 1))"
         )
         params.append(skip_node)
-    rows = db.conn.execute(
-        f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE {where} ORDER BY seq LIMIT ?",
+    rows = db.execute(
+        f"SELECT {dialect.feed_key}, {_WIRE_COLUMNS} FROM change_log WHERE {where} "
+        f"ORDER BY {dialect.feed_order} LIMIT ?",
         [*params, limit],
     ).fetchall()
+    width = dialect.feed_width
     encode = wire_text if text else to_wire
-    return [(row[0], encode(row)) for row in rows]
+    return [(list(row[:width]), encode(row[width:])) for row in rows]
 
 
-def max_seq(db: Database) -> int:
-    return db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0]
+def _widen(db: Connection, after: Sequence[int]) -> Sequence[int]:
+    """`after` as a position of the dialect's width. A narrower one is a SQLite hub's seq,
+    handed out before the hub moved to PostgreSQL: its rows carry the copy's transaction id
+    (app.store.postgres_copy), so the position is that id and the seq."""
+    width = db.dialect.feed_width
+    if not after:
+        return [0] * width
+    if len(after) < width:
+        origin = int(meta(db, "feed_origin_tx") or 0)
+        return [origin] * (width - len(after)) + list(after)
+    return after
 
 
-def held_among(db: Database, changes: list[dict[str, Any]]) -> set[tuple[str, int]]:
+def held_among(db: Connection, changes: list[dict[str, Any]]) -> set[tuple[str, int]]:
     """Which of these changes this database already holds, as (origin_node, origin_seq)."""
     wanted: dict[str, list[int]] = {}
     for change in changes:
@@ -258,7 +245,7 @@ def held_among(db: Database, changes: list[dict[str, Any]]) -> set[tuple[str, in
     for node, seqs in wanted.items():
         for start in range(0, len(seqs), _CHUNK):
             chunk = seqs[start : start + _CHUNK]
-            rows = db.conn.execute(
+            rows = db.execute(
                 "SELECT origin_seq FROM change_log WHERE origin_node = ? "
                 f"AND origin_seq IN ({', '.join('?' * len(chunk))})",
                 [node, *chunk],
@@ -270,11 +257,11 @@ def held_among(db: Database, changes: list[dict[str, Any]]) -> set[tuple[str, in
 _CHUNK = 500  # values bound in one IN (...)
 
 
-def first_differing(db: Database, changes: list[dict[str, Any]]) -> dict[str, Any] | None:
+def first_differing(db: Connection, changes: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first of these changes that this database holds with other content (a reused
     change id, SYNC.md §3a); None when each is absent or the very change held."""
     for change in changes:
-        row = db.conn.execute(
+        row = db.execute(
             "SELECT hlc, entity, entity_id, op, payload FROM change_log "
             "WHERE origin_node = ? AND origin_seq = ?",
             [change["origin_node"], change["origin_seq"]],
@@ -293,32 +280,11 @@ def first_differing(db: Database, changes: list[dict[str, Any]]) -> dict[str, An
     return None
 
 
-def held(db: Database, origin_node: str, origin_seq: int) -> bool:
-    row = db.conn.execute(
-        "SELECT 1 FROM change_log WHERE origin_node = ? AND origin_seq = ?",
-        [origin_node, origin_seq],
-    ).fetchone()
-    return row is not None
-
-
-def store_remote(db: Database, change: dict[str, Any], suspect: bool) -> None:
-    """Keep a change that another node made, exactly as it was made."""
-    assert db.conn.in_transaction
-    db.conn.execute(
-        "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
-        "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],
-            change["entity_id"], change["op"],
-            canonical(change["payload"]), int(suspect),
-        ],
-    )  # fmt: skip
-
-
-def store_remote_many(db: Database, changes: list[tuple[dict[str, Any], bool]]) -> None:
-    """store_remote for many (change, suspect) pairs, in order, with one statement."""
-    assert db.conn.in_transaction
-    db.conn.executemany(
+def store_remote_many(db: Connection, changes: list[tuple[dict[str, Any], bool]]) -> None:
+    """Keep changes other nodes made, exactly as they were made: (change, suspect) pairs, in
+    order, with one statement."""
+    assert db.in_transaction
+    db.executemany(
         "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
         "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -331,14 +297,14 @@ def store_remote_many(db: Database, changes: list[tuple[dict[str, Any], bool]]) 
     )  # fmt: skip
 
 
-def flag_suspect(db: Database, origin_node: str, origin_seq: int) -> None:
-    db.conn.execute(
+def flag_suspect(db: Connection, origin_node: str, origin_seq: int) -> None:
+    db.execute(
         "UPDATE change_log SET clock_suspect = 1 WHERE origin_node = ? AND origin_seq = ?",
         [origin_node, origin_seq],
     )
 
 
-def observe(db: Database, remote_hlc: str, now_ms: int | None = None) -> None:
+def observe(db: Connection, remote_hlc: str, now_ms: int | None = None) -> None:
     """Move our clock past a remote stamp (unless it is suspect), in the caller's transaction."""
     moved = clock.receive(
         meta(db, "hlc"), remote_hlc, meta(db, "node_id"), wall_ms() if now_ms is None else now_ms
@@ -347,8 +313,8 @@ def observe(db: Database, remote_hlc: str, now_ms: int | None = None) -> None:
         set_meta(db, "hlc", moved)
 
 
-def suspect_changes(db: Database) -> list[dict[str, Any]]:
-    rows = db.conn.execute(
+def suspect_changes(db: Connection) -> list[dict[str, Any]]:
+    rows = db.execute(
         f"SELECT {_WIRE_COLUMNS} FROM change_log WHERE clock_suspect = 1 ORDER BY hlc"
     ).fetchall()
     return [to_wire(row) for row in rows]

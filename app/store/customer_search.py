@@ -7,9 +7,8 @@ time (app/domain/customer_search.py).
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
-from migrations.migrations import PHONE_DIGITS_SQL
+from app.store.connection import Connection
+from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 # Past the last character a name can hold: [prefix, prefix + this) is every name it starts.
 _AFTER_ALL = "\U0010ffff"
@@ -20,11 +19,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def by_phone_prefixes(db: Database, prefixes: list[str], limit: int) -> list[str]:
+def by_phone_prefixes(db: Connection, prefixes: list[str], limit: int) -> list[str]:
     """Ids of live customers whose phone digits start with any of `prefixes` (index ranges)."""
     found: list[str] = []
     for prefix in dict.fromkeys(prefixes):
-        rows = db.conn.execute(
+        rows = db.execute(
             f"SELECT id FROM customers WHERE {PHONE_DIGITS_SQL} >= ? "
             # "+deleted_at": the planner must walk the phone index, not the name index's
             # leading deleted_at column.
@@ -35,9 +34,9 @@ def by_phone_prefixes(db: Database, prefixes: list[str], limit: int) -> list[str
     return found[:limit]
 
 
-def by_name_prefix(db: Database, prefix: str, limit: int) -> list[str]:
+def by_name_prefix(db: Connection, prefix: str, limit: int) -> list[str]:
     """Ids of live customers whose name starts with `prefix` (ASCII case ignored), by name."""
-    rows = db.conn.execute(
+    rows = db.execute(
         f"SELECT id FROM customers WHERE {_LIVE} AND name >= ? COLLATE NOCASE "
         "AND name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE, id LIMIT ?",
         [prefix, prefix + _AFTER_ALL, limit],
@@ -45,10 +44,10 @@ def by_name_prefix(db: Database, prefix: str, limit: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def by_email_prefix(db: Database, prefix: str, limit: int) -> list[str]:
+def by_email_prefix(db: Connection, prefix: str, limit: int) -> list[str]:
     """Ids of live customers whose email starts with `prefix` (any case), along its index."""
     low = prefix.lower()
-    rows = db.conn.execute(
+    rows = db.execute(
         f"SELECT id FROM customers WHERE lower(email) >= ? AND lower(email) < ? AND +{_LIVE} "
         "ORDER BY lower(email), id LIMIT ?",
         [low, low + _AFTER_ALL, limit],
@@ -56,7 +55,7 @@ def by_email_prefix(db: Database, prefix: str, limit: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def by_word_starts(db: Database, words: list[str], limit: int) -> list[str]:
+def by_word_starts(db: Connection, words: list[str], limit: int) -> list[str]:
     """Ids of live customers, by name, where every word starts a word of the name.
 
     This one reads the covering name index from end to end (about 0.2 µs a customer on an idle
@@ -64,7 +63,7 @@ def by_word_starts(db: Database, words: list[str], limit: int) -> list[str]:
     customers (README § Performance).
     """
     name_words = " AND ".join("(' ' || replace(name, '-', ' ')) LIKE ? ESCAPE '\\'" for _ in words)
-    rows = db.conn.execute(
+    rows = db.execute(
         "SELECT id FROM customers INDEXED BY customers_name_search "
         f"WHERE {_LIVE} AND {name_words} ORDER BY name COLLATE NOCASE, id LIMIT ?",
         [*(f"% {_escape_like(word)}%" for word in words), limit],

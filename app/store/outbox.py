@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core import json_codec
 from app.store import changelog
+from app.store.connection import Connection
 
 STATES = ("pending", "superseded", "skipped", "failed", "sent")
 RANK = {"pending": 0, "superseded": 1, "skipped": 1, "failed": 2, "sent": 3}
@@ -43,12 +42,12 @@ JSON_COLUMNS = ("basis", "payload")
 Message = dict[str, Any]
 
 
-def _require_transaction(db: Database) -> None:
-    assert db.conn.in_transaction, "outbox writes must run inside store.transaction()"
+def _require_transaction(db: Connection) -> None:
+    assert db.in_transaction, "outbox writes must run inside store.transaction()"
 
 
-def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[Message]:
-    cursor = db.conn.execute(sql, params)
+def _rows(db: Connection, sql: str, params: list[Any] | dict[str, Any]) -> list[Message]:
+    cursor = db.execute(sql, params)
     names = [column[0] for column in cursor.description]
     found = []
     for row in cursor.fetchall():
@@ -59,7 +58,7 @@ def _rows(db: Database, sql: str, params: list[Any] | dict[str, Any]) -> list[Me
     return found
 
 
-def record(db: Database, message: Message) -> Message:
+def record(db: Connection, message: Message) -> Message:
     """Store a local decision or outcome of a message, and its change (the whole synced row).
 
     The same merge as a remote change (apply_remote), so a local write never beats a higher
@@ -75,11 +74,11 @@ def record(db: Database, message: Message) -> Message:
     return get(db, payload["id"]) or payload
 
 
-def apply_remote(db: Database, payload: dict[str, Any], hlc: str) -> bool:
+def apply_remote(db: Connection, payload: dict[str, Any], hlc: str) -> bool:
     """Merge one message change; True when it changed the stored row. Applying it twice, or
     changes in any order, ends the same."""
     _require_transaction(db)
-    current = db.conn.execute(
+    current = db.execute(
         "SELECT state, state_hlc FROM messages WHERE id = ?", [payload["id"]]
     ).fetchone()
     row = {name: payload.get(name) for name in SYNCED_COLUMNS}
@@ -89,7 +88,7 @@ def apply_remote(db: Database, payload: dict[str, Any], hlc: str) -> bool:
     row["state_hlc"] = hlc
     if current is None:
         columns = (*SYNCED_COLUMNS, "state_hlc")
-        db.conn.execute(
+        db.execute(
             f"INSERT INTO messages ({', '.join(columns)}) "
             f"VALUES ({', '.join(':' + c for c in columns)})",
             row,
@@ -100,17 +99,17 @@ def apply_remote(db: Database, payload: dict[str, Any], hlc: str) -> bool:
     if incoming <= (RANK.get(state, 0), state_hlc):
         return False
     assignments = ", ".join(f"{name} = :{name}" for name in (*OUTCOME_COLUMNS, "state_hlc"))
-    db.conn.execute(f"UPDATE messages SET {assignments} WHERE id = :id", row)
+    db.execute(f"UPDATE messages SET {assignments} WHERE id = :id", row)
     return True
 
 
-def get(db: Database, message_id: str) -> Message | None:
+def get(db: Connection, message_id: str) -> Message | None:
     rows = _rows(db, "SELECT * FROM messages WHERE id = ?", [message_id])
     return rows[0] if rows else None
 
 
 def list_messages(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,
@@ -131,7 +130,9 @@ def list_messages(
     return _rows(db, sql, [*params, limit])
 
 
-def pending_for_booking(db: Database, booking_id: str, channels: tuple[str, ...]) -> list[Message]:
+def pending_for_booking(
+    db: Connection, booking_id: str, channels: tuple[str, ...]
+) -> list[Message]:
     """The booking's messages on these channels that have not gone out yet."""
     marks = ", ".join("?" * len(channels))
     return _rows(
@@ -142,7 +143,7 @@ def pending_for_booking(db: Database, booking_id: str, channels: tuple[str, ...]
     )
 
 
-def due(db: Database, now_ms: int, limit: int) -> list[Message]:
+def due(db: Connection, now_ms: int, limit: int) -> list[Message]:
     """Pending messages due by `now_ms` that no sender holds and no retry waits on, oldest due
     first. A webhook delivery waits while an earlier one of its booking (or customer) to the
     same subscription is pending, and while its subscription is disabled: in order per key."""
@@ -164,7 +165,9 @@ def due(db: Database, now_ms: int, limit: int) -> list[Message]:
     )
 
 
-def already_sent_alike(db: Database, message: Message, *, same_due: bool, same_basis: bool) -> bool:
+def already_sent_alike(
+    db: Connection, message: Message, *, same_due: bool, same_basis: bool
+) -> bool:
     """Whether another message of this booking, kind and channel went out already (with the
     same basis and due time, when asked): two laptops that moved one booking to the same time
     offline each decided its messages, and the customer must get them once."""
@@ -179,26 +182,26 @@ def already_sent_alike(db: Database, message: Message, *, same_due: bool, same_b
     if same_due:
         sql += " AND due_at = ?"
         params.append(message["due_at"])
-    return db.conn.execute(sql + " LIMIT 1", params).fetchone() is not None
+    return db.execute(sql + " LIMIT 1", params).fetchone() is not None
 
 
-def lease(db: Database, message_ids: list[str], until_ms: int) -> None:
+def lease(db: Connection, message_ids: list[str], until_ms: int) -> None:
     """Hold these messages for one sender until `until_ms` (node-local, never synced)."""
     _require_transaction(db)
-    db.conn.executemany(
+    db.executemany(
         "UPDATE messages SET lease_until = ? WHERE id = ?", [(until_ms, i) for i in message_ids]
     )
 
 
-def schedule_retry(db: Database, message_id: str, at_ms: int | None) -> None:
+def schedule_retry(db: Connection, message_id: str, at_ms: int | None) -> None:
     """When the sender tries this message next (node-local); None releases it now."""
     _require_transaction(db)
-    db.conn.execute(
+    db.execute(
         "UPDATE messages SET next_attempt_at = ?, lease_until = NULL WHERE id = ?",
         [at_ms, message_id],
     )
 
 
-def counts_by_state(db: Database) -> dict[str, int]:
-    rows = db.conn.execute("SELECT state, COUNT(*) FROM messages GROUP BY state").fetchall()
+def counts_by_state(db: Connection) -> dict[str, int]:
+    rows = db.execute("SELECT state, COUNT(*) FROM messages GROUP BY state").fetchall()
     return {state: count for state, count in rows}

@@ -36,7 +36,7 @@ START: Position = (0, 0)
 COLUMNS = "seq, origin_node, origin_seq, hlc, entity, entity_id, op, payload, clock_suspect"
 
 # Rows of transactions that have ended, as of this statement's snapshot.
-_FINAL = "tx < pg_snapshot_xmin(pg_current_snapshot())"
+FINAL = "tx < pg_snapshot_xmin(pg_current_snapshot())"
 
 
 def since(
@@ -48,12 +48,12 @@ def since(
     whose clock the hub flagged, and the newest final row always comes, so the position of the
     last pair reaches the end of the feed as this statement saw it.
     """
-    where = f"(tx, seq) > (%(tx)s::text::xid8, %(seq)s) AND {_FINAL}"
+    where = f"(tx, seq) > (%(tx)s::text::xid8, %(seq)s) AND {FINAL}"
     params: dict[str, Any] = {"tx": after[0], "seq": after[1], "limit": limit}
     if skip_node is not None:
         where += (
             " AND (origin_node <> %(skip)s OR clock_suspect = 1 OR (tx, seq) = ("
-            f"SELECT tx, seq FROM change_log WHERE {_FINAL} ORDER BY tx DESC, seq DESC LIMIT 1))"
+            f"SELECT tx, seq FROM change_log WHERE {FINAL} ORDER BY tx DESC, seq DESC LIMIT 1))"
         )
         params["skip"] = skip_node
     rows = conn.execute(
@@ -67,7 +67,7 @@ def since(
 def end(conn: psycopg.Connection) -> Position:
     """The position of the newest final row (START when there is none)."""
     row = conn.execute(
-        f"SELECT tx::text::bigint, seq FROM change_log WHERE {_FINAL} "
+        f"SELECT tx::text::bigint, seq FROM change_log WHERE {FINAL} "
         "ORDER BY tx DESC, seq DESC LIMIT 1"
     ).fetchone()
     return (row[0], row[1]) if row else START

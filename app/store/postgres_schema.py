@@ -10,9 +10,19 @@ the schema as it was.
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+
+from app.core.ids import new_node_id
+from app.store.connection import Connection
+from app.store.errors import CannotOpen, StoreError
+
+# sync.identity's decision whether this database is the replica it says it is (SYNC.md §3a).
+Settle = Callable[[Connection], None]
 
 # Any constant both processes agree on; it names "the schema migration" among advisory locks.
 MIGRATION_LOCK = 0x626F6F6B  # "book"
@@ -45,3 +55,43 @@ def migrate(url: str) -> str:
             return MigrationContext.configure(connection).get_current_revision() or ""
     finally:
         engine.dispose()
+
+
+def init_database(url: str, settle: Settle) -> str:
+    """Migrate the database at `url` and give it a node id, secrets and epoch; its node id.
+
+    Raises CannotOpen, with a sentence fit for a person, when the database cannot be reached
+    or prepared.
+    """
+    from app.store import postgres, replication
+
+    postgres.reachable(url)
+    try:
+        migrate(url)
+    except psycopg.Error as error:
+        raise CannotOpen(f"Cannot prepare the database {postgres.redact(url)}: {error}") from error
+    db = postgres.open_db(url)
+    try:
+        with db.transaction():
+            seed_identity(db)
+            settle(db)
+        return replication.node_id(db)
+    except StoreError as error:
+        raise CannotOpen(f"Cannot prepare the database {postgres.redact(url)}: {error}") from error
+    finally:
+        db.close()
+
+
+def seed_identity(db: Connection) -> None:
+    """Give a new hub its node id, secrets, organization id and epoch; keep an existing one's."""
+    for key, make in (
+        ("node_id", new_node_id),
+        ("cursor_secret", lambda: secrets.token_hex(32)),
+        ("session_secret", lambda: secrets.token_hex(32)),
+        ("organization_id", lambda: str(uuid.uuid4())),
+        ("epoch", new_node_id),
+    ):
+        db.execute(
+            "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            [key, make()],
+        )

@@ -10,9 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
+from app.store.connection import Connection
 
 SERVICE_JSON_COLUMNS = ("resource_ids", "metadata")
 
@@ -25,28 +24,28 @@ def _decode(row: tuple[Any, ...], names: list[str]) -> dict[str, Any]:
     return record
 
 
-def _select(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = db.conn.execute(f"SELECT * FROM services WHERE {where}", params)
+def _select(db: Connection, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(f"SELECT * FROM services WHERE {where}", params)
     names = [column[0] for column in cursor.description]
     return [_decode(row, names) for row in cursor.fetchall()]
 
 
-def insert_service(db: Database, service: dict[str, Any]) -> None:
+def insert_service(db: Connection, service: dict[str, Any]) -> None:
     """Insert a service and its `upsert` change (all fields). Call inside transaction()."""
     store.upsert_local(db, "service", service["id"], service, new=True)
 
 
-def update_service(db: Database, service_id: str, changes: dict[str, Any]) -> None:
+def update_service(db: Connection, service_id: str, changes: dict[str, Any]) -> None:
     store.upsert_local(db, "service", service_id, changes)
 
 
-def delete_service(db: Database, service_id: str) -> None:
+def delete_service(db: Connection, service_id: str) -> None:
     """Remove a service for good and record the tombstone (bookings keep what they took)."""
     store.delete_local(db, "service", service_id)
 
 
 def get_service(
-    db: Database, service_id: str, missing: Callable[[str], Exception] = store.RowMissing
+    db: Connection, service_id: str, missing: Callable[[str], Exception] = store.RowMissing
 ) -> dict[str, Any]:
     rows = _select(db, "id = ?", [service_id])
     if not rows:
@@ -55,7 +54,7 @@ def get_service(
 
 
 def list_services(
-    db: Database,
+    db: Connection,
     *,
     after_id: str | None,
     limit: int,
@@ -78,9 +77,9 @@ def list_services(
     return _select(db, f"{' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit])
 
 
-def day_bookings(db: Database, resource_id: str, start: int, end: int) -> list[dict[str, Any]]:
+def day_bookings(db: Connection, resource_id: str, start: int, end: int) -> list[dict[str, Any]]:
     """Status, price and currency of the resource's bookings that start in [start, end)."""
-    cursor = db.conn.execute(
+    cursor = db.execute(
         "SELECT status, price_minor, currency FROM bookings "
         "WHERE resource_id = ? AND start_time >= ? AND start_time < ?",
         [resource_id, start, end],

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from app.store.connection import Connection
 
 
-def insert_signin_link(db: Database, token_hash: str, key_id: str, expires_at: int) -> None:
+def insert_signin_link(db: Connection, token_hash: str, key_id: str, expires_at: int) -> None:
     """In the caller's transaction; links past their time are swept out at the same time."""
-    db.conn.execute("DELETE FROM signin_links WHERE expires_at <= ?", [expires_at - 86_400_000])
-    db.conn.execute(
+    db.execute("DELETE FROM signin_links WHERE expires_at <= ?", [expires_at - 86_400_000])
+    db.execute(
         "INSERT INTO signin_links (token_hash, key_id, expires_at) VALUES (?, ?, ?)",
         [token_hash, key_id, expires_at],
     )
 
 
-def take_signin_link(db: Database, token_hash: str, now_ms: int) -> str | None:
+def take_signin_link(db: Connection, token_hash: str, now_ms: int) -> str | None:
     """The link's key id if it is unused and in time, deleting it either way (one use only).
     In the caller's transaction."""
-    row = db.conn.execute(
+    row = db.execute(
         "DELETE FROM signin_links WHERE token_hash = ? RETURNING key_id, expires_at",
         [token_hash],
     ).fetchone()

@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from flask import Response, current_app, g, jsonify, request
 from pydantic import BaseModel
-from sqlite_utils import Database
 
 from app import store
 from app.core import json_codec
+from app.store import Connection
 from app.web import conditional, idempotency
 from app.web.auth import authorize
 from app.web.models.parsing import json_object, parse_body, parse_query
@@ -142,7 +142,7 @@ def actor() -> str | None:
     return key.name if key is not None else None
 
 
-def db() -> Database:
+def db() -> Connection:
     """This thread's connection to the app's database."""
     return store.connection(current_app.config["DB"])
 

@@ -20,11 +20,11 @@ from flask import current_app, g, request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlite_utils import Database
 
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.store import Connection
 from app.web.errors import Forbidden, InsufficientTokens, RateLimited, Unauthorized
 
 SCOPES = ("booking:read", "booking:write", "booking:admin", "sync")
@@ -92,7 +92,7 @@ def parse_rate_limit(text: str) -> RateLimitItem:
 
 
 def create_key(
-    db: Database,
+    db: Connection,
     *,
     name: str,
     scopes: list[str],
@@ -125,12 +125,12 @@ def create_key(
     return record, f"{KEY_PREFIX}{key_id.removeprefix('key_')}_{secret}"
 
 
-def revoke_key(db: Database, key_id: str) -> bool:
+def revoke_key(db: Connection, key_id: str) -> bool:
     with store.transaction(db):
         return store.revoke_api_key(db, key_id, wall_ms())
 
 
-def authenticate(db: Database, header: str | None) -> ApiKey:
+def authenticate(db: Connection, header: str | None) -> ApiKey:
     """The live key named by an `Authorization: Bearer` header, or 401."""
     if not header or not header.startswith("Bearer "):
         raise Unauthorized()

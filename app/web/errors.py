@@ -344,14 +344,15 @@ def register_error_handlers(app: Flask) -> None:
 
 def api_error_for(error: Exception) -> ApiError:
     """The answer to an exception no view caught: a domain or storage refusal's own (the
-    table above), a 503 when SQLite cannot store anything now (full disk, read-only file),
+    table above), a 503 when the store cannot store anything now (full disk, read-only file),
     else a logged 500 that tells the client nothing more."""
     refusal = from_domain(error)
     if refusal is not None:
         return refusal
-    problem = store.storage_problem(error)
-    if problem is not None:
-        log.warning("Refused a request: the database cannot be written (%s): %s", problem, error)
-        return storage_error(problem)
+    if isinstance(error, store.StorageProblem):
+        log.warning(
+            "Refused a request: the database cannot be written (%s): %s", error.problem, error
+        )
+        return storage_error(error.problem)
     log.exception("Unhandled error while serving a request")
     return InternalError()

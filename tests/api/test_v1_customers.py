@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from sqlite_utils import Database
 
 from app import create_app, store
 from app.core.customer_ids import candidates
@@ -589,7 +590,7 @@ def test_openapi_documents_the_v1_routes_with_shingleais_envelope(client):
 
 def test_customers_from_before_the_migration_show_in_v1(tmp_path):
     path = str(tmp_path / "old.db")
-    old = store.open_db(path)
+    old = Database(path)  # a database as the migrations before m0003 left it
     migrations.apply(old, stop_before="m0003_shingleai_customer_fields")
     old.execute(
         "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, 'Old', 0, 0)",

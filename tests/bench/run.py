@@ -75,7 +75,7 @@ def _seed_bookings(db_path: str, total: int, resource_ids: list[str]) -> int:
 
 
 def _insert_rows(db, rows: list[tuple]) -> None:
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO bookings (id, resource_id, start_time, end_time, status, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, 'confirmed', ?, ?)",
         rows,

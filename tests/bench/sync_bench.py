@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.store import Connection
 from app.web.auth import create_key
 from sync import identity
 from sync.client import HubClient
@@ -85,7 +84,7 @@ class _Clock:
             self.marks.append(self.mark())
 
 
-def timed_sync(db: Database, client: HubClient, hub_pid: int | None = None) -> Timing:
+def timed_sync(db: Connection, client: HubClient, hub_pid: int | None = None) -> Timing:
     """Run sync_once and time its push phase (to the last acked batch) and its pull phase."""
     clock = _Clock(hub_pid)
     start = clock.mark()
@@ -109,7 +108,7 @@ def _sync_key(hub_path: str, name: str) -> str:
     return key
 
 
-def _node(path: str) -> Database:
+def _node(path: str) -> Connection:
     identity.init_database(path)
     return store.open_db(path)
 
@@ -129,7 +128,7 @@ def _customer(index: int, now: int, organization: str) -> dict[str, Any]:
     }
 
 
-def seed_customers(db: Database, count: int) -> list[str]:
+def seed_customers(db: Connection, count: int) -> list[str]:
     """Write `count` customers through the local write path, in a few large transactions."""
     ids: list[str] = []
     organization = store.organization_id(db)
@@ -143,7 +142,7 @@ def seed_customers(db: Database, count: int) -> list[str]:
     return ids
 
 
-def change_customers(db: Database, ids: list[str]) -> None:
+def change_customers(db: Connection, ids: list[str]) -> None:
     """Edit two fields of each customer, as PATCH /customers/{id} would (one change each)."""
     now = wall_ms()
     with store.transaction(db):
@@ -162,7 +161,7 @@ def raw_copy(source_path: str, target_path: str, count: int) -> float:
         f"SELECT {_COPY_COLUMNS} FROM change_log ORDER BY seq LIMIT ?", [count]
     ).fetchall()
     with store.transaction(target):
-        target.conn.executemany(
+        target.executemany(
             f"INSERT INTO change_log ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
     elapsed = time.perf_counter() - started
@@ -172,8 +171,8 @@ def raw_copy(source_path: str, target_path: str, count: int) -> float:
     return elapsed
 
 
-def _customer_count(db: Database) -> int:
-    return db.conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+def _customer_count(db: Connection) -> int:
+    return store.count_rows(db, "customers")
 
 
 Row = tuple[str, str, str, str]  # name, value, target, CPU seconds
@@ -244,7 +243,7 @@ def run(folder: Path, say: Callable[[str], None] = lambda _text: None) -> list[R
         assert again.report.pushed == CHANGED, again.report
         follow = timed_sync(node_b, client_b, pid)
         assert follow.report.applied == CHANGED, follow.report
-        phone = node_b.conn.execute("SELECT phone FROM customers WHERE id = ?", [ids[0]])
+        phone = node_b.execute("SELECT phone FROM customers WHERE id = ?", [ids[0]])
         assert phone.fetchone()[0] == "+16660000000"
     node_a.close()
     node_b.close()

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from sqlite_utils import Database
 
 from app import store
 from app.cli import cli
@@ -63,7 +64,7 @@ def customer_names(db_path: str) -> list[str]:
 def older_database(path: str) -> str:
     """A database as the version before the newest migration left it; the migration's name."""
     last = [migration.name for migration in migrations._migrations][-1]
-    db = store.open_db(path)
+    db = Database(path)  # as the older version's migrations saw it: sqlite-utils' own
     try:
         db.enable_wal()
         migrations.apply(db, stop_before=last)

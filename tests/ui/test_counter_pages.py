@@ -4,12 +4,13 @@ from the grid, the customer picker, customer history, shop closures, the sync pa
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.domain import shop_settings, staff
+from app.web.ui import day as day_page
 from tests.conftest import unchanged
 from tests.ui.conftest import DAY, Desk, api_get, field_error
 
@@ -224,9 +225,12 @@ def test_booked_and_blocked_time_has_no_empty_cells(desk, make_booking, client, 
     assert "time=11:00" in html
 
 
-def test_past_days_offer_no_cells_and_today_has_a_now_line(desk, make_resource):
+def test_past_days_offer_no_cells_and_today_has_a_now_line(desk, make_resource, monkeypatch):
     make_resource()
     writer = desk("booking:write")
+    # Noon today, inside the grid's 08:00-18:00 whatever the hour the suite runs at.
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(day_page, "wall_ms", lambda: int(noon.timestamp() * 1000))
     assert 'class="free-cell"' not in writer.text("/day?date=2000-01-03")
     assert 'class="now-line"' in writer.text("/day")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import store
 from app.web.auth import revoke_key
 from tests.conftest import unchanged
 from tests.ui.conftest import Desk, key_id
@@ -49,8 +50,8 @@ def test_revoking_the_key_ends_a_copied_session_too(app, desk, db):
 
 def test_a_session_older_than_thirty_days_is_over(desk, db):
     staff = desk("booking:read")
-    db.execute("UPDATE ui_sessions SET created_at = created_at - 31 * 86400000")
-    db.conn.commit()
+    with store.transaction(db):
+        db.execute("UPDATE ui_sessions SET created_at = created_at - 31 * 86400000")
     assert staff.get("/customers").headers["Location"].startswith("/signin")
 
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.times import format_instant, parse_instant
-from app.domain.blockers import build_rule, occurrences, widen_all_day
+from app.domain.recurrence import build_rule, occurrences, widen_all_day
 
 BERLIN = "Europe/Berlin"
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from app.core.times import parse_instant
-from app.domain.blockers import MAX_OCCURRENCES_PER_DAY
+from app.domain.recurrence import MAX_OCCURRENCES_PER_DAY
 from app.web.models.base import Body, Instant, Limit, Metadata, Query, rule_error
 
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.core.times import MAX_MS, format_instant, parse_instant
 from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
-from app.domain import blockers as domain_blockers
+from app.domain import recurrence
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
 from app.web.models.blockers import BlockerCreate, BlockerListQuery, ClosureCreate
@@ -223,7 +223,7 @@ def _first_occurrence(row: dict[str, Any], resource: dict[str, Any] | None) -> s
         "end_time": parse_instant(row["end_time"]),
     }
     found = next(
-        domain_blockers.occurrences(blocker, resource["timezone"], blocker["start_time"], MAX_MS),
+        recurrence.occurrences(blocker, resource["timezone"], blocker["start_time"], MAX_MS),
         None,
     )
     return format_instant(found.start) if found else row["start_time"]

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlite_utils import Database
 
+from app.store import Connection
 from app.web.api import cursor_secret, db
 from app.web.errors import NotFound
 from app.web.models.parsing import validate
@@ -21,7 +21,7 @@ Rows = list[dict[str, Any]]
 
 
 def every(
-    list_page: Callable[[Database, Any, str], tuple[Rows, dict[str, Any]]],
+    list_page: Callable[[Connection, Any, str], tuple[Rows, dict[str, Any]]],
     model: type[BaseModel],
     params: dict[str, Any],
     cap: int = MAX_ROWS,
@@ -47,7 +47,7 @@ def shop_zone(resource_rows: Rows) -> str:
     return resource_rows[0]["timezone"] if resource_rows else "UTC"
 
 
-def or_none(getter: Callable[[Database, str], dict[str, Any]], record_id: str | None) -> Any:
+def or_none(getter: Callable[[Connection, str], dict[str, Any]], record_id: str | None) -> Any:
     """A record, or None when it was deleted (bookings keep ids of deleted customers)."""
     if not record_id:
         return None

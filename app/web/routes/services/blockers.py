@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import parse_instant
 from app.domain import Precondition, blockers, pagination
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.blockers import BlockerCreate, BlockerListQuery
@@ -28,23 +27,23 @@ def new_blocker(payload: BlockerCreate) -> blockers.NewBlocker:
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: BlockerCreate) -> tuple[Json, list[str]]:
+def create(db: Connection, payload: BlockerCreate) -> tuple[Json, list[str]]:
     """The new blocker's JSON and the ids of active bookings it covers."""
     blocker, covered = blockers.create(db, new_blocker(payload))
     return presenters.blocker(blocker), covered
 
 
 @refusals_as_api_errors
-def get(db: Database, blocker_id: str) -> Json:
+def get(db: Connection, blocker_id: str) -> Json:
     return presenters.blocker(blockers.get(db, blocker_id))
 
 
 @refusals_as_api_errors
-def delete(db: Database, blocker_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, blocker_id: str, precondition: Precondition = None) -> Json:
     return presenters.blocker(blockers.delete(db, blocker_id, precondition=precondition))
 
 
-def list_page(db: Database, query: BlockerListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: BlockerListQuery, secret: str) -> tuple[list[Json], Json]:
     """Blockers in id order; with a window, only those occurring in it, with their occurrences."""
     after_id = pagination.decode(secret, "blockers", query.cursor)
     found = blockers.find(

@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlite_utils import Database
-
 from app import store
 from app.core.times import parse_instant, wall_ms
 from app.domain import Precondition, bookings, clashes, customers, moves, pagination, services
 from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.domain.errors import ServiceNotOffered, UnknownService
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.bookings import (
@@ -48,7 +47,7 @@ def new_booking(payload: BookingCreate) -> bookings.NewBooking:
 
 
 @refusals_as_api_errors
-def ensure_bookable(db: Database, payload: BookingCreate, resource: Json) -> None:
+def ensure_bookable(db: Connection, payload: BookingCreate, resource: Json) -> None:
     """Raise what bookings.create would (an unknown or unoffered service, a taken slot) for
     the booking `payload` asks for on `resource`, without making it."""
     service = services.offered(db, payload.service_id, resource)
@@ -56,7 +55,7 @@ def ensure_bookable(db: Database, payload: BookingCreate, resource: Json) -> Non
     bookings.ensure_free(db, resource, start, end, service["buffer_minutes"] if service else 0)
 
 
-def interval_of(db: Database, payload: BookingCreate, resource: Json) -> tuple[int, int]:
+def interval_of(db: Connection, payload: BookingCreate, resource: Json) -> tuple[int, int]:
     """[start, end) in ms of the booking `payload` asks for (a service it names that is gone
     or not performed there is left to bookings.create to refuse)."""
     try:
@@ -71,7 +70,7 @@ def outside_hours(resource: Json, start: int, end: int) -> bool:
     return clashes.outside_business_hours(resource, start, end)
 
 
-def hours_meta(db: Database, booking: Json) -> Json:
+def hours_meta(db: Connection, booking: Json) -> Json:
     """`meta` of a booking made or moved: whether it lies outside its resource's hours (the
     API accepts such a booking, as the seeds do, but says so)."""
     resource = store.get_resource(db, booking["resource_id"])
@@ -79,12 +78,12 @@ def hours_meta(db: Database, booking: Json) -> Json:
     return {"outside_business_hours": clashes.outside_business_hours(resource, start, end)}
 
 
-def _with_conflicts(db: Database, booking: bookings.Booking) -> Json:
+def _with_conflicts(db: Connection, booking: bookings.Booking) -> Json:
     return presenters.booking(booking, bookings.conflicts(db, booking))
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
+def create(db: Connection, payload: BookingCreate, *, actor: str | None) -> Json:
     new = new_booking(payload)
     if new.customer_id is not None:  # either form of the customer's id (one customer, one id)
         new = dataclasses.replace(new, customer_id=customers.own_id(db, new.customer_id))
@@ -93,7 +92,7 @@ def create(db: Database, payload: BookingCreate, *, actor: str | None) -> Json:
 
 
 @refusals_as_api_errors
-def get(db: Database, booking_id: str) -> Json:
+def get(db: Connection, booking_id: str) -> Json:
     """The booking with its 20 most recent events, oldest first."""
     booking = bookings.get(db, booking_id)
     events = bookings.recent_events(db, booking_id)
@@ -102,7 +101,7 @@ def get(db: Database, booking_id: str) -> Json:
 
 @refusals_as_api_errors
 def update(
-    db: Database,
+    db: Connection,
     booking_id: str,
     payload: BookingPatch,
     *,
@@ -116,7 +115,7 @@ def update(
 
 @refusals_as_api_errors
 def transition(
-    db: Database,
+    db: Connection,
     booking_id: str,
     payload: BookingTransition,
     *,
@@ -136,7 +135,7 @@ def transition(
 
 @refusals_as_api_errors
 def move(
-    db: Database,
+    db: Connection,
     booking_id: str,
     payload: BookingMove,
     *,
@@ -157,7 +156,7 @@ def move(
 
 @refusals_as_api_errors
 def undo(
-    db: Database,
+    db: Connection,
     booking_id: str,
     payload: BookingUndo,
     *,
@@ -176,18 +175,18 @@ def undo(
     return _with_conflicts(db, corrected)
 
 
-def undoable_event(db: Database, booking_id: str) -> Json | None:
+def undoable_event(db: Connection, booking_id: str) -> Json | None:
     """The status change an undo would take back now, if any (for the UI's Undo button)."""
     found = moves.undoable(bookings.events(db, booking_id, after_hlc=None, limit=-1))
     return presenters.event(found) if found is not None else None
 
 
 @refusals_as_api_errors
-def delete(db: Database, booking_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, booking_id: str, precondition: Precondition = None) -> Json:
     return presenters.booking(bookings.delete(db, booking_id, precondition=precondition), [])
 
 
-def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
     """Bookings by start_time then id, filtered; keyset-paginated."""
     after = pagination.decode(secret, "bookings", query.cursor)
     rows = bookings.find(
@@ -208,7 +207,7 @@ def list_page(db: Database, query: BookingListQuery, secret: str) -> tuple[list[
 
 @refusals_as_api_errors
 def events_page(
-    db: Database, booking_id: str, query: EventListQuery, secret: str
+    db: Connection, booking_id: str, query: EventListQuery, secret: str
 ) -> tuple[list[Json], Json]:
     """All of a booking's events, oldest first (event order), keyset-paginated."""
     kind = f"events:{booking_id}"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.domain import closures, customer_search, shop_settings
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.blockers import BlockerCreate, ClosureCreate
@@ -20,7 +19,7 @@ ANY_RESOURCE = "res_any"
 
 
 @refusals_as_api_errors
-def create_closure(db: Database, payload: ClosureCreate) -> tuple[Json, list[str]]:
+def create_closure(db: Connection, payload: ClosureCreate) -> tuple[Json, list[str]]:
     """{"blockers": [...]} (one per resource) and the ids of active bookings they cover.
 
     The body is first checked as POST /blockers checks a blocker (ValidationFailed naming the
@@ -36,7 +35,7 @@ def create_closure(db: Database, payload: ClosureCreate) -> tuple[Json, list[str
 
 
 @refusals_as_api_errors
-def search_customers(db: Database, query: CustomerSearchQuery) -> tuple[list[Json], bool]:
+def search_customers(db: Connection, query: CustomerSearchQuery) -> tuple[list[Json], bool]:
     """Up to `limit` customers for a type-ahead, and whether more match."""
     country = shop_settings.read(db).country
     rows, more = customer_search.search(db, query.q, country=country, limit=query.limit)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.domain import customer_history, customers, shop_settings, staff
+from app.store import Connection
 from app.web.errors import refusals_as_api_errors
 from app.web.models.parsing import validate
 from app.web.models.shingleai import ShingleCustomerPatch
@@ -24,19 +23,19 @@ update_shop_settings = refusals_as_api_errors(shop_settings.update)
 
 @refusals_as_api_errors
 def customer_history_page(
-    db: Database, customer_id: str, before_id: str | None, limit: int
+    db: Connection, customer_id: str, before_id: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     return customer_history.page(db, customer_id, before_id=before_id, limit=limit)
 
 
 @refusals_as_api_errors
-def customer_notes(db: Database, customer_id: str) -> str | None:
+def customer_notes(db: Connection, customer_id: str) -> str | None:
     """The customer's notes (the ShingleAI field, shared by both APIs' rows)."""
     return customers.get(db, customer_id)["notes"]
 
 
 @refusals_as_api_errors
-def save_customer_notes(db: Database, customer_id: str, notes: str | None) -> None:
+def save_customer_notes(db: Connection, customer_id: str, notes: str | None) -> None:
     """Notes as /v1/customers PATCH takes them (at most 2,000 characters; empty clears)."""
     validate(ShingleCustomerPatch, {"notes": notes})
     customers.update(db, customer_id, {"notes": notes})

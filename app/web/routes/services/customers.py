@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.domain import Precondition, customers, pagination
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
@@ -16,18 +15,18 @@ Json = dict[str, Any]
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: CustomerCreate) -> Json:
+def create(db: Connection, payload: CustomerCreate) -> Json:
     return presenters.customer(customers.create(db, payload.model_dump()))
 
 
 @refusals_as_api_errors
-def get(db: Database, customer_id: str) -> Json:
+def get(db: Connection, customer_id: str) -> Json:
     return presenters.customer(customers.get(db, customer_id))
 
 
 @refusals_as_api_errors
 def update(
-    db: Database, customer_id: str, payload: CustomerPatch, precondition: Precondition = None
+    db: Connection, customer_id: str, payload: CustomerPatch, precondition: Precondition = None
 ) -> Json:
     sent = sent_fields(payload)
     updated = customers.update(db, customer_id, sent, precondition=precondition)
@@ -35,11 +34,11 @@ def update(
 
 
 @refusals_as_api_errors
-def delete(db: Database, customer_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, customer_id: str, precondition: Precondition = None) -> Json:
     return presenters.customer(customers.delete(db, customer_id, precondition=precondition))
 
 
-def list_page(db: Database, query: CustomerListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: CustomerListQuery, secret: str) -> tuple[list[Json], Json]:
     """One page of customers in creation order, with `meta` for the next."""
     after_id = pagination.decode(secret, "customers", query.cursor)
     tags = [tag.strip() for tag in (query.tags or "").split(",") if tag.strip()]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import format_instant, format_optional
 from app.domain import Precondition, customers, feeds, messaging, pagination, webhooks
 from app.domain.errors import NotFound
-from app.store import outbox
+from app.store import Connection, outbox
 from app.web.errors import refusals_as_api_errors
 from app.web.models.outbound import (
     CustomerMessagingPatch,
@@ -53,7 +51,7 @@ def message(row: dict[str, Any]) -> Json:
     }
 
 
-def list_messages(db: Database, query: MessageListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_messages(db: Connection, query: MessageListQuery, secret: str) -> tuple[list[Json], Json]:
     after = pagination.decode(secret, "messages", query.cursor)
     states = [s.strip() for s in (query.state or "").split(",") if s.strip()]
     rows = outbox.list_messages(
@@ -68,30 +66,30 @@ def list_messages(db: Database, query: MessageListQuery, secret: str) -> tuple[l
     return [message(row) for row in rows], meta
 
 
-def get_message(db: Database, message_id: str) -> Json:
+def get_message(db: Connection, message_id: str) -> Json:
     row = outbox.get(db, message_id)
     if row is None:
         raise NotFound(f"No message has the id {message_id!r}.")
     return message(row)
 
 
-def settings_json(db: Database, sender: str) -> Json:
+def settings_json(db: Connection, sender: str) -> Json:
     current = messaging.settings(db)
     return {name: current[name] for name in messaging.DEFAULT_SETTINGS} | {"sender": sender}
 
 
 @refusals_as_api_errors
-def update_settings(db: Database, payload: MessagingSettingsPatch, sender: str) -> Json:
+def update_settings(db: Connection, payload: MessagingSettingsPatch, sender: str) -> Json:
     messaging.update_settings(db, sent_fields(payload))
     return settings_json(db, sender)
 
 
-def templates_json(db: Database) -> Json:
+def templates_json(db: Connection) -> Json:
     return {"templates": messaging.templates(db), "fields": messaging.FIELDS}
 
 
 @refusals_as_api_errors
-def customer_messaging(db: Database, customer_id: str) -> Json:
+def customer_messaging(db: Connection, customer_id: str) -> Json:
     row = customers.get(db, customer_id)
     return {
         "customer_id": row["id"],
@@ -102,7 +100,7 @@ def customer_messaging(db: Database, customer_id: str) -> Json:
 
 @refusals_as_api_errors
 def update_customer_messaging(
-    db: Database, customer_id: str, payload: CustomerMessagingPatch
+    db: Connection, customer_id: str, payload: CustomerMessagingPatch
 ) -> Json:
     customers.update(db, customer_id, sent_fields(payload))
     return customer_messaging(db, customer_id)
@@ -124,21 +122,21 @@ def webhook(row: dict[str, Any], *, with_secret: bool = False) -> Json:
 
 
 @refusals_as_api_errors
-def create_webhook(db: Database, payload: WebhookCreate) -> Json:
+def create_webhook(db: Connection, payload: WebhookCreate) -> Json:
     row = webhooks.create(db, payload.url, list(payload.events), payload.description)
     return webhook(row, with_secret=True)
 
 
 @refusals_as_api_errors
 def update_webhook(
-    db: Database, subscription_id: str, payload: WebhookPatch, precondition: Precondition = None
+    db: Connection, subscription_id: str, payload: WebhookPatch, precondition: Precondition = None
 ) -> Json:
     sent = sent_fields(payload)
     return webhook(webhooks.update(db, subscription_id, sent, precondition=precondition))
 
 
 @refusals_as_api_errors
-def delete_webhook(db: Database, subscription_id: str, precondition: Precondition = None) -> Json:
+def delete_webhook(db: Connection, subscription_id: str, precondition: Precondition = None) -> Json:
     return webhook(webhooks.delete(db, subscription_id, precondition=precondition))
 
 
@@ -154,7 +152,7 @@ def feed(row: dict[str, Any], url: str | None = None) -> Json:
 
 
 @refusals_as_api_errors
-def create_feed(db: Database, resource_id: str | None, name: str | None, base_url: str) -> Json:
+def create_feed(db: Connection, resource_id: str | None, name: str | None, base_url: str) -> Json:
     row, token = feeds.create(db, resource_id, name)
     return feed(row, feed_url(base_url, token))
 
@@ -172,5 +170,5 @@ def sender_role(hub_url: str | None, sends: bool) -> str:
     return "This node does not send them (no hub, and no sender running here)."
 
 
-def count_states(db: Database) -> dict[str, int]:
+def count_states(db: Connection) -> dict[str, int]:
     return outbox.counts_by_state(db)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import parse_instant
 from app.domain import Precondition, pagination, resources
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.resources import (
@@ -22,18 +21,18 @@ Json = dict[str, Any]
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: ResourceCreate) -> Json:
+def create(db: Connection, payload: ResourceCreate) -> Json:
     return presenters.resource(resources.create(db, payload.model_dump()))
 
 
 @refusals_as_api_errors
-def get(db: Database, resource_id: str) -> Json:
+def get(db: Connection, resource_id: str) -> Json:
     return presenters.resource(resources.get(db, resource_id))
 
 
 @refusals_as_api_errors
 def update(
-    db: Database, resource_id: str, payload: ResourcePatch, precondition: Precondition = None
+    db: Connection, resource_id: str, payload: ResourcePatch, precondition: Precondition = None
 ) -> Json:
     sent = sent_fields(payload)
     updated = resources.update(db, resource_id, sent, precondition=precondition)
@@ -41,12 +40,12 @@ def update(
 
 
 @refusals_as_api_errors
-def delete(db: Database, resource_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, resource_id: str, precondition: Precondition = None) -> Json:
     return presenters.resource(resources.delete(db, resource_id, precondition=precondition))
 
 
 @refusals_as_api_errors
-def availability(db: Database, resource_id: str, query: AvailabilityQuery) -> list[Json]:
+def availability(db: Connection, resource_id: str, query: AvailabilityQuery) -> list[Json]:
     slots = resources.availability(
         db,
         resource_id,
@@ -58,7 +57,7 @@ def availability(db: Database, resource_id: str, query: AvailabilityQuery) -> li
     return presenters.slots(slots)
 
 
-def list_page(db: Database, query: ResourceListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: ResourceListQuery, secret: str) -> tuple[list[Json], Json]:
     after_id = pagination.decode(secret, "resources", query.cursor)
     rows = resources.find(db, after_id=after_id, limit=query.limit + 1, q=query.q)
     rows, meta = pagination.page(rows, query.limit, secret, "resources", lambda row: row["id"])

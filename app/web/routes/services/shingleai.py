@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.core.times import parse_instant
 from app.domain import Precondition, shingleai
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.shingleai import (
@@ -27,18 +26,18 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: ShingleCustomerCreate) -> Json:
+def create(db: Connection, payload: ShingleCustomerCreate) -> Json:
     return presenters.shingle_customer(shingleai.create(db, _columns(payload.model_dump())))
 
 
 @refusals_as_api_errors
-def get(db: Database, path_id: str) -> Json:
+def get(db: Connection, path_id: str) -> Json:
     return presenters.shingle_customer(shingleai.get(db, path_id))
 
 
 @refusals_as_api_errors
 def update(
-    db: Database, path_id: str, payload: ShingleCustomerPatch, precondition: Precondition = None
+    db: Connection, path_id: str, payload: ShingleCustomerPatch, precondition: Precondition = None
 ) -> Json:
     sent = _columns(payload.model_dump(include=payload.model_fields_set))
     updated = shingleai.update(db, path_id, sent, precondition=precondition)
@@ -46,12 +45,12 @@ def update(
 
 
 @refusals_as_api_errors
-def delete(db: Database, path_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, path_id: str, precondition: Precondition = None) -> Json:
     deleted = shingleai.delete(db, path_id, precondition=precondition)
     return presenters.shingle_customer(deleted)
 
 
-def list_page(db: Database, query: ShingleCustomerListQuery) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: ShingleCustomerListQuery) -> tuple[list[Json], Json]:
     """One offset page of customers that are not deleted, oldest first, with `meta.pagination`."""
     rows, total = shingleai.find(db, limit=query.limit, offset=query.offset)
     pagination = {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from app.domain import Precondition, day_summary, pagination, services
+from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
 from app.web.models.day_summary import DaySummaryQuery
@@ -17,29 +16,29 @@ Json = dict[str, Any]
 
 
 @refusals_as_api_errors
-def create(db: Database, payload: ServiceCreate) -> Json:
+def create(db: Connection, payload: ServiceCreate) -> Json:
     return presenters.service(services.create(db, payload.model_dump()))
 
 
 @refusals_as_api_errors
-def get(db: Database, service_id: str) -> Json:
+def get(db: Connection, service_id: str) -> Json:
     return presenters.service(services.get(db, service_id))
 
 
 @refusals_as_api_errors
 def update(
-    db: Database, service_id: str, payload: ServicePatch, precondition: Precondition = None
+    db: Connection, service_id: str, payload: ServicePatch, precondition: Precondition = None
 ) -> Json:
     sent = sent_fields(payload)
     return presenters.service(services.update(db, service_id, sent, precondition=precondition))
 
 
 @refusals_as_api_errors
-def delete(db: Database, service_id: str, precondition: Precondition = None) -> Json:
+def delete(db: Connection, service_id: str, precondition: Precondition = None) -> Json:
     return presenters.service(services.delete(db, service_id, precondition=precondition))
 
 
-def list_page(db: Database, query: ServiceListQuery, secret: str) -> tuple[list[Json], Json]:
+def list_page(db: Connection, query: ServiceListQuery, secret: str) -> tuple[list[Json], Json]:
     after_id = pagination.decode(secret, "services", query.cursor)
     rows = services.find(
         db, after_id=after_id, limit=query.limit + 1, q=query.q, resource_id=query.resource_id
@@ -49,5 +48,5 @@ def list_page(db: Database, query: ServiceListQuery, secret: str) -> tuple[list[
 
 
 @refusals_as_api_errors
-def summary(db: Database, query: DaySummaryQuery) -> Json:
+def summary(db: Connection, query: DaySummaryQuery) -> Json:
     return presenters.day_summary(day_summary.summarize(db, query.day(), query.resource_id))

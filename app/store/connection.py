@@ -1,0 +1,200 @@
+"""The contract every backend's connection keeps: statements, rows, nesting transactions, memory.
+
+The concern modules (keys, customers, bookings, ...) talk only to this class, so a second
+backend (PostgreSQL through psycopg 3) is a subclass plus its own `open_db`, not a second copy
+of the SQL. What the subclass must provide is marked abstract below; what differs in the SQL
+itself lives in its `dialect`. Everything else the concern modules write is SQL that SQLite
+and PostgreSQL both run, with qmark (`?`) and named (`:name`) parameters: a driver with
+another parameter style rewrites the statement text (once per text, it repeats).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+Params = Sequence[Any] | dict[str, Any]
+Row = tuple[Any, ...]
+
+
+class Cursor(Protocol):
+    """What a statement gives back: the DB-API cursor sqlite3 and psycopg both return."""
+
+    rowcount: int
+    description: Any
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class Dialect(ABC):
+    """The few statements whose SQL differs between backends."""
+
+    # The pull feed (SYNC.md §4): a change-log row's position is `feed_key` (feed_width
+    # integers), rows come in `feed_order`, only rows meeting `feed_final` may be read (no row
+    # can appear before them later), and `feed_after` selects rows past a position's `?`s.
+    feed_width: int
+    feed_key: str
+    feed_order: str
+    feed_order_desc: str
+    feed_final: str
+    feed_after: str
+    # Run before a local change takes MAX(origin_seq) + 1, with the node id as `?`, where
+    # another process may write changes of the same node at once; None where writes queue.
+    origin_lock: str | None
+
+    @abstractmethod
+    def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
+        """An INSERT of `columns` (named parameters) that skips a row the table already holds
+        (its id taken) instead of failing; the cursor's rowcount says whether it went in."""
+
+    @abstractmethod
+    def contains_text(self, column: str) -> str:
+        """A condition true when `column` holds the `?` parameter's text, ignoring ASCII case;
+        the parameter is a pattern from rows.like (its % and _ escaped with a backslash)."""
+
+    @abstractmethod
+    def json_array_contains(self, column: str) -> str:
+        """A condition true when the JSON array in `column` holds the `?` parameter."""
+
+
+class Connection(ABC):
+    """One session with the database, used by one thread at a time.
+
+    Opened by the backend's `open_db`; the app's request threads each keep one (the backend's
+    `connection(target)`). Reads run outside transactions; every write runs inside
+    `transaction()`, which is the only place anything commits.
+
+    Per-connection memory lives here, declared, for the modules that own it:
+    `remembered_node_id` (replication.node_id), `last_hlc` (changelog.next_hlc) and
+    `remembered_keys` (keys); a backend says in `data_version()` when another connection may
+    have made it stale.
+    """
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self._depth = 0  # open transaction() blocks: 0 none, 1 the transaction, 2+ savepoints
+        self.remembered_node_id: str | None = None
+        self.last_hlc: str | None = None
+        self.remembered_keys: tuple[Any, dict[str, dict[str, Any]]] | None = None
+
+    # --- statements ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        """Run one statement. A failure the caller can act on is raised as a store error
+        (app.store.errors); any other driver error is a bug and propagates as it is."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
+        """Run one statement once per parameter set, as one batch."""
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of the result, or None."""
+        return self.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Every row of the result as a dict of column name to value."""
+        cursor = self.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @abstractmethod
+    def table_columns(self, table: str) -> frozenset[str]:
+        """The names of the table's columns, as the migrations made them."""
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def transaction(self) -> Transaction:
+        """One unit of work: `with db.transaction():` commits at the end of the outermost block
+        and rolls everything back if it raises. A block inside another one is a savepoint:
+        an exception leaving it undoes only its own writes, and nothing commits until the
+        outermost block ends. Reads inside see the database as the transaction leaves it."""
+        return Transaction(self)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @abstractmethod
+    def _begin(self) -> None:
+        """Start the outermost transaction, holding what its writes need from the start."""
+
+    @abstractmethod
+    def _finish(self, error: BaseException | None) -> None:
+        """End the outermost transaction: commit when `error` is None, else roll back. A failed
+        commit rolls back too and raises, so the connection is ready for the next unit."""
+
+    @abstractmethod
+    def _still_open(self) -> bool:
+        """Whether the database still has our transaction open (an error may have ended it)."""
+
+    def _enter(self) -> None:
+        if self._depth == 0:
+            self._begin()
+        else:
+            self.execute(f"SAVEPOINT nested_{self._depth}")
+        self._depth += 1
+
+    def _exit(self, error: BaseException | None) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._finish(error)
+            return
+        name = f"nested_{self._depth}"
+        if error is None:
+            self.execute(f"RELEASE SAVEPOINT {name}")
+        elif self._still_open():  # else the error took the whole transaction with it
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+
+    # --- state --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def data_version(self) -> object:
+        """A value that changes whenever another connection has committed since the last call
+        (any thread or process). A backend that cannot tell returns a new object every call."""
+
+    @abstractmethod
+    def write_problem(self) -> str | None:
+        """None if the database took its last write, else the StorageProblem.problem it ran
+        into, checked again now (cheaply) so /healthz sees the database recover by itself."""
+
+    @abstractmethod
+    def seat(self) -> str | None:
+        """Where this database lives, so that sync.identity tells a copy from the original: a
+        copied or restored database has another seat. None when the backend cannot tell."""
+
+    def file_path(self) -> str:
+        """The database file's path, or "" when the database is not a file (a server's)."""
+        return ""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the session; the connection is unusable afterwards."""
+
+
+class Transaction:
+    """The context manager `Connection.transaction()` returns (a class: it is on every write)."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> Connection:
+        self._db._enter()
+        return self._db
+
+    def __exit__(self, _kind: object, error: BaseException | None, _trace: object) -> None:
+        self._db._exit(error)

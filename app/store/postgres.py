@@ -1,0 +1,357 @@
+"""The PostgreSQL backend: a pool of psycopg 3 connections behind the store's `Connection`.
+
+A hub on PostgreSQL (HUB.md) runs the concern modules' SQL unchanged: statements are written
+with qmark (`?`) and named (`:name`) parameters, which `execute` rewrites once per statement
+text into psycopg's `%s` / `%(name)s`. What PostgreSQL spells differently is in the dialect.
+
+Connections come from one pool per database per process (sizes and timeouts: app.settings).
+A statement outside a transaction borrows a connection for that statement only; a transaction
+holds one from BEGIN to COMMIT. So no thread sits on an idle connection, and a connection the
+database dropped (a restart, a fail-over) is checked and replaced when it is next borrowed.
+Transactions run at READ COMMITTED, PostgreSQL's default: each statement sees what committed
+before it, which the hub's locks (bookings.py, replication.py) rely on.
+
+psycopg's errors become the store's: a lost or unreachable database is StorageUnavailable
+(the web layer answers 503 with Retry-After), a serialization failure or deadlock is
+Contention (the unit of work may be run again), a broken constraint is ConstraintViolated.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from app.store import postgres_feed
+from app.store.connection import Connection, Cursor, Dialect, Params
+from app.store.errors import (
+    CannotOpen,
+    ConstraintViolated,
+    Contention,
+    StorageFull,
+    StorageUnavailable,
+    StoreError,
+)
+
+SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(target: str) -> bool:
+    """Whether a --db value names a PostgreSQL database rather than a SQLite file."""
+    return target.startswith(SCHEMES)
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How each hub process talks to PostgreSQL (app.settings fills these from the config)."""
+
+    min_size: int = 1
+    max_size: int = 8
+    wait_timeout_s: float = 3.0  # for a free connection, then 503
+    connect_timeout_s: int = 3
+    statement_timeout_ms: int = 30_000
+    # A transaction left open holds back every pull (postgres_feed), so none may idle long.
+    idle_in_transaction_timeout_ms: int = 10_000
+
+
+settings = PoolSettings()
+
+
+def configure(new: PoolSettings) -> None:
+    """Use these settings for the pools opened from now on (a process sets them at start)."""
+    global settings
+    settings = new
+
+
+class PostgresDialect(Dialect):
+    # app.store.postgres_feed: positions are (writing transaction, seq), read below the xmin.
+    feed_width = 2
+    feed_key = "tx::text::bigint, seq"
+    feed_order = "tx, seq"
+    feed_order_desc = "tx DESC, seq DESC"
+    feed_final = postgres_feed.FINAL
+    feed_after = "(tx, seq) > (?::text::xid8, ?)"
+    origin_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+
+    def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
+        names = list(columns)
+        marks = ", ".join(f":{name}" for name in names)
+        return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+    def contains_text(self, column: str) -> str:
+        return f"{column} ILIKE ? ESCAPE '\\'"
+
+    def json_array_contains(self, column: str) -> str:
+        return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(({column})::jsonb) v WHERE v = ?)"
+
+
+# --- statements ----------------------------------------------------------------------------
+
+# A quoted literal or identifier, a `::` cast, a `?`, a `:name`, or a `%` (which psycopg
+# would read as a placeholder): the rewrite touches only what is outside quotes.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|\?|:([A-Za-z_]\w*)|%")
+
+
+@lru_cache(maxsize=2048)
+def to_psycopg(sql: str) -> str:
+    """`sql` with qmark and named parameters in psycopg's style."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        if token == "%":
+            return "%%"
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return token  # a literal, an identifier or a cast stays as it is
+
+    return _TOKENS.sub(replace, sql)
+
+
+class Rows:
+    """A statement's result, fetched whole, so the connection can go back to the pool at once."""
+
+    __slots__ = ("_rows", "_next", "rowcount", "description")
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self._rows = cursor.fetchall() if cursor.description is not None else []
+        self._next = 0
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest = self._rows[self._next :]
+        self._next = len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def store_error(error: BaseException) -> StoreError | None:
+    """The store's error for a psycopg one a caller can act on; None for a bug's."""
+    if isinstance(error, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)):
+        return Contention(str(error))
+    if isinstance(error, pg_errors.IntegrityError):
+        return ConstraintViolated(str(error))
+    if isinstance(error, pg_errors.DiskFull):
+        return StorageFull(str(error))
+    if isinstance(
+        error,
+        (
+            PoolTimeout,
+            psycopg.OperationalError,  # the connection or the server went away
+            pg_errors.ReadOnlySqlTransaction,  # a standby, while a fail-over promotes another
+            pg_errors.QueryCanceled,  # the statement timeout
+        ),
+    ):
+        return StorageUnavailable(str(error))
+    return None
+
+
+class _FlagDumper(Dumper):
+    """A Python bool as 0 or 1: flags are integer columns, as in SQLite, so one SQL fits both."""
+
+    oid = psycopg.postgres.types["int4"].oid
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+
+def _prepare(conn: psycopg.Connection) -> None:
+    conn.adapters.register_dumper(bool, _FlagDumper)
+
+
+# --- pools -----------------------------------------------------------------------------------
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_guard = threading.Lock()
+
+
+def _session_options() -> str:
+    return (
+        f"-c statement_timeout={settings.statement_timeout_ms} "
+        f"-c idle_in_transaction_session_timeout={settings.idle_in_transaction_timeout_ms} "
+        "-c timezone=UTC"
+    )
+
+
+def pool_for(url: str) -> ConnectionPool:
+    """This process's pool for the database at `url`, opened on first use."""
+    with _pools_guard:
+        pool = _pools.get(url)
+        if pool is None:
+            pool = _pools[url] = ConnectionPool(
+                url,
+                min_size=settings.min_size,
+                max_size=settings.max_size,
+                timeout=settings.wait_timeout_s,
+                kwargs={
+                    "autocommit": True,  # transaction() sends BEGIN and COMMIT itself
+                    "connect_timeout": settings.connect_timeout_s,
+                    "options": _session_options(),
+                },
+                configure=_prepare,
+                check=ConnectionPool.check_connection,
+                reconnect_timeout=0,  # never give up: the database may be back in an hour
+                name="booking",
+                open=True,
+            )
+        return pool
+
+
+def close_pools(url: str | None = None) -> None:
+    """Close this process's pool for `url` (every pool without one), and its connections."""
+    with _pools_guard:
+        urls = [url] if url is not None else list(_pools)
+        for each in urls:
+            pool = _pools.pop(each, None)
+            if pool is not None:
+                pool.close()
+
+
+class PostgresConnection(Connection):
+    """One session's view of a PostgreSQL hub database, used by one thread at a time."""
+
+    dialect = PostgresDialect()
+    _columns: dict[str, frozenset[str]] = {}  # by table: one schema per program version
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self._pool = pool_for(url)
+        self._held: psycopg.Connection | None = None  # from BEGIN to the end of the transaction
+
+    # --- statements ---------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        with self._session() as conn, _mapped():
+            return Rows(conn.execute(to_psycopg(sql), params))
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
+        with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            cursor.executemany(to_psycopg(sql), list(rows))
+            return Rows(cursor)
+
+    @contextmanager
+    def _session(self) -> Iterator[psycopg.Connection]:
+        if self._held is not None:
+            yield self._held
+            return
+        with _mapped(), self._pool.connection() as conn:
+            yield conn
+
+    def table_columns(self, table: str) -> frozenset[str]:
+        columns = self._columns.get(table)
+        if columns is None:
+            rows = self.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                [table],
+            ).fetchall()
+            columns = self._columns[table] = frozenset(row[0] for row in rows)
+        return columns
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        with _mapped():
+            conn = self._pool.getconn()
+        try:
+            with _mapped():
+                conn.execute("BEGIN")
+        except BaseException:
+            self._pool.putconn(conn)
+            raise
+        self._held = conn
+
+    def _finish(self, error: BaseException | None) -> None:
+        conn, self._held = self._held, None
+        assert conn is not None
+        try:
+            with _mapped():
+                if error is None:
+                    conn.execute("COMMIT")
+                elif not conn.closed:
+                    conn.execute("ROLLBACK")
+        finally:
+            self._pool.putconn(conn)  # a broken one is discarded by the pool
+
+    def _still_open(self) -> bool:
+        conn = self._held
+        if conn is None or conn.closed:
+            return False
+        return conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+
+    # --- state --------------------------------------------------------------------------------
+
+    def data_version(self) -> object:
+        return object()  # other processes write without telling us: never assume unchanged
+
+    def write_problem(self) -> str | None:
+        """None when the database answers, else "read_only" (unreachable or a standby)."""
+        try:
+            with self._pool.connection(timeout=settings.wait_timeout_s) as conn:
+                read_only = conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        except (PoolTimeout, psycopg.Error):
+            return "read_only"
+        return "read_only" if read_only else None
+
+    def seat(self) -> str | None:
+        """The cluster's system identifier and the database's oid: a fail-over to a streaming
+        replica keeps both; a database restored from pg_dump, or copied, has another oid."""
+        row = self.one(
+            "SELECT (SELECT system_identifier FROM pg_control_system())::text || ':' || oid::text "
+            "FROM pg_database WHERE datname = current_database()"
+        )
+        return row[0] if row else None
+
+    def close(self) -> None:
+        if self._held is not None:
+            self._finish(RuntimeError("closed inside a transaction"))
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    try:
+        yield
+    except (psycopg.Error, PoolTimeout) as error:
+        mapped = store_error(error)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+def open_db(url: str) -> PostgresConnection:
+    """A connection object for this thread; the database is reached at its first statement."""
+    return PostgresConnection(url)
+
+
+def reachable(url: str) -> None:
+    """Raise CannotOpen with a sentence for a person when the database cannot be reached."""
+    try:
+        with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        raise CannotOpen(f"Cannot reach the PostgreSQL database {redact(url)}: {error}") from error
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for a log line or an error message."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
