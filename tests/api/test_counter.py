@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from app.domain import shop_settings
@@ -245,6 +247,16 @@ def test_the_search_path_is_not_a_customer_id(client, db, admin_headers, make_cu
             assert_error(response, 405, "method_not_allowed")
             assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert "PATCH" not in client.options(SEARCH).headers["Allow"]
+
+
+def test_the_request_log_names_the_customer_route_as_the_api_does(
+    client, admin_headers, make_customer, caplog
+):
+    customer = make_customer()
+    with caplog.at_level(logging.INFO, logger="booking.requests"):
+        client.get(f"/modules/booking/customers/{customer['id']}", headers=admin_headers)
+    assert "GET /modules/booking/customers/<customer_id> 200" in caplog.text
+    assert customer["id"] not in caplog.text
 
 
 def test_search_needs_a_key(client):
