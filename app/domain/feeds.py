@@ -25,8 +25,8 @@ from icalendar import Calendar, Event, vRecur
 from app import store
 from app.core.ids import new_id
 from app.core.times import parse_instant, wall_ms
-from app.domain import recurrence
 from app.domain.errors import NotFound, UnknownResource
+from app.domain.recurrence import build_rule
 from app.store import Connection
 from app.store import feeds as stored
 
@@ -196,7 +196,7 @@ def _blocker_event(blocker: dict[str, Any], resource: dict[str, Any]) -> Event:
     event.add("dtend", end.date() if all_day else end)
     if blocker["recurrence"]:
         event.add("rrule", _rrule(blocker["recurrence"], zone, all_day))
-        rule = recurrence.build_rule(blocker["recurrence"], start)
+        rule = build_rule(blocker["recurrence"], start)
         if rule.after(start - timedelta(seconds=1)) != start:  # dateutil: not an occurrence
             event.add("exdate", start.date() if all_day else start)
     return event
