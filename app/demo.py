@@ -16,17 +16,14 @@ from app.core.times import format_instant
 from app.core.vocabulary import DAY_KEYS, RRULE_DAYS
 from app.domain import shop_settings
 from app.store import Connection
+from app.web.models.blockers import BlockerCreate
+from app.web.models.bookings import BookingCreate, BookingTransition
+from app.web.models.customers import CustomerCreate
+from app.web.models.resources import ResourceCreate
 
 # Through the API's own request models and services, so the demo holds only what a client
 # could have made (defaults included).
 from app.web.routes.services import blockers, bookings, customers, resources
-from app.web.validation import (
-    BlockerCreate,
-    BookingCreate,
-    BookingTransition,
-    CustomerCreate,
-    ResourceCreate,
-)
 
 ZONE = ZoneInfo("Europe/Berlin")
 WEEKDAYS = DAY_KEYS[:5]  # Monday to Friday

@@ -27,8 +27,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "THREADS": (1, "Worker threads for quick requests (README § Performance)."),
     "HEAVY_THREADS": (
         1,
-        "Worker threads for expensive requests (availability, blocker lists and creates, the "
-        "UI's day, new-booking and blockers pages); 0 runs them on the quick ones.",
+        "Worker threads for expensive requests (availability, blocker lists and creates, "
+        "closures, calendar feeds, the UI's day, week, new-booking and blockers pages); 0 runs "
+        "them on the quick ones.",
     ),
     "REQUEST_DEADLINE_MS": (
         2000,

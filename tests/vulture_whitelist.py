@@ -15,12 +15,13 @@ _._MemoryStorage__schedule_expiry  # replaces limits' name-mangled method (app/w
 _.dump  # psycopg calls a Dumper's dump (app/store/postgres.py: booleans as 0/1)
 _.sort_keys  # Flask's JSON provider reads app.json.sort_keys
 _.session_interface  # Flask opens and saves every request's session through it
+_.regex  # werkzeug builds a URL converter's pattern from it (app/web/routes/customers.py)
 
 # flask.g attributes read back with g.get("name").
 _.request_started  # app/web/request_log.py
 _.made_customer_id  # app/web/ui/bookings.py
 
-# Fields of the request and response models (app/web/validation.py, app/web/schemas.py):
+# Fields of the request and response models (app/web/models/, app/web/schemas.py):
 # pydantic reads and writes them by name, and /openapi.json lists them.
 _.model_config
 _.acked_through
@@ -61,7 +62,7 @@ _.queued
 _.to_status
 _.updated_at
 _.updatedAt
-# ... and of the messaging, webhook and feed models (app/web/models_outbound.py).
+# ... and of the messaging, webhook and feed models (app/web/models/outbound.py, schemas.py).
 _.decided_by
 _.disabled_at
 _.disabled_reason

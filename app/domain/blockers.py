@@ -14,6 +14,8 @@ from app import store
 from app.core import deadline
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.availability import Interval
 from app.domain.errors import InvalidInput, UnknownResource
 from app.domain.recurrence import check_bounds, local_time, occurrences, widen_all_day
@@ -117,8 +119,9 @@ def get(db: Connection, blocker_id: str) -> Blocker:
     return store.get_blocker(db, blocker_id)
 
 
-def delete(db: Connection, blocker_id: str) -> Blocker:
+def delete(db: Connection, blocker_id: str, *, precondition: Precondition = None) -> Blocker:
     with store.transaction(db):
+        _check(precondition)
         blocker = store.get_blocker(db, blocker_id)
         store.delete_blocker(db, blocker_id)
     return blocker

@@ -26,7 +26,8 @@ from app.core.vocabulary import (
     PENDING,
     STATUSES,
 )
-from app.domain import clashes, messages, services
+from app.domain import Precondition, clashes, messages, services
+from app.domain import check as _check
 from app.domain.errors import (
     InvalidState,
     InvalidTransition,
@@ -326,10 +327,18 @@ def recent_events(db: Connection, booking_id: str) -> list[Event]:
     return store.recent_booking_events(db, booking_id, RECENT_EVENTS)
 
 
-def update(db: Connection, booking_id: str, sent: dict[str, Any], *, actor: str | None) -> Booking:
+def update(
+    db: Connection,
+    booking_id: str,
+    sent: dict[str, Any],
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Booking:
     """Edit title, notes or metadata while pending or confirmed; records an `updated` event."""
     with store.transaction(db):
         booking = store.booking_for_change(db, booking_id)
+        _check(precondition)
         return update_in_transaction(db, booking, sent, actor=actor)
 
 
@@ -359,10 +368,12 @@ def transition(
     *,
     cancel_reason: str | None = None,
     actor: str | None,
+    precondition: Precondition = None,
 ) -> Booking:
     """Move the booking to `status`; raises InvalidTransition naming the allowed moves."""
     with store.transaction(db):
         booking = store.booking_for_change(db, booking_id)
+        _check(precondition)
         return transition_in_transaction(
             db, booking, status, cancel_reason=cancel_reason, actor=actor
         )
@@ -393,10 +404,11 @@ def _apply(db: Connection, booking: Booking, event: Event) -> Booking:
     return after
 
 
-def delete(db: Connection, booking_id: str) -> Booking:
+def delete(db: Connection, booking_id: str, *, precondition: Precondition = None) -> Booking:
     """Remove a pending or cancelled booking and its events (a tombstone for sync)."""
     with store.transaction(db):
         booking = store.booking_for_change(db, booking_id)
+        _check(precondition)
         if booking["status"] not in DELETABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be deleted; only pending or cancelled "

@@ -5,15 +5,43 @@ Takes and returns plain rows (instants in ms); the web layer shapes them as JSON
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app import store
+from app.core import customer_ids
 from app.core.ids import new_id
 from app.core.times import wall_ms
-from app.domain import messages
+from app.domain import Precondition, messages
+from app.domain import check as _check
 from app.store import Connection
 
 Customer = dict[str, Any]
+PREFIX = customer_ids.PREFIX
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+public_id = customer_ids.to_uuid  # the UUID the /v1 API shows for a `cus_` id
+
+
+def resolve_id(db: Connection, value: str) -> str | None:
+    """The `cus_` id a client's customer id names: `value` itself, unless it is a UUID (the
+    /v1 form), then the customer it names; of two possible readings, the one that exists.
+    None for a string that is neither form."""
+    if not _UUID.fullmatch(value):
+        return None if not value.startswith(PREFIX) else value
+    found = customer_ids.candidates(value)
+    for candidate in found:
+        try:
+            store.get_customer(db, candidate)
+        except store.RowMissing:
+            continue
+        return candidate
+    return found[0]
+
+
+def own_id(db: Connection, value: str) -> str:
+    """The `cus_` id for `value` in either form; `value` unchanged when it is neither (so that
+    the lookup that follows answers not found, or unknown customer, as for any other id)."""
+    return resolve_id(db, value) or value
 
 
 def create(db: Connection, fields: dict[str, Any]) -> Customer:
@@ -35,12 +63,16 @@ def create_in_transaction(db: Connection, fields: dict[str, Any]) -> Customer:
 
 def get(db: Connection, customer_id: str) -> Customer:
     """The customer's row; raises store.RowMissing."""
-    return store.get_customer(db, customer_id)
+    return store.get_customer(db, own_id(db, customer_id))
 
 
-def update(db: Connection, customer_id: str, sent: dict[str, Any]) -> Customer:
+def update(
+    db: Connection, customer_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Customer:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
+    customer_id = own_id(db, customer_id)
     with store.transaction(db):
+        _check(precondition)
         return update_in_transaction(db, store.get_customer(db, customer_id), sent)
 
 
@@ -55,9 +87,11 @@ def update_in_transaction(db: Connection, customer: Customer, sent: dict[str, An
     return customer
 
 
-def delete(db: Connection, customer_id: str) -> Customer:
+def delete(db: Connection, customer_id: str, *, precondition: Precondition = None) -> Customer:
     """Remove the customer for good; bookings keep `customer_id` as a plain reference."""
+    customer_id = own_id(db, customer_id)
     with store.transaction(db):
+        _check(precondition)
         customer = store.get_customer(db, customer_id)
         store.delete_customer(db, customer_id)
         messages.customer_changed(db, "customer.deleted", customer)

@@ -19,7 +19,8 @@ from typing import Any
 from app import store
 from app.core.times import format_instant
 from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
-from app.domain import clashes, messages, services
+from app.domain import Precondition, clashes, messages, services
+from app.domain import check as _check
 from app.domain.bookings import (
     CORRECTED,
     EDITABLE,
@@ -79,7 +80,14 @@ def _slot_json(resource_id: str, start: int, end: int) -> dict[str, str]:
     }
 
 
-def move(db: Connection, booking_id: str, slot: NewSlot, *, actor: str | None) -> Booking:
+def move(
+    db: Connection,
+    booking_id: str,
+    slot: NewSlot,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Booking:
     """Move a pending or confirmed booking; a move to where it already is records nothing.
 
     Raises store.RowMissing, InvalidState, InvalidInput, UnknownResource, ServiceNotOffered,
@@ -87,6 +95,7 @@ def move(db: Connection, booking_id: str, slot: NewSlot, *, actor: str | None) -
     """
     with store.transaction(db):
         booking = store.booking_for_change(db, booking_id)
+        _check(precondition)
         if booking["status"] not in EDITABLE:
             raise InvalidState(
                 f"A {booking['status']} booking cannot be moved; only pending or confirmed ones."
@@ -137,6 +146,7 @@ def undo(
     reason: str | None,
     actor: str | None,
     now: int,
+    precondition: Precondition = None,
 ) -> Booking:
     """Undo the booking's latest status change, `event_id`, with a `corrected` event.
 
@@ -145,6 +155,7 @@ def undo(
     """
     with store.transaction(db):
         booking = store.booking_for_change(db, booking_id)
+        _check(precondition)
         events = store.booking_events(db, booking_id)
         target = _undo_target(events, event_id, now)
         restored = _status_before(events, target)

@@ -11,7 +11,8 @@ from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.core.vocabulary import MINUTE_MS
-from app.domain import blockers
+from app.domain import Precondition, blockers
+from app.domain import check as _check
 from app.domain.availability import Interval, free_slots, open_intervals
 from app.domain.clashes import MAX_BUFFER_MS, held_buffer
 from app.domain.errors import InvalidState
@@ -32,9 +33,12 @@ def get(db: Connection, resource_id: str) -> Resource:
     return store.get_resource(db, resource_id)
 
 
-def update(db: Connection, resource_id: str, sent: dict[str, Any]) -> Resource:
+def update(
+    db: Connection, resource_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Resource:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
+        _check(precondition)
         resource = store.get_resource(db, resource_id)
         changes = {name: value for name, value in sent.items() if resource[name] != value}
         if changes:
@@ -44,10 +48,11 @@ def update(db: Connection, resource_id: str, sent: dict[str, Any]) -> Resource:
     return resource
 
 
-def delete(db: Connection, resource_id: str) -> Resource:
+def delete(db: Connection, resource_id: str, *, precondition: Precondition = None) -> Resource:
     """Remove the resource for good. Raises store.RowMissing, or InvalidState while it has
     pending, confirmed or checked-in bookings that end in the future."""
     with store.transaction(db):
+        _check(precondition)
         resource = store.get_resource(db, resource_id)
         if store.has_future_active_bookings(db, resource_id, wall_ms()):
             raise InvalidState(

@@ -14,6 +14,8 @@ from typing import Any
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.store import Connection
 from app.store import services as service_store
@@ -34,9 +36,12 @@ def get(db: Connection, service_id: str) -> Service:
     return service_store.get_service(db, service_id)
 
 
-def update(db: Connection, service_id: str, sent: dict[str, Any]) -> Service:
+def update(
+    db: Connection, service_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Service:
     """Apply the fields sent; unchanged values write nothing. Raises store.RowMissing."""
     with store.transaction(db):
+        _check(precondition)
         service = service_store.get_service(db, service_id)
         changes = {name: value for name, value in sent.items() if service[name] != value}
         if changes:
@@ -46,9 +51,10 @@ def update(db: Connection, service_id: str, sent: dict[str, Any]) -> Service:
     return service
 
 
-def delete(db: Connection, service_id: str) -> Service:
+def delete(db: Connection, service_id: str, *, precondition: Precondition = None) -> Service:
     """Remove the service for good; bookings made for it keep its id, price and buffer."""
     with store.transaction(db):
+        _check(precondition)
         service = service_store.get_service(db, service_id)
         service_store.delete_service(db, service_id)
     return service

@@ -3,7 +3,7 @@
 One store: a /v1 customer is a row of `customers`, so both APIs see the same records. The
 mapping, native ↔ ShingleAI:
 
-    id (cus_<ULID>)   ↔ id (the same 128 bits as a UUID)
+    id (cus_<ULID>)   ↔ id (a valid RFC 9562 UUID; app/core/customer_ids.py)
     metadata          ↔ data
     name, email, phone  as they are
     business_id, contact_id, type, notes, status, customer_since, deleted_at, organization_id
@@ -15,35 +15,28 @@ like any field, and the customer drops out of both APIs' lists.
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
-
-from ulid import ULID
 
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
-from app.domain import messages
+from app.domain import Precondition, messages
+from app.domain import check as _check
+from app.domain.customers import PREFIX, public_id, resolve_id
 from app.domain.errors import NotFound
 from app.store import Connection
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-PREFIX = "cus_"
+__all__ = ["public_id", "native_id"]
 
 
-def public_id(customer_id: str) -> str:
-    """The UUID a ShingleAI client sees for the customer `cus_<ULID>`."""
-    return str(ULID.from_str(customer_id.removeprefix(PREFIX)).to_uuid())
-
-
-def native_id(value: str) -> str:
+def native_id(db: Connection, value: str) -> str:
     """The `cus_` id named by a path id in UUID or `cus_` form; raises NotFound otherwise."""
     if value.startswith(PREFIX):
         return value
-    if _UUID.fullmatch(value):
-        return PREFIX + str(ULID.from_uuid(uuid.UUID(value)))
-    raise NotFound(f"No customer has the id {value!r}.")
+    resolved = resolve_id(db, value)
+    if resolved is None:
+        raise NotFound(f"No customer has the id {value!r}.")
+    return resolved
 
 
 def _with_organization(customer: dict[str, Any], organization_id: str) -> dict[str, Any]:
@@ -53,7 +46,7 @@ def _with_organization(customer: dict[str, Any], organization_id: str) -> dict[s
 
 def _get(db: Connection, path_id: str) -> dict[str, Any]:
     try:
-        return store.get_customer(db, native_id(path_id))
+        return store.get_customer(db, native_id(db, path_id))
     except store.RowMissing:
         # Name the id the client sent: a ShingleAI client never saw the cus_ form.
         raise NotFound(f"No customer has the id {path_id!r}.") from None
@@ -93,12 +86,15 @@ def get(db: Connection, path_id: str) -> dict[str, Any]:
     return _with_organization(_get(db, path_id), store.organization_id(db))
 
 
-def update(db: Connection, path_id: str, sent: dict[str, Any]) -> dict[str, Any]:
+def update(
+    db: Connection, path_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> dict[str, Any]:
     """Apply the columns sent; unchanged values write nothing.
 
     Raises NotFound, also for a soft-deleted customer (it is gone as far as /v1 is concerned).
     """
     with store.transaction(db):
+        _check(precondition)
         customer = _live(db, path_id)
         changes = {name: value for name, value in sent.items() if customer[name] != value}
         if changes:
@@ -110,12 +106,13 @@ def update(db: Connection, path_id: str, sent: dict[str, Any]) -> dict[str, Any]
     return _with_organization(customer, organization_id)
 
 
-def delete(db: Connection, path_id: str) -> dict[str, Any]:
+def delete(db: Connection, path_id: str, *, precondition: Precondition = None) -> dict[str, Any]:
     """Soft-delete: set `deleted_at` (an `upsert` change, so it syncs as a field).
 
     Raises NotFound for an unknown or already deleted customer.
     """
     with store.transaction(db):
+        _check(precondition)
         customer = _live(db, path_id)
         now = max(wall_ms(), customer["updated_at"])
         changes = {"deleted_at": now, "updated_at": now}

@@ -12,6 +12,8 @@ from typing import Any
 from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
+from app.domain import Precondition
+from app.domain import check as _check
 from app.domain.errors import NotFound
 from app.store import Connection
 from app.store import webhooks as stored
@@ -50,12 +52,15 @@ def every(db: Connection) -> list[Subscription]:
     return stored.every(db)
 
 
-def update(db: Connection, subscription_id: str, sent: dict[str, Any]) -> Subscription:
+def update(
+    db: Connection, subscription_id: str, sent: dict[str, Any], *, precondition: Precondition = None
+) -> Subscription:
     """Change url, events, description or enabled. Enabling clears the reason it was disabled;
     its waiting deliveries then go out, in order."""
     if "events" in sent:
         sent = {**sent, "events": sorted(set(sent["events"]))}
     with store.transaction(db):
+        _check(precondition)
         current = get(db, subscription_id)
         changes = {name: value for name, value in sent.items() if current[name] != value}
         if changes.get("enabled") is True:
@@ -68,9 +73,12 @@ def update(db: Connection, subscription_id: str, sent: dict[str, Any]) -> Subscr
         return get(db, subscription_id)
 
 
-def delete(db: Connection, subscription_id: str) -> Subscription:
+def delete(
+    db: Connection, subscription_id: str, *, precondition: Precondition = None
+) -> Subscription:
     """Remove it for good; its waiting deliveries are closed as skipped when due."""
     with store.transaction(db):
+        _check(precondition)
         subscription = get(db, subscription_id)
         stored.delete(db, subscription_id)
     return subscription

@@ -15,7 +15,9 @@ Every error response has the shape
 | 409    | protocol_mismatch    | a sync push names an unknown protocol version |
 | 409    | change_id_reused     | a sync push re-sends a held change id with other content |
 | 409    | sync_key_in_use      | another live copy of this database syncs with this sync key |
+| 412    | precondition_failed  | If-Match names a version of the record that is no longer current |
 | 413    | payload_too_large    | the body is over 1 MiB |
+| 415    | unsupported_media_type | a body sent with a Content-Type that is not JSON |
 | 422    | validation_error     | a field, query parameter or cursor is invalid or unknown |
 | 422    | unknown_resource     | a booking or blocker names a resource that does not exist |
 | 422    | unknown_customer     | a booking names a customer that does not exist |
@@ -134,6 +136,18 @@ class SyncKeyInUse(ApiError):
     """Two live databases claim one sync key: the one refused needs a key of its own."""
 
     status, code = 409, "sync_key_in_use"
+
+
+class PreconditionFailed(ApiError):
+    """If-Match named an ETag the record no longer has: someone changed it since it was read."""
+
+    status, code = 412, "precondition_failed"
+    message = "This record has changed since you read it; read it again (its new ETag) and retry."
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+    message = "Send the body as JSON, with 'Content-Type: application/json'."
 
 
 class PayloadTooLarge(ApiError):
@@ -291,6 +305,17 @@ def error_response(error: ApiError) -> Response:
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+def status_of(code: str) -> int:
+    """The HTTP status an error code is always answered with (the table above)."""
+    todo: list[type[ApiError]] = [ApiError]
+    while todo:
+        cls = todo.pop()
+        if cls.code == code:
+            return cls.status
+        todo += cls.__subclasses__()
+    raise KeyError(code)
 
 
 _HTTP_ERRORS: dict[int, type[ApiError]] = {

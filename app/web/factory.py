@@ -58,8 +58,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _prepare_database(app)
 
-    from app.web import request_log, ui
-    from app.web.api import add_limit_headers
+    from app.web import compression, request_log, ui
+    from app.web.api import add_limit_headers, no_store
     from app.web.auth import RateLimiter
     from app.web.errors import register_error_handlers
     from app.web.routes import (
@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         bookings,
         calendar,
         customers,
+        docs,
         health,
         hub,
         outbound,
@@ -76,9 +77,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from app.web.routes import counter as counter_routes
 
+    app.url_map.converters["customer_id"] = customers.CustomerIdConverter
     app.extensions["booking.rate_limiter"] = RateLimiter()
     blueprints = (
         health.bp,
+        docs.bp,
         counter_routes.bp,
         customers.bp,
         resources.bp,
@@ -94,6 +97,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(add_limit_headers)
+    app.after_request(no_store)
+    compression.init_app(app)
     request_log.install(app)
     _add_deadline(app)
     register_error_handlers(app)

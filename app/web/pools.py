@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 HEAVY = frozenset(
     {
-        "resources.resource_availability",
+        "resources.get_resource_availability",
         "blockers.list_blockers",
         "blockers.create_blocker",
         "ui.day",
@@ -31,6 +31,7 @@ HEAVY = frozenset(
         "ui.blockers_page",
         "ui.create_blocker",
         "counter.create_closure",
+        "calendar.get_calendar_feed",  # a year ahead of bookings, and repeating blockers
         "ui.week",
     }
 )

@@ -9,11 +9,15 @@ logged. `booking serve` sends the logger to the rotating log file (app/ops/logs.
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask, Response, g, request
 
 log = logging.getLogger("booking.requests")
+# `<customer_id:customer_id>` is logged as `<customer_id>`: a converter is how the route
+# matches, not what it names, and the log reads like the API's paths.
+_CONVERTER = re.compile(r"<[^:>]+:([^>]+)>")
 
 
 def install(app: Flask) -> None:
@@ -26,6 +30,7 @@ def install(app: Flask) -> None:
         if log.isEnabledFor(logging.INFO):
             started = g.get("request_started", time.perf_counter())
             rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+            rule = _CONVERTER.sub(r"<\1>", rule)
             key = g.get("api_key")
             log.info(
                 "%s %s %d %.1f ms%s",

@@ -6,13 +6,17 @@ that real responses conform to these models.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Every instant the API returns: UTC ISO 8601 with Z (`…:00Z`, or `…:00.250Z`).
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class Customer(Out):
@@ -23,8 +27,8 @@ class Customer(Out):
     email: str | None
     tags: list[str]
     metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
 
 
 class Resource(Out):
@@ -35,8 +39,8 @@ class Resource(Out):
     buffer_minutes: int
     business_hours: dict[str, list[list[str]]] | None
     metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
 
 
 class Health(Out):
@@ -49,8 +53,8 @@ class Booking(Out):
     id: str
     resource_id: str
     customer_id: str | None
-    start_time: str
-    end_time: str
+    start_time: Time
+    end_time: Time
     duration_minutes: int
     title: str | None
     notes: str | None
@@ -62,8 +66,8 @@ class Booking(Out):
     currency: str | None = Field(description="ISO 4217 code of price_minor.")
     status: Literal["pending", "confirmed", "checked_in", "completed", "cancelled", "no_show"]
     cancel_reason: str | None
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
     conflict_with: list[str] = Field(
         description="Active bookings overlapping this one on its resource: only sync makes "
         "them (two nodes booked the slot offline), until the hub's cancellation arrives."
@@ -82,10 +86,24 @@ class BookingEvent(Out):
     to_status: str | None
     actor: str | None
     data: dict[str, Any]
-    occurred_at: str
+    occurred_at: Time
     node_id: str
     applied: bool = Field(description="False when the event was invalid at its place in order.")
     anomaly: str | None = Field(description="Why the event could not take effect.")
+
+
+# `meta` of a booking made or moved (a JSON Schema: meta is not a model).
+OUTSIDE_HOURS_META = {
+    "type": "object",
+    "required": ["outside_business_hours"],
+    "properties": {
+        "outside_business_hours": {
+            "type": "boolean",
+            "description": "True when the booking lies outside its resource's business hours: "
+            "accepted, but worth a word with the customer.",
+        }
+    },
+}
 
 
 class BookingWithEvents(Booking):
@@ -101,8 +119,8 @@ class Service(Out):
     buffer_minutes: int
     resource_ids: list[str] = Field(description="Empty: every resource performs it.")
     metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
 
 
 class Amount(Out):
@@ -121,32 +139,32 @@ class ResourceDay(DayFigures):
     resource_id: str
     name: str
     timezone: str
-    from_: str = Field(alias="from", description="Local midnight starting the day (UTC).")
-    to: str
+    from_: Time = Field(alias="from", description="Local midnight starting the day (UTC).")
+    to: Time = Field(description="Local midnight ending the day (UTC).")
 
 
 class DaySummary(Out):
-    date: str
+    date: Annotated[str, Field(json_schema_extra={"format": "date"})]
     resources: list[ResourceDay]
     shop: DayFigures
 
 
 class Slot(Out):
-    start_time: str
-    end_time: str
+    start_time: Time
+    end_time: Time
 
 
 class Blocker(Out):
     id: str
     resource_id: str
     title: str | None
-    start_time: str
-    end_time: str
+    start_time: Time
+    end_time: Time
     all_day: bool
     recurrence: dict[str, Any] | None
     metadata: dict[str, Any]
-    created_at: str
-    updated_at: str
+    created_at: Time
+    updated_at: Time
     occurrences: list[Slot] | None = Field(
         None, description="Only in lists filtered by from/to: occurrences in the window (≤100)."
     )
@@ -160,10 +178,14 @@ _UUID = {"format": "uuid"}
 class ShingleCustomer(Out):
     """A customer in the ShingleAI shape; the same record as a booking-module Customer."""
 
-    id: str = Field(json_schema_extra=_UUID, description="The UUID form of the cus_ ULID.")
-    createdAt: str
-    updatedAt: str
-    deletedAt: str | None = Field(description="Set by DELETE /v1/customers/{id} (soft delete).")
+    id: str = Field(
+        json_schema_extra=_UUID,
+        description="A valid RFC 9562 UUID: version 7, or 8 for a customer made before UUIDv7 "
+        "ids. The booking API takes it wherever it takes the customer's cus_ id.",
+    )
+    createdAt: Time
+    updatedAt: Time
+    deletedAt: Time | None = Field(description="Set by DELETE /v1/customers/{id} (soft delete).")
     organizationId: str = Field(json_schema_extra=_UUID)
     businessId: str | None = Field(json_schema_extra=_UUID)
     contactId: str | None = Field(json_schema_extra=_UUID)
@@ -173,7 +195,7 @@ class ShingleCustomer(Out):
     phone: str | None
     notes: str | None
     status: str | None
-    customerSince: str | None
+    customerSince: Time | None
     data: dict[str, Any] = Field(description="The same store as the booking API's `metadata`.")
 
 
@@ -204,7 +226,7 @@ class Anomaly(Out):
 
 class NodeIdentity(Out):
     forked_from: str = Field(description="The node id this database had before.")
-    forked_at: str = Field(description="When it took its present node id.")
+    forked_at: Time = Field(description="When it took its present node id.")
     reason: str = Field(description="Why: restored from a backup, or a copy of another file.")
     former_node_ids: list[str] = Field(description="Every node id it had before, oldest first.")
 
@@ -214,10 +236,10 @@ class SyncStatus(Out):
     node_id: str
     pending: int = Field(description="This node's changes the hub has not acknowledged.")
     acked_through: int
-    last_success: str | None
-    last_attempt: str | None
+    last_success: Time | None
+    last_attempt: Time | None
     last_error: str | None
-    next_attempt: str | None = Field(description="Set while backing off after a failure.")
+    next_attempt: Time | None = Field(description="Set while backing off after a failure.")
     cursor: str | None
     hub_epoch: str | None
     anomalies: int
@@ -229,3 +251,88 @@ class SyncStatus(Out):
 
 class SyncRun(Out):
     queued: bool
+
+
+class Closure(Out):
+    """What a closure made: one blocker per resource, in resource order."""
+
+    blockers: list[Blocker]
+
+
+# --- messaging, webhooks and calendar feeds (issue #18) ---------------------------------------
+
+
+class MessageBasis(Out):
+    start_time: Time
+    end_time: Time
+    resource_id: str
+
+
+class Message(Out):
+    id: str
+    kind: str
+    channel: Literal["email", "sms", "webhook"]
+    booking_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    basis: MessageBasis | None
+    state: Literal["pending", "superseded", "skipped", "failed", "sent"]
+    state_reason: str | None
+    attempts: int
+    last_error: str | None
+    recipient: str | None
+    due_at: Time
+    next_attempt_at: Time | None
+    created_at: Time
+    decided_by: str
+    sent_at: Time | None
+    sent_by: str | None
+
+
+class MessagingSettings(Out):
+    channels: list[str]
+    kinds: list[str]
+    reminder_minutes: list[int]
+    shop_name: str | None
+    sender: str = Field(description="Which node sends this shop's messages, in words.")
+
+
+class Template(Out):
+    kind: str
+    channel: str
+    subject: str | None
+    body: str
+    custom: bool
+
+
+class TemplateList(Out):
+    templates: list[Template]
+    fields: dict[str, str]
+
+
+class CustomerMessaging(Out):
+    customer_id: str
+    email_opt_out: bool
+    sms_opt_out: bool
+
+
+class Webhook(Out):
+    id: str
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    disabled_at: Time | None
+    created_at: Time
+    updated_at: Time
+    secret: str | None = Field(None, description="Only in the answer that creates it.")
+
+
+class Feed(Out):
+    id: str
+    resource_id: str | None
+    name: str | None
+    revoked_at: Time | None
+    created_at: Time
+    url: str | None = Field(None, description="Only in the answer that creates it.")

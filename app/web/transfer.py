@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from app.core.times import parse_instant
 from app.domain import transfer
 from app.domain.transfer import RowProblem
-from app.web.validation import BookingCreate, CustomerCreate
+from app.web.models.bookings import BookingCreate
+from app.web.models.customers import CustomerCreate
 
 FORMATS = ("csv", "json")
 KINDS = ("customers", "bookings")

@@ -167,11 +167,13 @@ def test_the_bounds_are_in_the_openapi_document(client):
     schemas = client.get("/openapi.json").json["components"]["schemas"]
     assert "at most 366 days" in schemas["BlockerCreate"]["properties"]["end_time"]["description"]
     assert "at most 31 days" in schemas["BlockerCreate"]["properties"]["end_time"]["description"]
-    rrule = schemas["Recurrence"]["properties"]["rrule"]["anyOf"][0]["description"]
-    assert "at most 24 times a day" in rrule
-    paths = client.get("/openapi.json").json["paths"]
-    availability = paths["/modules/booking/resources/{resource_id}/availability"]["get"]
-    assert "request_too_expensive" in availability["responses"]["503"]["description"]
+    # Issue 15 made Recurrence a oneOf of its two forms, and the 503 a shared answer.
+    rrule_form = schemas["Recurrence"]["oneOf"][1]
+    assert "at most 24 times a day" in rrule_form["properties"]["rrule"]["description"]
+    document = client.get("/openapi.json").json
+    availability = document["paths"]["/modules/booking/resources/{resource_id}/availability"]
+    assert availability["get"]["responses"]["503"] == {"$ref": "#/components/responses/503"}
+    assert "request_too_expensive" in document["components"]["responses"]["503"]["description"]
 
 
 # --- expansion starts near the window ------------------------------------------------------------

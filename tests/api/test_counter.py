@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from app.domain import shop_settings
@@ -233,6 +235,28 @@ def test_bad_search_parameters_are_422_naming_the_parameter(client, read_headers
     response = client.get(SEARCH, query_string=params, headers=read_headers)
     error = assert_error(response, 422, "validation_error")
     assert error["details"][0]["field"] == field
+
+
+def test_the_search_path_is_not_a_customer_id(client, db, admin_headers, make_customer):
+    """PATCH or DELETE /customers/search is 405, offering GET: it never reaches the customer
+    routes as a customer called "search" (found by schemathesis's Allow check)."""
+    make_customer(name="Ada")
+    with unchanged(db):
+        for method in ("PATCH", "DELETE"):
+            response = client.open(SEARCH, method=method, json={}, headers=admin_headers)
+            assert_error(response, 405, "method_not_allowed")
+            assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert "PATCH" not in client.options(SEARCH).headers["Allow"]
+
+
+def test_the_request_log_names_the_customer_route_as_the_api_does(
+    client, admin_headers, make_customer, caplog
+):
+    customer = make_customer()
+    with caplog.at_level(logging.INFO, logger="booking.requests"):
+        client.get(f"/modules/booking/customers/{customer['id']}", headers=admin_headers)
+    assert "GET /modules/booking/customers/<customer_id> 200" in caplog.text
+    assert customer["id"] not in caplog.text
 
 
 def test_search_needs_a_key(client):

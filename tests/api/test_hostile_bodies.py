@@ -136,9 +136,31 @@ def test_a_status_list_repeating_one_status_is_read_once(client, read_headers):
     assert response.status_code == 200, response.json
 
 
-def test_any_content_type_is_read_as_json(client, admin_headers):
-    response = _post(client, CUSTOMERS, '{"name": "Ada"}', admin_headers, content_type="text/plain")
-    assert response.status_code == 201
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_json_body_declared_as_another_type_is_415_and_changes_nothing(
+    client, db, admin_headers, content_type
+):
+    """Issue 15 changed this: a body sent as text/plain used to be read as JSON anyway."""
+    with unchanged(db):
+        response = _post(
+            client, CUSTOMERS, '{"name": "Ada"}', admin_headers, content_type=content_type
+        )
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json; charset=utf-8", "application/merge-patch+json"]
+)
+def test_json_types_and_a_body_with_no_content_type_are_read_as_json(
+    client, admin_headers, content_type
+):
+    response = client.post(
+        CUSTOMERS, data=b'{"name": "Ada"}', headers=admin_headers, content_type=content_type
+    )
+    assert response.status_code == 201, response.json
 
 
 def test_the_app_answers_413_in_json_before_reading_an_over_limit_body(client, db, admin_headers):

@@ -11,8 +11,9 @@ from app import store
 from app.core.ids import new_id
 from app.core.times import format_instant, wall_ms
 from app.domain import shop_settings, staff
+from app.web.models.bookings import BookingCreate
+from app.web.models.resources import ResourceCreate
 from app.web.routes.services import bookings, resources
-from app.web.validation import BookingCreate, ResourceCreate
 from sync import identity
 
 ZONE = ZoneInfo("Europe/Berlin")

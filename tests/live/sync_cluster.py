@@ -20,7 +20,7 @@ from app import store
 from app.core.ids import new_id
 from app.core.times import wall_ms
 from app.store.postgres import is_postgres
-from app.web.validation import CustomerCreate
+from app.web.models.customers import CustomerCreate
 from sync import identity
 from tests.live.server import PROJECT_ROOT, LiveServer
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from app.web.pools import SWITCH_INTERVAL_S, share_the_gil
+from app.web.pools import HEAVY, SWITCH_INTERVAL_S, share_the_gil
 
 
 @pytest.fixture
@@ -26,3 +26,10 @@ def test_the_switch_interval_is_shortened_only_beside_another_thread(
     share_the_gil(threads, heavy)
     expected = SWITCH_INTERVAL_S if shortened else 0.005
     assert sys.getswitchinterval() == pytest.approx(expected)
+
+
+def test_every_heavy_endpoint_is_a_route_of_the_app(app):
+    """A renamed view must not drop out of the heavy pool unnoticed (issue 15 renamed views to
+    their operationIds, and the availability route ran in the quick pool until this test)."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert HEAVY <= endpoints, HEAVY - endpoints

@@ -52,7 +52,8 @@ def test_fractions_finer_than_a_millisecond_are_truncated():
 
 def test_non_ascii_digits_are_refused_by_validation():
     from app.web.errors import ValidationFailed
-    from app.web.validation import BookingCreate, validate
+    from app.web.models.bookings import BookingCreate
+    from app.web.models.parsing import validate
 
     with pytest.raises(ValidationFailed):
         validate(
@@ -66,7 +67,8 @@ def test_non_ascii_digits_are_refused_by_validation():
 )
 def test_instants_outside_1900_to_8999_are_refused(text):
     from app.web.errors import ValidationFailed
-    from app.web.validation import BookingCreate, validate
+    from app.web.models.bookings import BookingCreate
+    from app.web.models.parsing import validate
 
     with pytest.raises(ValidationFailed):
         validate(BookingCreate, {"resource_id": "r", "start_time": text})

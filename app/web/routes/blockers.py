@@ -2,10 +2,10 @@
 
 from flask import Blueprint, Response
 
-from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.api import cursor_secret, db, endpoint, ok, precondition
+from app.web.models.blockers import BlockerCreate, BlockerListQuery
 from app.web.routes.services import blockers
 from app.web.schemas import Blocker
-from app.web.validation import BlockerCreate, BlockerListQuery
 
 bp = Blueprint("blockers", __name__, url_prefix="/modules/booking")
 
@@ -28,7 +28,7 @@ CREATED_META = {
     body=BlockerCreate,
     response=Blocker,
     status=201,
-    errors=("unknown_resource", "idempotency_mismatch"),
+    errors=("unknown_resource",),
     meta=CREATED_META,
 )
 def create_blocker(body: BlockerCreate) -> Response:
@@ -46,14 +46,14 @@ def list_blockers(query: BlockerListQuery) -> Response:
 
 
 @bp.get("/blockers/<blocker_id>")
-@endpoint(scope="booking:read", response=Blocker)
+@endpoint(scope="booking:read", response=Blocker, etag=True)
 def get_blocker(blocker_id: str) -> Response:
     """Get one blocker."""
     return ok(blockers.get(db(), blocker_id))
 
 
 @bp.delete("/blockers/<blocker_id>")
-@endpoint(scope="booking:write", response=Blocker)
+@endpoint(scope="booking:write", response=Blocker, record=get_blocker)
 def delete_blocker(blocker_id: str) -> Response:
     """Delete a blocker; returns what was deleted."""
-    return ok(blockers.delete(db(), blocker_id))
+    return ok(blockers.delete(db(), blocker_id, precondition()))

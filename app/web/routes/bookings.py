@@ -2,17 +2,16 @@
 
 from flask import Blueprint, Response
 
-from app.web.api import actor, cursor_secret, db, endpoint, ok
-from app.web.routes.services import bookings
-from app.web.routes.shop_services import OUTSIDE_HOURS_META
-from app.web.schemas import Booking, BookingEvent, BookingWithEvents
-from app.web.validation import (
+from app.web.api import actor, cursor_secret, db, endpoint, ok, precondition
+from app.web.models.bookings import (
     BookingCreate,
     BookingListQuery,
     BookingPatch,
     BookingTransition,
     EventListQuery,
 )
+from app.web.routes.services import bookings
+from app.web.schemas import OUTSIDE_HOURS_META, Booking, BookingEvent, BookingWithEvents
 
 bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
 
@@ -30,7 +29,6 @@ bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
         "unknown_service",
         "service_not_offered",
         "slot_conflict",
-        "idempotency_mismatch",
     ),
 )
 def create_booking(body: BookingCreate) -> Response:
@@ -48,24 +46,31 @@ def list_bookings(query: BookingListQuery) -> Response:
 
 
 @bp.get("/bookings/<booking_id>")
-@endpoint(scope="booking:read", response=BookingWithEvents)
+@endpoint(scope="booking:read", response=BookingWithEvents, etag=True)
 def get_booking(booking_id: str) -> Response:
     """Get a booking with its 20 most recent events."""
     return ok(bookings.get(db(), booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
-@endpoint(scope="booking:write", body=BookingPatch, response=Booking, errors=("invalid_state",))
+@endpoint(
+    scope="booking:write",
+    body=BookingPatch,
+    response=Booking,
+    errors=("invalid_state",),
+    record=get_booking,
+)
 def update_booking(booking_id: str, body: BookingPatch) -> Response:
     """Edit title, notes or metadata of a pending or confirmed booking."""
-    return ok(bookings.update(db(), booking_id, body, actor=actor()))
+    updated = bookings.update(db(), booking_id, body, actor=actor(), precondition=precondition())
+    return ok(updated)
 
 
 @bp.delete("/bookings/<booking_id>")
-@endpoint(scope="booking:admin", response=Booking, errors=("invalid_state",))
+@endpoint(scope="booking:admin", response=Booking, errors=("invalid_state",), record=get_booking)
 def delete_booking(booking_id: str) -> Response:
     """Delete a pending or cancelled booking and its events."""
-    return ok(bookings.delete(db(), booking_id))
+    return ok(bookings.delete(db(), booking_id, precondition()))
 
 
 @bp.post("/bookings/<booking_id>/transition")
@@ -73,11 +78,13 @@ def delete_booking(booking_id: str) -> Response:
     scope="booking:write",
     body=BookingTransition,
     response=Booking,
-    errors=("invalid_transition", "idempotency_mismatch"),
+    errors=("invalid_transition",),
+    record=get_booking,
 )
 def transition_booking(booking_id: str, body: BookingTransition) -> Response:
     """Move a booking to its next status."""
-    return ok(bookings.transition(db(), booking_id, body, actor=actor()))
+    moved = bookings.transition(db(), booking_id, body, actor=actor(), precondition=precondition())
+    return ok(moved)
 
 
 @bp.get("/bookings/<booking_id>/events")

@@ -3,10 +3,11 @@
 from flask import Blueprint, Response
 
 from app.web.api import db, endpoint, ok
-from app.web.models_counter import Closure, ClosureCreate, CustomerSearchQuery
+from app.web.models.blockers import ClosureCreate
+from app.web.models.customers import CustomerSearchQuery
 from app.web.routes.blockers import CREATED_META
 from app.web.routes.services import counter
-from app.web.schemas import Customer
+from app.web.schemas import Closure, Customer
 
 bp = Blueprint("counter", __name__, url_prefix="/modules/booking")
 

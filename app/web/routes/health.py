@@ -15,7 +15,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @endpoint(scope=None, response=Health)
-def healthz() -> Response:
+def get_health() -> Response:
     """Liveness: version, node id, and whether the database answers and takes writes.
 
     503 storage_full or storage_unavailable, with `"db": "not_writable"`, while the last write

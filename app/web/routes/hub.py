@@ -8,8 +8,8 @@ from flask import Blueprint, Response, current_app, g
 
 from app.web.api import cursor_secret, db, endpoint, ok
 from app.web.errors import InvalidState
+from app.web.models.sync import SyncPullQuery, SyncPush
 from app.web.schemas import Anomaly, SyncPage, SyncPushResult, SyncRun, SyncStatus
-from app.web.validation import SyncPullQuery, SyncPush
 from sync import service, status
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -22,7 +22,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
     response=SyncPushResult,
     errors=("sequence_gap", "protocol_mismatch", "change_id_reused", "sync_key_in_use"),
 )
-def push(body: SyncPush) -> Response:
+def push_changes(body: SyncPush) -> Response:
     """Apply a node's changes (idempotent; 409 sequence_gap names the expected sequence)."""
     push = service.Push(
         body.node_id,
@@ -35,7 +35,7 @@ def push(body: SyncPush) -> Response:
 
 @bp.get("/pull")
 @endpoint(scope="sync", query=SyncPullQuery, response=SyncPage)
-def pull(query: SyncPullQuery) -> Response:
+def pull_changes(query: SyncPullQuery) -> Response:
     """One page of every change the hub holds, after the cursor."""
     bound = g.api_key.node_id
     service.check_pull_key(db(), g.api_key.id, bound, query.node_id)
@@ -57,7 +57,7 @@ def pull(query: SyncPullQuery) -> Response:
 
 @bp.get("/anomalies")
 @endpoint(scope="booking:read", response=Anomaly, is_list=True)
-def anomalies() -> Response:
+def list_sync_anomalies() -> Response:
     """Events that could not take effect, unresolved double bookings, suspect clocks."""
     found = service.anomalies(db())
     return ok(found, meta={"limit": len(found), "next_cursor": None, "has_more": False})
@@ -65,14 +65,14 @@ def anomalies() -> Response:
 
 @bp.get("/status")
 @endpoint(scope="booking:read", response=SyncStatus)
-def sync_status() -> Response:
+def get_sync_status() -> Response:
     """Hub, node id, pending changes, last success and error, cursor, anomalies."""
     return ok(status.describe(db(), current_app.config.get("HUB_URL")))
 
 
 @bp.post("/run")
 @endpoint(scope="booking:admin", response=SyncRun, status=202, errors=("invalid_state",))
-def run_now() -> Response:
+def run_sync() -> Response:
     """Ask the background worker to sync now."""
     worker = current_app.extensions.get("booking.sync_worker")
     if worker is None:

@@ -5,25 +5,27 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from app.domain import feeds, messaging, webhooks
-from app.web.api import cursor_secret, db, endpoint, ok
+from app.web.api import cursor_secret, db, endpoint, ok, precondition
 from app.web.errors import NotFound, refusals_as_api_errors
-from app.web.models_outbound import (
-    CustomerMessaging,
+from app.web.models.outbound import (
     CustomerMessagingPatch,
-    Feed,
     FeedCreate,
-    Message,
     MessageListQuery,
-    MessagingSettings,
     MessagingSettingsPatch,
-    TemplateList,
     TemplatePut,
-    Webhook,
     WebhookCreate,
     WebhookPatch,
 )
-from app.web.models_outbound import Template as TemplateOut
 from app.web.routes.services import outbound as services
+from app.web.schemas import (
+    CustomerMessaging,
+    Feed,
+    Message,
+    MessagingSettings,
+    Template,
+    TemplateList,
+    Webhook,
+)
 
 bp = Blueprint("outbound", __name__, url_prefix="/modules/booking")
 _KINDS, _CHANNELS = messaging.KINDS, messaging.CHANNELS
@@ -50,7 +52,7 @@ def list_messages(query: MessageListQuery) -> Response:
 
 
 @bp.get("/messages/<message_id>")
-@endpoint(scope="booking:read", response=Message)
+@endpoint(scope="booking:read", response=Message, etag=True)
 def get_message(message_id: str) -> Response:
     """One message with its state, attempts and last error."""
     return ok(refusals_as_api_errors(services.get_message)(db(), message_id))
@@ -58,28 +60,28 @@ def get_message(message_id: str) -> Response:
 
 @bp.get("/messaging")
 @endpoint(scope="booking:read", response=MessagingSettings)
-def get_settings() -> Response:
+def get_messaging_settings() -> Response:
     """Which channels and kinds of message go out, the reminders' lead times, who sends."""
     return ok(services.settings_json(db(), _sender()))
 
 
 @bp.patch("/messaging")
 @endpoint(scope="booking:admin", body=MessagingSettingsPatch, response=MessagingSettings)
-def update_settings(body: MessagingSettingsPatch) -> Response:
+def update_messaging_settings(body: MessagingSettingsPatch) -> Response:
     """Change the messaging settings sent."""
     return ok(services.update_settings(db(), body, _sender()))
 
 
 @bp.get("/message-templates")
 @endpoint(scope="booking:read", response=TemplateList)
-def list_templates() -> Response:
+def list_message_templates() -> Response:
     """Every template in force (the shop's or the built-in one) and the fields they may name."""
     return ok(services.templates_json(db()))
 
 
 @bp.put("/message-templates/<kind>/<channel>")
-@endpoint(scope="booking:admin", body=TemplatePut, response=TemplateOut)
-def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
+@endpoint(scope="booking:admin", body=TemplatePut, response=Template)
+def put_message_template(kind: str, channel: str, body: TemplatePut) -> Response:
     """Rewrite one template (Jinja2 text naming the listed fields)."""
     _template_key(kind, channel)
     save = refusals_as_api_errors(messaging.save_template)
@@ -87,8 +89,8 @@ def put_template(kind: str, channel: str, body: TemplatePut) -> Response:
 
 
 @bp.delete("/message-templates/<kind>/<channel>")
-@endpoint(scope="booking:admin", response=TemplateOut)
-def reset_template(kind: str, channel: str) -> Response:
+@endpoint(scope="booking:admin", response=Template)
+def reset_message_template(kind: str, channel: str) -> Response:
     """Back to the built-in text."""
     _template_key(kind, channel)
     return ok(messaging.reset_template(db(), kind, channel))
@@ -124,31 +126,31 @@ def list_webhooks() -> Response:
 
 
 @bp.get("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", response=Webhook)
+@endpoint(scope="booking:admin", response=Webhook, etag=True)
 def get_webhook(subscription_id: str) -> Response:
     """One subscription."""
     return ok(services.webhook(refusals_as_api_errors(webhooks.get)(db(), subscription_id)))
 
 
 @bp.patch("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", body=WebhookPatch, response=Webhook)
+@endpoint(scope="booking:admin", body=WebhookPatch, response=Webhook, record=get_webhook)
 def update_webhook(subscription_id: str, body: WebhookPatch) -> Response:
     """Change a subscription; `enabled: true` resumes one that was disabled."""
-    return ok(services.update_webhook(db(), subscription_id, body))
+    return ok(services.update_webhook(db(), subscription_id, body, precondition()))
 
 
 @bp.delete("/webhooks/<subscription_id>")
-@endpoint(scope="booking:admin", response=Webhook)
+@endpoint(scope="booking:admin", response=Webhook, record=get_webhook)
 def delete_webhook(subscription_id: str) -> Response:
     """Remove a subscription; its waiting deliveries are dropped."""
-    return ok(services.webhook(refusals_as_api_errors(webhooks.delete)(db(), subscription_id)))
+    return ok(services.delete_webhook(db(), subscription_id, precondition()))
 
 
 @bp.post("/calendar-feeds")
 @endpoint(
     scope="booking:admin", body=FeedCreate, response=Feed, status=201, errors=("unknown_resource",)
 )
-def create_feed(body: FeedCreate) -> Response:
+def create_calendar_feed(body: FeedCreate) -> Response:
     """A secret iCalendar URL for one resource or the whole shop; the URL is shown only here."""
     base = current_app.config.get("PUBLIC_URL") or request.host_url
     return ok(services.create_feed(db(), body.resource_id, body.name, base), status=201)
@@ -156,7 +158,7 @@ def create_feed(body: FeedCreate) -> Response:
 
 @bp.get("/calendar-feeds")
 @endpoint(scope="booking:admin", response=Feed, is_list=True)
-def list_feeds() -> Response:
+def list_calendar_feeds() -> Response:
     """Every feed (never its URL)."""
     rows = [services.feed(row) for row in feeds.every(db())]
     return ok(rows, meta={"limit": len(rows), "next_cursor": None, "has_more": False})
@@ -164,6 +166,6 @@ def list_feeds() -> Response:
 
 @bp.delete("/calendar-feeds/<feed_id>")
 @endpoint(scope="booking:admin", response=Feed)
-def revoke_feed(feed_id: str) -> Response:
+def revoke_calendar_feed(feed_id: str) -> Response:
     """Revoke a feed: its URL answers 404 from now on."""
     return ok(services.feed(refusals_as_api_errors(feeds.revoke)(db(), feed_id)))

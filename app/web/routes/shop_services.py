@@ -2,32 +2,15 @@
 
 from flask import Blueprint, Response
 
-from app.web.api import actor, cursor_secret, db, endpoint, ok
-from app.web.models_moves import (
-    BookingMove,
-    BookingUndo,
-    DaySummaryQuery,
-    ServiceCreate,
-    ServiceListQuery,
-    ServicePatch,
-)
+from app.web.api import actor, cursor_secret, db, endpoint, ok, precondition
+from app.web.models.day_summary import DaySummaryQuery
+from app.web.models.moves import BookingMove, BookingUndo
+from app.web.models.services import ServiceCreate, ServiceListQuery, ServicePatch
+from app.web.routes.bookings import get_booking
 from app.web.routes.services import bookings, shop_services
-from app.web.schemas import Booking, DaySummary, Service
+from app.web.schemas import OUTSIDE_HOURS_META, Booking, DaySummary, Service
 
 bp = Blueprint("shop_services", __name__, url_prefix="/modules/booking")
-
-OUTSIDE_HOURS_META = {
-    "type": "object",
-    "required": ["outside_business_hours"],
-    "properties": {
-        "outside_business_hours": {
-            "type": "boolean",
-            "description": "True when the booking lies outside its resource's business hours: "
-            "accepted, but worth a word with the customer.",
-        }
-    },
-}
-
 
 # --- moves and undos --------------------------------------------------------------------------
 
@@ -43,12 +26,12 @@ OUTSIDE_HOURS_META = {
         "unknown_resource",
         "service_not_offered",
         "slot_conflict",
-        "idempotency_mismatch",
     ),
+    record=get_booking,
 )
 def move_booking(booking_id: str, body: BookingMove) -> Response:
     """Move a pending or confirmed booking to another time, resource, or both."""
-    moved = bookings.move(db(), booking_id, body, actor=actor())
+    moved = bookings.move(db(), booking_id, body, actor=actor(), precondition=precondition())
     return ok(moved, meta=bookings.hours_meta(db(), moved))
 
 
@@ -57,11 +40,13 @@ def move_booking(booking_id: str, body: BookingMove) -> Response:
     scope="booking:write",
     body=BookingUndo,
     response=Booking,
-    errors=("invalid_correction", "slot_conflict", "idempotency_mismatch"),
+    errors=("invalid_correction", "slot_conflict"),
+    record=get_booking,
 )
 def undo_booking_status(booking_id: str, body: BookingUndo) -> Response:
     """Undo the booking's latest status change (a recorded correction)."""
-    return ok(bookings.undo(db(), booking_id, body, actor=actor()))
+    undone = bookings.undo(db(), booking_id, body, actor=actor(), precondition=precondition())
+    return ok(undone)
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -83,24 +68,24 @@ def list_services(query: ServiceListQuery) -> Response:
 
 
 @bp.get("/services/<service_id>")
-@endpoint(scope="booking:read", response=Service)
+@endpoint(scope="booking:read", response=Service, etag=True)
 def get_service(service_id: str) -> Response:
     """Get one service."""
     return ok(shop_services.get(db(), service_id))
 
 
 @bp.patch("/services/<service_id>")
-@endpoint(scope="booking:write", body=ServicePatch, response=Service)
+@endpoint(scope="booking:write", body=ServicePatch, response=Service, record=get_service)
 def update_service(service_id: str, body: ServicePatch) -> Response:
     """Update a service's fields; bookings already made keep their price."""
-    return ok(shop_services.update(db(), service_id, body))
+    return ok(shop_services.update(db(), service_id, body, precondition()))
 
 
 @bp.delete("/services/<service_id>")
-@endpoint(scope="booking:admin", response=Service)
+@endpoint(scope="booking:admin", response=Service, record=get_service)
 def delete_service(service_id: str) -> Response:
     """Delete a service permanently; its bookings keep their price."""
-    return ok(shop_services.delete(db(), service_id))
+    return ok(shop_services.delete(db(), service_id, precondition()))
 
 
 # --- the day's figures ------------------------------------------------------------------------
@@ -110,6 +95,6 @@ def delete_service(service_id: str) -> Response:
 @endpoint(
     scope="booking:read", query=DaySummaryQuery, response=DaySummary, errors=("unknown_resource",)
 )
-def day_summary(query: DaySummaryQuery) -> Response:
+def get_day_summary(query: DaySummaryQuery) -> Response:
     """Bookings by status and the completed total of a day, per resource and for the shop."""
     return ok(shop_services.summary(db(), query))

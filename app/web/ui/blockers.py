@@ -18,7 +18,7 @@ from app.core.vocabulary import FREQUENCIES, RRULE_DAYS
 from app.domain import recurrence
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.models_counter import ClosureCreate
+from app.web.models.blockers import BlockerCreate, BlockerListQuery, ClosureCreate
 from app.web.routes.services import blockers, counter, resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
@@ -36,7 +36,6 @@ from app.web.ui.forms import (
 )
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
 from app.web.ui.shop import current_shop
-from app.web.validation import BlockerCreate, BlockerListQuery
 
 BLOCKER_FIELDS = (
     "resource_id",

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidTransition, ValidationFailed
-from app.web.models_moves import BookingMove, BookingUndo
+from app.web.models.moves import BookingMove, BookingUndo
 from app.web.routes.services import bookings, resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp

@@ -17,7 +17,10 @@ from werkzeug.wrappers import Response
 from app.core.times import format_instant, parse_instant, wall_ms
 from app.web.api import actor, db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
-from app.web.models_counter import CustomerSearchQuery
+from app.web.models.bookings import BookingCreate, BookingPatch, BookingTransition, EventListQuery
+from app.web.models.customers import CustomerCreate, CustomerSearchQuery
+from app.web.models.parsing import validate
+from app.web.models.resources import AvailabilityQuery
 from app.web.routes.services import bookings, counter, customers, resources, shop_services
 from app.web.ui import booking_changes, day_grid
 from app.web.ui.access import requires
@@ -37,15 +40,6 @@ from app.web.ui.forms import (
 from app.web.ui.lists import all_resources, every, or_none
 from app.web.ui.shop import current_shop
 from app.web.ui.shop_services import all_services
-from app.web.validation import (
-    AvailabilityQuery,
-    BookingCreate,
-    BookingPatch,
-    BookingTransition,
-    CustomerCreate,
-    EventListQuery,
-    validate,
-)
 
 NEW_BOOKING_FIELDS = (
     "resource_id",

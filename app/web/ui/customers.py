@@ -12,18 +12,18 @@ from werkzeug.wrappers import Response
 from app.domain import customer_history
 from app.web.api import cursor_secret, db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.models_counter import CustomerSearchQuery
+from app.web.models.customers import (
+    CustomerCreate,
+    CustomerListQuery,
+    CustomerPatch,
+    CustomerSearchQuery,
+)
+from app.web.models.parsing import validate
 from app.web.routes.services import counter, counter_pages, customers
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.forms import answer, field_errors
 from app.web.ui.lists import all_resources
-from app.web.validation import (
-    CustomerCreate,
-    CustomerListQuery,
-    CustomerPatch,
-    validate,
-)
 
 CUSTOMER_FIELDS = ("name", "phone", "email", "tags", "external_id", "notes")
 HISTORY_PAGE = 20  # bookings per page of a customer's history

@@ -15,6 +15,8 @@ from werkzeug.wrappers import Response
 
 from app.core.times import format_instant, wall_ms
 from app.domain.availability import open_intervals
+from app.web.models.blockers import BlockerListQuery
+from app.web.models.bookings import BookingListQuery
 from app.web.routes.services import blockers, bookings, customers
 from app.web.ui import day_grid
 from app.web.ui.blueprint import bp
@@ -22,7 +24,6 @@ from app.web.ui.day_totals import day_figures
 from app.web.ui.filters import zone_info
 from app.web.ui.forms import parse_day
 from app.web.ui.lists import Rows, all_resources, every, or_none, shop_zone
-from app.web.validation import BlockerListQuery, BookingListQuery
 
 
 @bp.get("/")

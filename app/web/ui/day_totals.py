@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from app.web.api import db
-from app.web.models_moves import DaySummaryQuery
+from app.web.models.day_summary import DaySummaryQuery
+from app.web.models.parsing import validate
 from app.web.routes.services import shop_services
-from app.web.validation import validate
 
 
 def day_figures(shown: date) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from app.core.times import format_instant, to_millis
 from app.web.errors import ApiError, ValidationFailed
+from app.web.models.parsing import validate
 from app.web.ui.clocks import parse_clock, parse_date
-from app.web.validation import validate
 
 # Stand-ins for times the form could not read, whose errors are already collected.
 PLACEHOLDER_START, PLACEHOLDER_END = "2000-01-01T00:00:00Z", "2000-01-01T01:00:00Z"

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from app.store import Connection
 from app.web.api import cursor_secret, db
 from app.web.errors import NotFound
+from app.web.models.parsing import validate
+from app.web.models.resources import ResourceListQuery
 from app.web.routes.services import resources
-from app.web.validation import ResourceListQuery, validate
 
 PAGE_ROWS = 100  # the API's largest page; pages that show "all" of something walk the cursors
 MAX_ROWS = 1000  # a shop has a few resources and blockers; this bounds a page's work anyway

@@ -15,12 +15,12 @@ from app.domain.transfer import ImportRefused
 from app.web import transfer as files
 from app.web.api import db
 from app.web.errors import ApiError, NotFound, ValidationFailed
-from app.web.models_outbound import MessageListQuery, MessagingSettingsPatch
+from app.web.models.outbound import MessageListQuery, MessagingSettingsPatch
+from app.web.models.parsing import validate
 from app.web.routes.services import outbound as services
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.lists import all_resources, every, shop_zone
-from app.web.validation import validate
 
 SHOWN_MESSAGES = 300
 

@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from app.core.vocabulary import DAY_KEYS
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState, ValidationFailed
+from app.web.models.parsing import validate
+from app.web.models.resources import ResourceCreate
 from app.web.routes.services import resources
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
@@ -20,7 +22,6 @@ from app.web.ui.filters import DAY_LABELS, in_week_order
 from app.web.ui.forms import answer, field_errors, number, text
 from app.web.ui.lists import all_resources, shop_zone
 from app.web.ui.shop import current_shop
-from app.web.validation import ResourceCreate, validate
 
 RESOURCE_FIELDS = (
     "name",

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from app.web.api import db
 from app.web.errors import ApiError, ValidationFailed
-from app.web.models_moves import ServiceCreate, ServiceListQuery, ServicePatch
+from app.web.models.services import ServiceCreate, ServiceListQuery, ServicePatch
 from app.web.routes.services import shop_services
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp

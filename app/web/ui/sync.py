@@ -9,11 +9,11 @@ from app.core.times import format_instant, wall_ms
 from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED, DAY_MS
 from app.web.api import db
 from app.web.errors import ApiError, InvalidState
+from app.web.models.bookings import BookingListQuery
 from app.web.routes.services import bookings, customers
 from app.web.ui.access import requires
 from app.web.ui.blueprint import bp
 from app.web.ui.lists import all_resources, every, or_none, shop_zone
-from app.web.validation import BookingListQuery
 from sync import service as sync_service
 from sync import status as sync_status
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.times import parse_instant
-from app.domain import blockers, pagination
+from app.domain import Precondition, blockers, pagination
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import BlockerCreate, BlockerListQuery
+from app.web.models.blockers import BlockerCreate, BlockerListQuery
 
 Json = dict[str, Any]
 
@@ -39,8 +39,8 @@ def get(db: Connection, blocker_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def delete(db: Connection, blocker_id: str) -> Json:
-    return presenters.blocker(blockers.delete(db, blocker_id))
+def delete(db: Connection, blocker_id: str, precondition: Precondition = None) -> Json:
+    return presenters.blocker(blockers.delete(db, blocker_id, precondition=precondition))
 
 
 def list_page(db: Connection, query: BlockerListQuery, secret: str) -> tuple[list[Json], Json]:

@@ -6,25 +6,26 @@ from them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from app import store
 from app.core.times import parse_instant, wall_ms
-from app.domain import bookings, clashes, moves, pagination, services
+from app.domain import Precondition, bookings, clashes, customers, moves, pagination, services
 from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models_moves import BookingMove, BookingUndo
-from app.web.routes.services import sent_fields
-from app.web.validation import (
+from app.web.models.bookings import (
     BookingCreate,
     BookingListQuery,
     BookingPatch,
     BookingTransition,
     EventListQuery,
 )
+from app.web.models.moves import BookingMove, BookingUndo
+from app.web.routes.services import sent_fields
 
 __all__ = ["ALLOWED_MOVES", "DELETABLE", "EDITABLE"]
 
@@ -83,7 +84,10 @@ def _with_conflicts(db: Connection, booking: bookings.Booking) -> Json:
 
 @refusals_as_api_errors
 def create(db: Connection, payload: BookingCreate, *, actor: str | None) -> Json:
-    booking = bookings.create(db, new_booking(payload), actor=actor)
+    new = new_booking(payload)
+    if new.customer_id is not None:  # either form of the customer's id (one customer, one id)
+        new = dataclasses.replace(new, customer_id=customers.own_id(db, new.customer_id))
+    booking = bookings.create(db, new, actor=actor)
     return presenters.booking(booking, [])  # the overlap check just passed
 
 
@@ -96,14 +100,27 @@ def get(db: Connection, booking_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Connection, booking_id: str, payload: BookingPatch, *, actor: str | None) -> Json:
+def update(
+    db: Connection,
+    booking_id: str,
+    payload: BookingPatch,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     sent = sent_fields(payload)
-    return _with_conflicts(db, bookings.update(db, booking_id, sent, actor=actor))
+    updated = bookings.update(db, booking_id, sent, actor=actor, precondition=precondition)
+    return _with_conflicts(db, updated)
 
 
 @refusals_as_api_errors
 def transition(
-    db: Connection, booking_id: str, payload: BookingTransition, *, actor: str | None
+    db: Connection,
+    booking_id: str,
+    payload: BookingTransition,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
 ) -> Json:
     moved = bookings.transition(
         db,
@@ -111,24 +128,41 @@ def transition(
         payload.status,
         cancel_reason=payload.cancel_reason,
         actor=payload.actor or actor,
+        precondition=precondition,
     )
     return _with_conflicts(db, moved)
 
 
 @refusals_as_api_errors
-def move(db: Connection, booking_id: str, payload: BookingMove, *, actor: str | None) -> Json:
+def move(
+    db: Connection,
+    booking_id: str,
+    payload: BookingMove,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     slot = moves.NewSlot(
         resource_id=payload.resource_id,
         start=parse_instant(payload.start_time) if payload.start_time else None,
         end=parse_instant(payload.end_time) if payload.end_time else None,
         duration_minutes=payload.duration_minutes,
     )
-    moved = moves.move(db, booking_id, slot, actor=payload.actor or actor)
+    moved = moves.move(
+        db, booking_id, slot, actor=payload.actor or actor, precondition=precondition
+    )
     return _with_conflicts(db, moved)
 
 
 @refusals_as_api_errors
-def undo(db: Connection, booking_id: str, payload: BookingUndo, *, actor: str | None) -> Json:
+def undo(
+    db: Connection,
+    booking_id: str,
+    payload: BookingUndo,
+    *,
+    actor: str | None,
+    precondition: Precondition = None,
+) -> Json:
     corrected = moves.undo(
         db,
         booking_id,
@@ -136,6 +170,7 @@ def undo(db: Connection, booking_id: str, payload: BookingUndo, *, actor: str | 
         reason=payload.reason,
         actor=payload.actor or actor,
         now=wall_ms(),
+        precondition=precondition,
     )
     return _with_conflicts(db, corrected)
 
@@ -147,8 +182,8 @@ def undoable_event(db: Connection, booking_id: str) -> Json | None:
 
 
 @refusals_as_api_errors
-def delete(db: Connection, booking_id: str) -> Json:
-    return presenters.booking(bookings.delete(db, booking_id), [])
+def delete(db: Connection, booking_id: str, precondition: Precondition = None) -> Json:
+    return presenters.booking(bookings.delete(db, booking_id, precondition=precondition), [])
 
 
 def list_page(db: Connection, query: BookingListQuery, secret: str) -> tuple[list[Json], Json]:
@@ -160,7 +195,7 @@ def list_page(db: Connection, query: BookingListQuery, secret: str) -> tuple[lis
         limit=query.limit + 1,
         statuses=query.statuses(),
         resource_id=query.resource_id,
-        customer_id=query.customer_id,
+        customer_id=customers.own_id(db, query.customer_id) if query.customer_id else None,
         start=parse_instant(query.from_) if query.from_ else None,
         end=parse_instant(query.to) if query.to else None,
     )

@@ -8,9 +8,10 @@ from app.domain import closures, customer_search, shop_settings
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models_counter import ClosureCreate, CustomerSearchQuery
+from app.web.models.blockers import BlockerCreate, ClosureCreate
+from app.web.models.customers import CustomerSearchQuery
+from app.web.models.parsing import validate
 from app.web.routes.services.blockers import new_blocker
-from app.web.validation import BlockerCreate, validate
 
 Json = dict[str, Any]
 # Stands in for the resource while a closure's body is checked as one blocker's would be.

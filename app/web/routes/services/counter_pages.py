@@ -11,7 +11,8 @@ from typing import Any
 from app.domain import customer_history, customers, shop_settings, staff
 from app.store import Connection
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import ShingleCustomerPatch, validate
+from app.web.models.parsing import validate
+from app.web.models.shingleai import ShingleCustomerPatch
 
 create_staff = refusals_as_api_errors(staff.create)
 change_staff = refusals_as_api_errors(staff.change)

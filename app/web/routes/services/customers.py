@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain import customers, pagination
+from app.domain import Precondition, customers, pagination
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
+from app.web.models.customers import CustomerCreate, CustomerListQuery, CustomerPatch
 from app.web.routes.services import sent_fields
-from app.web.validation import CustomerCreate, CustomerListQuery, CustomerPatch
 
 Json = dict[str, Any]
 
@@ -25,14 +25,17 @@ def get(db: Connection, customer_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Connection, customer_id: str, payload: CustomerPatch) -> Json:
+def update(
+    db: Connection, customer_id: str, payload: CustomerPatch, precondition: Precondition = None
+) -> Json:
     sent = sent_fields(payload)
-    return presenters.customer(customers.update(db, customer_id, sent))
+    updated = customers.update(db, customer_id, sent, precondition=precondition)
+    return presenters.customer(updated)
 
 
 @refusals_as_api_errors
-def delete(db: Connection, customer_id: str) -> Json:
-    return presenters.customer(customers.delete(db, customer_id))
+def delete(db: Connection, customer_id: str, precondition: Precondition = None) -> Json:
+    return presenters.customer(customers.delete(db, customer_id, precondition=precondition))
 
 
 def list_page(db: Connection, query: CustomerListQuery, secret: str) -> tuple[list[Json], Json]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.times import format_instant, format_optional
-from app.domain import customers, feeds, messaging, pagination, webhooks
+from app.domain import Precondition, customers, feeds, messaging, pagination, webhooks
 from app.domain.errors import NotFound
 from app.store import Connection, outbox
 from app.web.errors import refusals_as_api_errors
-from app.web.models_outbound import (
+from app.web.models.outbound import (
     CustomerMessagingPatch,
     MessageListQuery,
     MessagingSettingsPatch,
@@ -128,8 +128,16 @@ def create_webhook(db: Connection, payload: WebhookCreate) -> Json:
 
 
 @refusals_as_api_errors
-def update_webhook(db: Connection, subscription_id: str, payload: WebhookPatch) -> Json:
-    return webhook(webhooks.update(db, subscription_id, sent_fields(payload)))
+def update_webhook(
+    db: Connection, subscription_id: str, payload: WebhookPatch, precondition: Precondition = None
+) -> Json:
+    sent = sent_fields(payload)
+    return webhook(webhooks.update(db, subscription_id, sent, precondition=precondition))
+
+
+@refusals_as_api_errors
+def delete_webhook(db: Connection, subscription_id: str, precondition: Precondition = None) -> Json:
+    return webhook(webhooks.delete(db, subscription_id, precondition=precondition))
 
 
 def feed(row: dict[str, Any], url: str | None = None) -> Json:

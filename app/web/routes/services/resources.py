@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.times import parse_instant
-from app.domain import pagination, resources
+from app.domain import Precondition, pagination, resources
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
+from app.web.models.resources import (
+    AvailabilityQuery,
+    ResourceCreate,
+    ResourceListQuery,
+    ResourcePatch,
+)
 from app.web.routes.services import sent_fields
-from app.web.validation import AvailabilityQuery, ResourceCreate, ResourceListQuery, ResourcePatch
 
 Json = dict[str, Any]
 
@@ -26,14 +31,17 @@ def get(db: Connection, resource_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Connection, resource_id: str, payload: ResourcePatch) -> Json:
+def update(
+    db: Connection, resource_id: str, payload: ResourcePatch, precondition: Precondition = None
+) -> Json:
     sent = sent_fields(payload)
-    return presenters.resource(resources.update(db, resource_id, sent))
+    updated = resources.update(db, resource_id, sent, precondition=precondition)
+    return presenters.resource(updated)
 
 
 @refusals_as_api_errors
-def delete(db: Connection, resource_id: str) -> Json:
-    return presenters.resource(resources.delete(db, resource_id))
+def delete(db: Connection, resource_id: str, precondition: Precondition = None) -> Json:
+    return presenters.resource(resources.delete(db, resource_id, precondition=precondition))
 
 
 @refusals_as_api_errors

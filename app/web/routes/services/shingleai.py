@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.times import parse_instant
-from app.domain import shingleai
+from app.domain import Precondition, shingleai
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.validation import ShingleCustomerCreate, ShingleCustomerListQuery, ShingleCustomerPatch
+from app.web.models.shingleai import (
+    ShingleCustomerCreate,
+    ShingleCustomerListQuery,
+    ShingleCustomerPatch,
+)
 
 Json = dict[str, Any]
 
@@ -32,14 +36,18 @@ def get(db: Connection, path_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Connection, path_id: str, payload: ShingleCustomerPatch) -> Json:
+def update(
+    db: Connection, path_id: str, payload: ShingleCustomerPatch, precondition: Precondition = None
+) -> Json:
     sent = _columns(payload.model_dump(include=payload.model_fields_set))
-    return presenters.shingle_customer(shingleai.update(db, path_id, sent))
+    updated = shingleai.update(db, path_id, sent, precondition=precondition)
+    return presenters.shingle_customer(updated)
 
 
 @refusals_as_api_errors
-def delete(db: Connection, path_id: str) -> Json:
-    return presenters.shingle_customer(shingleai.delete(db, path_id))
+def delete(db: Connection, path_id: str, precondition: Precondition = None) -> Json:
+    deleted = shingleai.delete(db, path_id, precondition=precondition)
+    return presenters.shingle_customer(deleted)
 
 
 def list_page(db: Connection, query: ShingleCustomerListQuery) -> tuple[list[Json], Json]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain import day_summary, pagination, services
+from app.domain import Precondition, day_summary, pagination, services
 from app.store import Connection
 from app.web import presenters
 from app.web.errors import refusals_as_api_errors
-from app.web.models_moves import DaySummaryQuery, ServiceCreate, ServiceListQuery, ServicePatch
+from app.web.models.day_summary import DaySummaryQuery
+from app.web.models.services import ServiceCreate, ServiceListQuery, ServicePatch
 from app.web.routes.services import sent_fields
 
 Json = dict[str, Any]
@@ -25,13 +26,16 @@ def get(db: Connection, service_id: str) -> Json:
 
 
 @refusals_as_api_errors
-def update(db: Connection, service_id: str, payload: ServicePatch) -> Json:
-    return presenters.service(services.update(db, service_id, sent_fields(payload)))
+def update(
+    db: Connection, service_id: str, payload: ServicePatch, precondition: Precondition = None
+) -> Json:
+    sent = sent_fields(payload)
+    return presenters.service(services.update(db, service_id, sent, precondition=precondition))
 
 
 @refusals_as_api_errors
-def delete(db: Connection, service_id: str) -> Json:
-    return presenters.service(services.delete(db, service_id))
+def delete(db: Connection, service_id: str, precondition: Precondition = None) -> Json:
+    return presenters.service(services.delete(db, service_id, precondition=precondition))
 
 
 def list_page(db: Connection, query: ServiceListQuery, secret: str) -> tuple[list[Json], Json]:

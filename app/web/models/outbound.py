@@ -1,8 +1,4 @@
-"""Request and response models of the messaging, webhook and calendar-feed routes (issue #18).
-
-Kept beside app/web/validation.py and app/web/schemas.py rather than in them: the same base
-classes (unknown body fields are 422; responses are documented in /openapi.json).
-"""
+"""Messaging, webhooks and calendar feeds (issue #18): their request bodies and queries."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ from pydantic_core import PydanticCustomError
 from app.domain import messaging
 from app.domain.messages import EVENT_TYPES
 from app.store.outbox import STATES
-from app.web.schemas import Out
-from app.web.validation import Body, Limit, Query
+from app.web.models.base import Body, Limit, Query
 
 Channel = Literal["email", "sms"]
 Kind = Literal["confirmation", "reminder", "moved", "cancelled"]
@@ -40,9 +35,6 @@ def _state_filter(value: str | None) -> str | None:
     if unknown:
         raise PydanticCustomError("state", f"Use states among {', '.join(STATES)}.")
     return value
-
-
-# --- requests -----------------------------------------------------------------------------------
 
 
 class MessageListQuery(Query):
@@ -93,82 +85,3 @@ class FeedCreate(Body):
         None, description="The resource whose bookings the feed shows; absent: every resource."
     )
     name: Text | None = None
-
-
-# --- responses ----------------------------------------------------------------------------------
-
-
-class MessageBasis(Out):
-    start_time: str
-    end_time: str
-    resource_id: str
-
-
-class Message(Out):
-    id: str
-    kind: str
-    channel: Literal["email", "sms", "webhook"]
-    booking_id: str | None
-    customer_id: str | None
-    subscription_id: str | None
-    basis: MessageBasis | None
-    state: Literal["pending", "superseded", "skipped", "failed", "sent"]
-    state_reason: str | None
-    attempts: int
-    last_error: str | None
-    recipient: str | None
-    due_at: str
-    next_attempt_at: str | None
-    created_at: str
-    decided_by: str
-    sent_at: str | None
-    sent_by: str | None
-
-
-class MessagingSettings(Out):
-    channels: list[str]
-    kinds: list[str]
-    reminder_minutes: list[int]
-    shop_name: str | None
-    sender: str = Field(description="Which node sends this shop's messages, in words.")
-
-
-class Template(Out):
-    kind: str
-    channel: str
-    subject: str | None
-    body: str
-    custom: bool
-
-
-class TemplateList(Out):
-    templates: list[Template]
-    fields: dict[str, str]
-
-
-class CustomerMessaging(Out):
-    customer_id: str
-    email_opt_out: bool
-    sms_opt_out: bool
-
-
-class Webhook(Out):
-    id: str
-    url: str
-    events: list[str]
-    description: str | None
-    enabled: bool
-    disabled_reason: str | None
-    disabled_at: str | None
-    created_at: str
-    updated_at: str
-    secret: str | None = Field(None, description="Only in the answer that creates it.")
-
-
-class Feed(Out):
-    id: str
-    resource_id: str | None
-    name: str | None
-    revoked_at: str | None
-    created_at: str
-    url: str | None = Field(None, description="Only in the answer that creates it.")
