@@ -245,10 +245,10 @@ def held_among(db: Connection, changes: list[dict[str, Any]]) -> set[tuple[str, 
     for node, seqs in wanted.items():
         for start in range(0, len(seqs), _CHUNK):
             chunk = seqs[start : start + _CHUNK]
+            among, params = db.dialect.one_of("origin_seq", chunk)
             rows = db.execute(
-                "SELECT origin_seq FROM change_log WHERE origin_node = ? "
-                f"AND origin_seq IN ({', '.join('?' * len(chunk))})",
-                [node, *chunk],
+                f"SELECT origin_seq FROM change_log WHERE origin_node = ? AND {among}",
+                [node, *params],
             )
             found.update((node, seq) for (seq,) in rows)
     return found
@@ -284,9 +284,10 @@ def store_remote_many(db: Connection, changes: list[tuple[dict[str, Any], bool]]
     """Keep changes other nodes made, exactly as they were made: (change, suspect) pairs, in
     order, with one statement."""
     assert db.in_transaction
-    db.executemany(
-        "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
-        "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    columns = ("origin_node", "origin_seq", "hlc", "entity", "entity_id", "op", "payload")
+    db.insert_rows(
+        "change_log",
+        (*columns, "clock_suspect"),
         [
             (
                 change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],

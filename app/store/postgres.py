@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,6 +92,12 @@ class PostgresDialect(Dialect):
 
     def json_array_contains(self, column: str) -> str:
         return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(({column})::jsonb) v WHERE v = ?)"
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # One array parameter: the statement's text stays the same whatever the count, so
+        # psycopg converts it once and the server prepares it (an IN list of 500 `?`s is
+        # neither cached nor prepared).
+        return f"{column} = ANY(?)", [list(values)]
 
 
 # --- statements ----------------------------------------------------------------------------
@@ -248,6 +254,17 @@ class PostgresConnection(Connection):
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
             cursor.executemany(to_psycopg(sql), list(rows))
             return Rows(cursor)
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        # COPY sends the rows as one stream that the server parses in bulk: a batched INSERT
+        # costs a bind and an execute per row on both sides.
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
 
     @contextmanager
     def _session(self) -> Iterator[psycopg.Connection]:
