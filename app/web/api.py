@@ -24,7 +24,7 @@ from app import store
 from app.store import Connection
 from app.web import idempotency
 from app.web.auth import authorize
-from app.web.validation import json_object, parse_body, parse_query
+from app.web.validation import json_object, parse_body, parse_query, validate
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,11 @@ def endpoint(
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         summary = (view.__doc__ or view.__name__).strip().splitlines()[0]
 
-        def parse_and_call(path: dict[str, Any]) -> Response:
+        def parse_and_call(path: dict[str, Any], read: dict[str, Any] | None = None) -> Response:
             extra: dict[str, Any] = {}
             if body is not None:
-                extra["body"] = parse_body(body)
+                # A body read already for the 400 check is validated, not read again.
+                extra["body"] = parse_body(body) if read is None else validate(body, read)
             if query is not None:
                 extra["query"] = parse_query(query)
             return view(**path, **extra)
@@ -73,9 +74,9 @@ def endpoint(
                 return parse_and_call(path)
             key = authorize(scope)
             if request.method == "POST":
-                if body is not None:
-                    json_object()  # 400/413 before the Idempotency-Key's 422 (API.md §1 order)
-                return idempotency.run(key.id, lambda: parse_and_call(path))
+                # 400/413 before the Idempotency-Key's 422 (API.md §1 order)
+                read = json_object() if body is not None else None
+                return idempotency.run(key.id, lambda: parse_and_call(path, read))
             return parse_and_call(path)
 
         run.api_doc = EndpointDoc(  # type: ignore[attr-defined]
