@@ -10,12 +10,14 @@ import errno
 import logging
 
 import click
+from filelock import FileLock
 
 from app import cli_outbound, store
 from app.commands.common import count_option, db_option, default, open_database, program
 from app.ops import lock, logs, paths
 from app.outbound.worker import OutboundWorker
 from app.settings import SETTINGS, setting
+from app.store import postgres
 from app.web.auth import create_key
 
 ADMIN_SCOPES = ["booking:admin"]
@@ -70,7 +72,7 @@ def serve(
         raise click.ClickException("Pass --hub and --hub-key together, or neither.")
     sender = cli_outbound.prepare_sender(db_path, hub_url)  # a bad SMTP setting stops us here
     try:
-        held = lock.acquire(db_path, "start a second server on it")
+        held = _serve_lock(db_path)
     except lock.ServerRunning as error:
         raise click.ClickException(str(error).rstrip(".") + ".") from None
     try:
@@ -92,8 +94,17 @@ def serve(
             sender,
         )
     finally:
-        held.release()
+        if held is not None:
+            held.release()
     click.echo(f"Stopped. The log is {log_file}.")
+
+
+def _serve_lock(db_path: str) -> FileLock | None:
+    """One server per SQLite file; a PostgreSQL hub is served by as many processes as wanted
+    (HUB.md), so it takes no file lock (its path would not be a file's either)."""
+    if postgres.is_postgres(db_path):
+        return None
+    return lock.acquire(db_path, "start a second server on it")
 
 
 def _prepare(db_path: str, *, demo: bool, service: bool) -> None:
