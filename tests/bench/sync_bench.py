@@ -101,14 +101,14 @@ def timed_sync(db: Connection, client: HubClient, hub_pid: int | None = None) ->
     )
 
 
-def _sync_key(hub_path: str, name: str) -> str:
+def sync_key(hub_path: str, name: str) -> str:
     db = store.open_db(hub_path)
     _, key = create_key(db, name=name, scopes=["sync"], rate_limit="10000000/minute")
     db.close()
     return key
 
 
-def _node(path: str) -> Connection:
+def node(path: str) -> Connection:
     identity.init_database(path)
     return store.open_db(path)
 
@@ -211,8 +211,8 @@ def run(folder: Path, say: Callable[[str], None] = lambda _text: None) -> list[R
     """Every measurement; returns the table's rows."""
     hub_path = str(folder / "hub.db")
     identity.init_database(hub_path)
-    key_a, key_b = _sync_key(hub_path, "bench-node-a"), _sync_key(hub_path, "bench-node-b")
-    node_a, node_b = _node(str(folder / "node-a.db")), _node(str(folder / "node-b.db"))
+    key_a, key_b = sync_key(hub_path, "bench-node-a"), sync_key(hub_path, "bench-node-b")
+    node_a, node_b = node(str(folder / "node-a.db")), node(str(folder / "node-b.db"))
 
     say(f"seeding {RECORDS:,} customers on node A")
     started = time.perf_counter()
