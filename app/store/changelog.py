@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core import clock, json_codec
 from app.core.times import wall_ms
-from app.store.connection import Connection
+from app.store.connection import Connection, Dialect
 from app.store.replication import meta, node_id, set_meta
 
 # A change stored by the hub or another node is re-encoded from its parsed payload: the
@@ -203,24 +203,29 @@ def since(
     always comes, so a cursor taken from the last pair reaches the end of the feed as this
     statement saw it.
     """
-    dialect = db.dialect
-    where = f"{dialect.feed_final} AND {dialect.feed_after}"
     params: list[Any] = list(_widen(db, after))
     if skip_node is not None:
+        params.append(skip_node)
+    statement = since_statement(db.dialect, skipping=skip_node is not None)
+    rows = db.execute(statement, [*params, limit]).fetchall()
+    width = db.dialect.feed_width
+    encode = wire_text if text else to_wire
+    return [(list(row[:width]), encode(row[width:])) for row in rows]
+
+
+def since_statement(dialect: Dialect, *, skipping: bool) -> str:
+    """since()'s SELECT: the position's `?`s, the skipped node's when `skipping`, the limit's."""
+    where = f"{dialect.feed_final} AND {dialect.feed_after}"
+    if skipping:
         where += (
             f" AND (origin_node != ? OR clock_suspect = 1 OR ({dialect.feed_key}) = ("
             f"SELECT {dialect.feed_key} FROM change_log WHERE {dialect.feed_final} "
             f"ORDER BY {dialect.feed_order_desc} LIMIT 1))"
         )
-        params.append(skip_node)
-    rows = db.execute(
+    return (
         f"SELECT {dialect.feed_key}, {_WIRE_COLUMNS} FROM change_log WHERE {where} "
-        f"ORDER BY {dialect.feed_order} LIMIT ?",
-        [*params, limit],
-    ).fetchall()
-    width = dialect.feed_width
-    encode = wire_text if text else to_wire
-    return [(list(row[:width]), encode(row[width:])) for row in rows]
+        f"ORDER BY {dialect.feed_order} LIMIT ?"
+    )
 
 
 def _widen(db: Connection, after: Sequence[int]) -> Sequence[int]:

@@ -76,8 +76,10 @@ class PostgresDialect(Dialect):
     # app.store.postgres_feed: positions are (writing transaction, seq), read below the xmin.
     feed_width = 2
     feed_key = "tx::text::bigint, seq"
-    feed_order = "tx, seq"
-    feed_order_desc = "tx DESC, seq DESC"
+    # Qualified: a bare `tx` in ORDER BY names the select list's `tx::text::bigint` (its output
+    # column is called tx too), which no index serves, so every page sorted the whole log.
+    feed_order = "change_log.tx, change_log.seq"
+    feed_order_desc = "change_log.tx DESC, change_log.seq DESC"
     feed_final = postgres_feed.FINAL
     feed_after = "(tx, seq) > (?::text::xid8, ?)"
     origin_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
