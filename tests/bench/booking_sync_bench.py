@@ -13,6 +13,7 @@ Set BENCH_SYNC_BOOKINGS to change the size (the targets are stated for 100,000).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,15 @@ class BookingSync:
     @property
     def pull_rate(self) -> float:
         return self.bookings / self.pull.pull_s
+
+    @property
+    def push_cpu(self) -> float:
+        """CPU seconds of the push, node and hub together (they take turns per batch)."""
+        return sum(self.push.push_cpu)
+
+    @property
+    def pull_cpu(self) -> float:
+        return sum(self.pull.pull_cpu)
 
 
 def seed_bookings(db: Connection, count: int) -> None:
@@ -80,20 +90,20 @@ def run(
     node_a: Connection,
     folder: Path,
     name: str,
-    hub_pid: int | None = None,
+    hub_cpu: Callable[[], float],
 ) -> BookingSync:
     """Push node A's bookings to the hub in one sync_once, pull them into an empty node B.
 
     `hub_target` is the hub's database (a path or a postgresql:// URL), `hub_url` the hub
-    serving it (`hub_pid` its process, for its CPU seconds).
+    serving it (`hub_cpu` the CPU seconds its processes have used so far).
     """
     key_a, key_b = sync_key(hub_target, f"{name}-a"), sync_key(hub_target, f"{name}-b")
     node_b = node(str(folder / f"{name}-node-b.db"))
     try:
-        pushed = timed_sync(node_a, HubClient(hub_url, key_a), hub_pid)
+        pushed = timed_sync(node_a, HubClient(hub_url, key_a), hub_cpu=hub_cpu)
         expected = store.count_rows(node_a, "booking_events") + RESOURCES
         assert pushed.report.pushed == expected, (pushed.report, expected)
-        pulled = timed_sync(node_b, HubClient(hub_url, key_b), hub_pid)
+        pulled = timed_sync(node_b, HubClient(hub_url, key_b), hub_cpu=hub_cpu)
         assert pulled.report.applied == expected, (pulled.report, expected)
         held = store.count_rows(node_b, "bookings")
         assert held == store.count_rows(node_a, "bookings"), held

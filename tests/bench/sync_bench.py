@@ -73,20 +73,28 @@ def _hub_cpu(pid: int | None) -> float:
 
 @dataclass
 class _Clock:
-    hub_pid: int | None
+    hub_cpu: Callable[[], float]
     marks: list[tuple[float, float, float]] = field(default_factory=list)
 
     def mark(self) -> tuple[float, float, float]:
-        return time.perf_counter(), time.process_time(), _hub_cpu(self.hub_pid)
+        return time.perf_counter(), time.process_time(), self.hub_cpu()
 
     def progress(self, kind: str, _count: int) -> None:
         if kind == "push":
             self.marks.append(self.mark())
 
 
-def timed_sync(db: Connection, client: HubClient, hub_pid: int | None = None) -> Timing:
-    """Run sync_once and time its push phase (to the last acked batch) and its pull phase."""
-    clock = _Clock(hub_pid)
+def timed_sync(
+    db: Connection,
+    client: HubClient,
+    hub_pid: int | None = None,
+    hub_cpu: Callable[[], float] | None = None,
+) -> Timing:
+    """Run sync_once and time its push phase (to the last acked batch) and its pull phase.
+
+    The hub's CPU seconds come from `hub_cpu` when given (a hub of several processes), else
+    from the process `hub_pid`."""
+    clock = _Clock(hub_cpu or (lambda: _hub_cpu(hub_pid)))
     start = clock.mark()
     report = sync_once(db, client, progress=clock.progress)
     end = clock.mark()
