@@ -1,1 +1,2 @@
-"""`make bench`: the real server against bare Flask + waitress servers (not collected)."""
+"""`make bench`: the real server against bare Flask + waitress servers, sync through a hub, and
+the hub on PostgreSQL beside SQLite (not collected)."""
