@@ -1,2 +1,1 @@
-"""`make bench`: the real server against bare Flask + waitress servers, sync through a hub, and
-the hub on PostgreSQL beside SQLite (not collected)."""
+"""`make bench`: the server against bare Flask + waitress, sync, and hubs on each backend."""
