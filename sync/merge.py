@@ -76,20 +76,65 @@ def apply_changes(
         changelog.flag_suspect(db, *key)
     if newest is not None:  # moving past the newest stamp moves past all of them
         changelog.observe(db, newest, now)
+    # Field upserts and booking events are kept in batches; any other change (a delete, say)
+    # lands after what came before it, as one by one. The two batches touch separate tables.
     upserts: list[tuple[str, str, dict[str, Any], str]] = []
+    events: list[dict[str, Any]] = []
+    histories: Histories = {}
     for change in fresh:
         entity = change["entity"]
         if change["op"] == "upsert" and entity in store.LWW_TABLES:
             upserts.append((entity, change["entity_id"], change["payload"], change["hlc"]))
             continue
-        store.apply_fields_many(db, upserts)  # what came before lands first
-        upserts = []
+        if entity == "booking_event" and change["op"] != "delete":
+            events.append(change)
+            continue
+        store.apply_fields_many(db, upserts)
+        _keep_events(db, events, report, histories)
+        upserts, events = [], []
         _apply_effect(db, change, report)
+        if entity == "booking":
+            histories.pop(change["entity_id"], None)
     store.apply_fields_many(db, upserts)
+    _keep_events(db, events, report, histories)
     report.applied = len(fresh)
-    for booking_id in sorted(report.touched_bookings):
-        rematerialize(db, booking_id)
+    _rematerialize_many(db, {b: histories[b] for b in sorted(report.touched_bookings)})
     return report
+
+
+# Each touched booking's events by id, as booking_events holds them: read once per page
+# before its first event is kept, then kept in step with the table, so the replay reads
+# nothing back.
+Histories = dict[str, dict[str, dict[str, Any]]]
+
+
+def _keep_events(
+    db: Connection, changes: list[dict[str, Any]], report: MergeReport, histories: Histories
+) -> None:
+    """Keep these booking events, but none of a deleted booking (deletes win)."""
+    if not changes:
+        return
+    booking_ids = {change["payload"]["booking_id"] for change in changes}
+    deleted = store.tombstoned_among(db, "booking", booking_ids)
+    unread = sorted(booking_ids - deleted - histories.keys())
+    held = store.events_of_bookings(db, unread)
+    for booking_id in unread:
+        histories[booking_id] = {event["id"]: event for event in held.get(booking_id, [])}
+    kept = [
+        (change["payload"], change["hlc"])
+        for change in changes
+        if change["payload"]["booking_id"] not in deleted
+    ]
+    records = store.insert_remote_events(db, kept)
+    for (event, hlc), record in zip(kept, records, strict=True):
+        # What the INSERT ... ON CONFLICT just did, done to the history in memory.
+        history = histories[event["booking_id"]]
+        held_event = history.get(event["id"])
+        if held_event is None:
+            history[event["id"]] = record
+        elif hlc < held_event["hlc"]:
+            held_event["hlc"], held_event["node_id"] = hlc, event["node_id"]
+        report.touched_bookings.add(event["booking_id"])
 
 
 def _steps_past_held_stamp(db: Connection, change: dict[str, Any]) -> bool:
@@ -136,6 +181,17 @@ def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
     return state
 
 
+def _rematerialize_many(db: Connection, histories: Histories) -> None:
+    """rematerialize() for each booking, from its history in memory; the rows and the
+    events' outcomes are written back in batches."""
+    replayed = []
+    for booking_id, history in histories.items():
+        events = list(history.values())
+        state, anomalies = bookings.replay(events)
+        replayed.append((booking_id, state, anomalies, events))
+    store.save_replayed_bookings(db, replayed)
+
+
 # --- the hub's double-booking rule ------------------------------------------------------------
 
 
@@ -150,7 +206,9 @@ def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     """
     store.lock_resources(db, store.resources_of_bookings(db, booking_ids))
     recorded = 0
-    for booking_id in sorted(booking_ids):
+    # One query finds the bookings that overlap anything; the rest need no look. Settling
+    # only ever cancels, so a booking without rivals now has none later in this loop either.
+    for booking_id in sorted(store.bookings_with_rivals(db, booking_ids)):
         try:
             booking = store.get_booking(db, booking_id)
         except store.RowMissing:  # deleted, or its `created` event not yet here: nothing to do

@@ -38,6 +38,13 @@ from app.store.blockers import (
     insert_blocker,
     iter_blockers,
 )
+from app.store.booking_batches import (
+    bookings_with_rivals,
+    events_of_bookings,
+    insert_remote_events,
+    save_replayed_bookings,
+    tombstoned_among,
+)
 from app.store.bookings import (
     active_bookings_between,
     active_bookings_from,
@@ -148,6 +155,11 @@ def write_problem(db: Connection) -> str | None:
 
 
 __all__ = [
+    "tombstoned_among",
+    "save_replayed_bookings",
+    "insert_remote_events",
+    "events_of_bookings",
+    "bookings_with_rivals",
     "BACKSTOP_AUTOCHECKPOINT_PAGES",
     "BUSY_TIMEOUT_MS",
     "LWW_TABLES",

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core import clock, json_codec
 from app.core.times import wall_ms
-from app.store.connection import Connection
+from app.store.connection import Connection, Dialect
 from app.store.replication import meta, node_id, origin_lock
 
 # A change stored by the hub or another node is re-encoded from its parsed payload: the
@@ -231,24 +231,29 @@ def since(
     always comes, so a cursor taken from the last pair reaches the end of the feed as this
     statement saw it.
     """
-    dialect = db.dialect
-    where = f"{dialect.feed_final} AND {dialect.feed_after}"
     params: list[Any] = list(_widen(db, after))
     if skip_node is not None:
+        params.append(skip_node)
+    statement = since_statement(db.dialect, skipping=skip_node is not None)
+    rows = db.execute(statement, [*params, limit]).fetchall()
+    width = db.dialect.feed_width
+    encode = wire_text if text else to_wire
+    return [(list(row[:width]), encode(row[width:])) for row in rows]
+
+
+def since_statement(dialect: Dialect, *, skipping: bool) -> str:
+    """since()'s SELECT: the position's `?`s, the skipped node's when `skipping`, the limit's."""
+    where = f"{dialect.feed_final} AND {dialect.feed_after}"
+    if skipping:
         where += (
             f" AND (origin_node != ? OR clock_suspect = 1 OR ({dialect.feed_key}) = ("
             f"SELECT {dialect.feed_key} FROM change_log WHERE {dialect.feed_final} "
             f"ORDER BY {dialect.feed_order_desc} LIMIT 1))"
         )
-        params.append(skip_node)
-    rows = db.execute(
+    return (
         f"SELECT {dialect.feed_key}, {_WIRE_COLUMNS} FROM change_log WHERE {where} "
-        f"ORDER BY {dialect.feed_order} LIMIT ?",
-        [*params, limit],
-    ).fetchall()
-    width = dialect.feed_width
-    encode = wire_text if text else to_wire
-    return [(list(row[:width]), encode(row[width:])) for row in rows]
+        f"ORDER BY {dialect.feed_order} LIMIT ?"
+    )
 
 
 def _widen(db: Connection, after: Sequence[int]) -> Sequence[int]:
@@ -273,10 +278,10 @@ def held_among(db: Connection, changes: list[dict[str, Any]]) -> set[tuple[str, 
     for node, seqs in wanted.items():
         for start in range(0, len(seqs), _CHUNK):
             chunk = seqs[start : start + _CHUNK]
+            among, params = db.dialect.one_of("origin_seq", chunk)
             rows = db.execute(
-                "SELECT origin_seq FROM change_log WHERE origin_node = ? "
-                f"AND origin_seq IN ({', '.join('?' * len(chunk))})",
-                [node, *chunk],
+                f"SELECT origin_seq FROM change_log WHERE origin_node = ? AND {among}",
+                [node, *params],
             )
             found.update((node, seq) for (seq,) in rows)
     return found
@@ -312,9 +317,10 @@ def store_remote_many(db: Connection, changes: list[tuple[dict[str, Any], bool]]
     """Keep changes other nodes made, exactly as they were made: (change, suspect) pairs, in
     order, with one statement."""
     assert db.in_transaction
-    db.executemany(
-        "INSERT INTO change_log (origin_node, origin_seq, hlc, entity, entity_id, op, payload, "
-        "clock_suspect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    columns = ("origin_node", "origin_seq", "hlc", "entity", "entity_id", "op", "payload")
+    db.insert_rows(
+        "change_log",
+        (*columns, "clock_suspect"),
         [
             (
                 change["origin_node"], change["origin_seq"], change["hlc"], change["entity"],

@@ -84,6 +84,11 @@ class Dialect(ABC):
     # backend's index on it was made.
     phone_digits: str
 
+    @abstractmethod
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A condition true when `column` equals one of `values` (at most a few hundred), and
+        the parameters it takes, in place of its `?`s."""
+
 
 class Connection(ABC):
     """One session with the database, used by one thread at a time.
@@ -116,6 +121,14 @@ class Connection(ABC):
     @abstractmethod
     def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         """Run one statement once per parameter set, as one batch."""
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert many rows of plain values (`columns` in order, no conflict handling) in the
+        backend's fastest way: one batched INSERT here, PostgreSQL's COPY there."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of the result, or None."""

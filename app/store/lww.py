@@ -156,19 +156,18 @@ def _tombstones_and_clocks(
     clocks: dict[str, dict[str, str]] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
+        among, params = db.dialect.one_of("entity_id", chunk)
         dead.update(
             row[0]
             for row in db.execute(
-                f"SELECT entity_id FROM tombstones WHERE entity = ? AND entity_id IN ({marks})",
-                [entity, *chunk],
+                f"SELECT entity_id FROM tombstones WHERE entity = ? AND {among}",
+                [entity, *params],
             )
         )
+        among, params = db.dialect.one_of("id", chunk)
         clocks.update(
             (row[0], json_codec.loads(row[1]))
-            for row in db.execute(
-                f"SELECT id, field_clocks FROM {table} WHERE id IN ({marks})", chunk
-            )
+            for row in db.execute(f"SELECT id, field_clocks FROM {table} WHERE {among}", params)
         )
     return dead, clocks
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,8 +78,10 @@ class PostgresDialect(Dialect):
     # app.store.postgres_feed: positions are (writing transaction, seq), read below the xmin.
     feed_width = 2
     feed_key = "tx::text::bigint, seq"
-    feed_order = "tx, seq"
-    feed_order_desc = "tx DESC, seq DESC"
+    # Qualified: a bare `tx` in ORDER BY names the select list's `tx::text::bigint` (its output
+    # column is called tx too), which no index serves, so every page sorted the whole log.
+    feed_order = "change_log.tx, change_log.seq"
+    feed_order_desc = "change_log.tx DESC, change_log.seq DESC"
     feed_final = postgres_feed.FINAL
     feed_after = "(tx, seq) > (?::text::xid8, ?)"
     # A 64-bit hash of the name: two names sharing one lock only make one wait for the other.
@@ -110,6 +112,12 @@ class PostgresDialect(Dialect):
         return f" FOR UPDATE OF {alias} SKIP LOCKED"
 
     phone_digits = PHONE_DIGITS_SQL.replace("char(160)", "chr(160)")  # SQLite's char() is chr()
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # One array parameter: the statement's text stays the same whatever the count, so
+        # psycopg converts it once and the server prepares it (an IN list of 500 `?`s is
+        # neither cached nor prepared).
+        return f"{column} = ANY(?)", [list(values)]
 
 
 # --- statements ----------------------------------------------------------------------------
@@ -266,6 +274,17 @@ class PostgresConnection(Connection):
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
             cursor.executemany(to_psycopg(sql), list(rows))
             return Rows(cursor)
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        # COPY sends the rows as one stream that the server parses in bulk: a batched INSERT
+        # costs a bind and an execute per row on both sides.
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
 
     @contextmanager
     def _session(self) -> Iterator[psycopg.Connection]:

@@ -58,7 +58,7 @@ def since(
         params["skip"] = skip_node
     rows = conn.execute(
         f"SELECT tx::text::bigint, {COLUMNS} FROM change_log WHERE {where} "
-        "ORDER BY tx, seq LIMIT %(limit)s",
+        "ORDER BY change_log.tx, change_log.seq LIMIT %(limit)s",  # the table's tx, not the cast
         params,
     ).fetchall()
     return [((row[0], row[1]), row[1:]) for row in rows]
@@ -68,6 +68,6 @@ def end(conn: psycopg.Connection) -> Position:
     """The position of the newest final row (START when there is none)."""
     row = conn.execute(
         f"SELECT tx::text::bigint, seq FROM change_log WHERE {FINAL} "
-        "ORDER BY tx DESC, seq DESC LIMIT 1"
+        "ORDER BY change_log.tx DESC, change_log.seq DESC LIMIT 1"
     ).fetchone()
     return (row[0], row[1]) if row else START

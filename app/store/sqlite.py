@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from typing import Any
 
 from app.store.connection import Connection, Cursor, Dialect, Params
 from app.store.errors import (
@@ -65,6 +66,9 @@ class SqliteDialect(Dialect):
         return ""  # BEGIN IMMEDIATE: one writer at a time already
 
     phone_digits = PHONE_DIGITS_SQL  # the expression migration m0011 indexed
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
 def store_error(error: sqlite3.Error) -> StoreError | None:

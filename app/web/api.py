@@ -27,7 +27,7 @@ from app.core import json_codec
 from app.store import Connection
 from app.web import conditional, idempotency
 from app.web.auth import authorize
-from app.web.models.parsing import json_object, parse_body, parse_query
+from app.web.models.parsing import json_object, parse_body, parse_query, validate
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,11 @@ def endpoint(
         read = getattr(record, "__wrapped__", None)  # the GET view without its checks
         locatable = has_own_url(response)
 
-        def parse_and_call(path: dict[str, Any]) -> Response:
+        def parse_and_call(path: dict[str, Any], sent: dict[str, Any] | None = None) -> Response:
             extra: dict[str, Any] = {}
             if body is not None:
-                extra["body"] = parse_body(body)
+                # A body read already for the 400 check is validated, not read again.
+                extra["body"] = parse_body(body) if sent is None else validate(body, sent)
             if query is not None:
                 extra["query"] = parse_query(query)
             if read is not None:
@@ -101,9 +102,9 @@ def endpoint(
                 return conventions(parse_and_call(path), path)
             key = authorize(scope)
             if request.method == "POST":
-                if body is not None:
-                    json_object()  # 400/413/415 before the Idempotency-Key's 422 (API.md §1)
-                answer = idempotency.run(key.id, lambda: parse_and_call(path))
+                # 400/413/415 before the Idempotency-Key's 422 (API.md §1 order)
+                sent = json_object() if body is not None else None
+                answer = idempotency.run(key.id, lambda: parse_and_call(path, sent))
                 return conventions(answer, path)
             return conventions(parse_and_call(path), path)
 

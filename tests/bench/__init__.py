@@ -1,1 +1,1 @@
-"""`make bench`: the real server against bare Flask + waitress servers (not collected)."""
+"""`make bench`: the server against bare Flask + waitress, sync, and hubs on each backend."""

@@ -2,7 +2,8 @@
 
 Everything is measured in one run on this machine, so the ratios are what to compare; the
 absolute numbers move with the machine's load. Set BENCH_SECONDS to change each load phase.
-A second table (tests.bench.sync_bench) measures sync against a real hub.
+A second table (tests.bench.sync_bench) measures sync against a real hub; the sixth
+(tests.bench.hub_bench) the hub on PostgreSQL beside the hub on SQLite.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import requests
 
 from app import store
 from app.core.ids import new_id
-from tests.bench import load, recurrence_bench, search_bench, sync_bench, threads
+from tests.bench import hub_bench, load, recurrence_bench, search_bench, sync_bench, threads
 from tests.bench.servers import SECONDS, bench_key, make_resources, use_key
 from tests.live.server import LiveServer, find_free_port
 
@@ -208,6 +209,7 @@ def main() -> None:
     threads.main()  # a third: the default worker threads against other setups
     recurrence_bench.main()  # a fourth: the worst allowed blockers (issue 12)
     search_bench.main()  # a fifth: the customers type-ahead with 50,000 customers (issue 17)
+    hub_bench.main()  # a sixth: the hub on PostgreSQL beside SQLite, bookings beside PouchDB (14)
 
 
 if __name__ == "__main__":

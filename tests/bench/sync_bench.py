@@ -73,20 +73,28 @@ def _hub_cpu(pid: int | None) -> float:
 
 @dataclass
 class _Clock:
-    hub_pid: int | None
+    hub_cpu: Callable[[], float]
     marks: list[tuple[float, float, float]] = field(default_factory=list)
 
     def mark(self) -> tuple[float, float, float]:
-        return time.perf_counter(), time.process_time(), _hub_cpu(self.hub_pid)
+        return time.perf_counter(), time.process_time(), self.hub_cpu()
 
     def progress(self, kind: str, _count: int) -> None:
         if kind == "push":
             self.marks.append(self.mark())
 
 
-def timed_sync(db: Connection, client: HubClient, hub_pid: int | None = None) -> Timing:
-    """Run sync_once and time its push phase (to the last acked batch) and its pull phase."""
-    clock = _Clock(hub_pid)
+def timed_sync(
+    db: Connection,
+    client: HubClient,
+    hub_pid: int | None = None,
+    hub_cpu: Callable[[], float] | None = None,
+) -> Timing:
+    """Run sync_once and time its push phase (to the last acked batch) and its pull phase.
+
+    The hub's CPU seconds come from `hub_cpu` when given (a hub of several processes), else
+    from the process `hub_pid`."""
+    clock = _Clock(hub_cpu or (lambda: _hub_cpu(hub_pid)))
     start = clock.mark()
     report = sync_once(db, client, progress=clock.progress)
     end = clock.mark()
@@ -101,14 +109,14 @@ def timed_sync(db: Connection, client: HubClient, hub_pid: int | None = None) ->
     )
 
 
-def _sync_key(hub_path: str, name: str) -> str:
+def sync_key(hub_path: str, name: str) -> str:
     db = store.open_db(hub_path)
     _, key = create_key(db, name=name, scopes=["sync"], rate_limit="10000000/minute")
     db.close()
     return key
 
 
-def _node(path: str) -> Connection:
+def node(path: str) -> Connection:
     identity.init_database(path)
     return store.open_db(path)
 
@@ -211,8 +219,8 @@ def run(folder: Path, say: Callable[[str], None] = lambda _text: None) -> list[R
     """Every measurement; returns the table's rows."""
     hub_path = str(folder / "hub.db")
     identity.init_database(hub_path)
-    key_a, key_b = _sync_key(hub_path, "bench-node-a"), _sync_key(hub_path, "bench-node-b")
-    node_a, node_b = _node(str(folder / "node-a.db")), _node(str(folder / "node-b.db"))
+    key_a, key_b = sync_key(hub_path, "bench-node-a"), sync_key(hub_path, "bench-node-b")
+    node_a, node_b = node(str(folder / "node-a.db")), node(str(folder / "node-b.db"))
 
     say(f"seeding {RECORDS:,} customers on node A")
     started = time.perf_counter()
