@@ -30,7 +30,14 @@ from sync import identity
 from sync.client import HubClient
 from tests.bench import booking_sync_bench, laptops, pouchdb_reference
 from tests.bench.servers import SECONDS
-from tests.bench.sync_bench import RECORDS, node, seed_customers, sync_key, timed_sync
+from tests.bench.sync_bench import (
+    RECORDS,
+    node,
+    print_table,
+    seed_customers,
+    sync_key,
+    timed_sync,
+)
 from tests.live.server import LiveServer
 from tests.postgres import ThrowawayServer
 
@@ -267,9 +274,7 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print()
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for name, value, target, cpu in rows:
-        print(f"{name:<{widths[0]}}  {value:>{widths[1]}}  {target:<{widths[2]}}  {cpu}".rstrip())
+    print_table(rows)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n(hub benchmark took {time.perf_counter() - started:.0f} s; load average now {load})")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import store
+from tests.store import records
 
 
 def _keep_identity(_db: store.Connection) -> None:
@@ -61,3 +62,12 @@ def other(backend) -> Iterator[store.Connection]:
     connection = backend.connect()
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def resource_id(db) -> str:
+    """A stored resource's id, for the tests that book."""
+    resource = records.resource()
+    with store.transaction(db):
+        store.insert_resource(db, resource)
+    return resource["id"]

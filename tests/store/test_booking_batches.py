@@ -11,14 +11,6 @@ from tests.store import records
 HOUR = 3_600_000
 
 
-@pytest.fixture
-def resource_id(db) -> str:
-    resource = records.resource()
-    with store.transaction(db):
-        store.insert_resource(db, resource)
-    return resource["id"]
-
-
 def _book(db, resource_id, start, end, **overrides):
     booking = records.booking(resource_id, start, end, **overrides)
     with store.transaction(db):
