@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 from typing import Any
 
 import click
@@ -204,6 +205,10 @@ def _run(
         click.echo(f"Backups go to {paths.backup_dir(db_path)} (nightly after {backup_hour}:00).")
     click.echo(f"Serving on http://{host}:{server.effective_port}  (Ctrl-C to stop)")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # Ctrl-C (SIGINT) stops the server cleanly however it was started: a process started in the
+    # background by a script inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt, so `kill -INT` would do nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.run()  # returns when waitress handles Ctrl-C or SIGTERM
     except KeyboardInterrupt:
