@@ -76,3 +76,17 @@ def test_instants_outside_1900_to_8999_are_refused(text):
 
 def test_times_before_1970_format_on_every_platform():
     assert format_instant(parse_instant("1900-01-01T00:00:00Z")) == "1900-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1969-12-31T23:59:59.999Z",  # before the epoch: epoch arithmetic
+        "1970-01-01T00:00:00Z",
+        "2999-12-31T23:59:59.999Z",  # the last second gmtime formats on every platform
+        "3000-01-01T00:00:00Z",  # from here, epoch arithmetic again
+        "8999-12-31T23:59:59.001Z",
+    ],
+)
+def test_every_accepted_year_formats_the_same_on_both_paths(text):
+    assert format_instant(parse_instant(text)) == text
