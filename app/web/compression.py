@@ -8,7 +8,7 @@ Performance), pull pages are already spliced JSON, and the hub serves many lapto
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
 UNCOMPRESSED_BLUEPRINTS = frozenset({"sync"})
@@ -19,6 +19,17 @@ MIN_SIZE = 1024
 class _Compress(Compress):
     def after_request(self, response: Response) -> Response:  # type: ignore[override]
         if request.blueprint in UNCOMPRESSED_BLUEPRINTS:
+            return response
+        # flask-compress parses Accept-Encoding and the mimetype before it looks at the size; most
+        # answers (a booking, an error) are small, so the size is looked at first. Vary is still
+        # set, as flask-compress does: the same URL may answer large, compressed, another time.
+        size = response.content_length
+        if size is not None and size < current_app.config["COMPRESS_MIN_SIZE"]:
+            vary = response.headers.get("Vary")
+            if not vary:  # what an API answer has; HeaderSet parsing costs more than the rest
+                response.headers["Vary"] = "Accept-Encoding"
+            elif "accept-encoding" not in vary.lower():
+                response.headers["Vary"] = f"{vary}, Accept-Encoding"
             return response
         return super().after_request(response)
 
