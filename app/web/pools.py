@@ -15,6 +15,7 @@ at a time, as waitress queues them.
 from __future__ import annotations
 
 import sys
+import threading
 
 from flask import Flask
 from waitress.channel import HTTPChannel
@@ -41,13 +42,43 @@ HEAVY = frozenset(
 # Python's 5 ms default made a create wait up to 5 ms at each SQLite call while a heavy
 # request computed beside it: with two pools, creates under a mixed load ran at half the
 # rate of one pool. At 0.5 ms they keep most of it (README § Performance has the figures).
+# With one quick thread the interval is short only while a heavy request runs: otherwise the
+# only other thread is waitress's socket loop, and 0.5 ms cost creates about a tenth of their
+# CPU in forced GIL hand-overs.
 SWITCH_INTERVAL_S = 0.0005
+PYTHON_SWITCH_INTERVAL_S = 0.005
 
 
 def share_the_gil(threads: int, heavy_threads: int) -> None:
-    """With more than one worker thread, let a waiting thread have the GIL sooner."""
-    if threads + heavy_threads > 1:
+    """With several quick worker threads, let a waiting thread have the GIL sooner, always."""
+    if threads > 1:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+
+class _SharingWhileRunning:
+    """A heavy request's task: the switch interval is short from its start to the end of the
+    last heavy request running, so quick requests are answered beside it."""
+
+    running = 0
+    _guard = threading.Lock()
+
+    def __init__(self, channel: HTTPChannel, always_short: bool) -> None:
+        self.channel, self.always_short = channel, always_short
+
+    def service(self) -> None:
+        with self._guard:
+            type(self).running += 1
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
+        try:
+            self.channel.service()
+        finally:
+            with self._guard:
+                type(self).running -= 1
+                if not self.running and not self.always_short:
+                    sys.setswitchinterval(PYTHON_SWITCH_INTERVAL_S)
+
+    def cancel(self) -> None:
+        self.channel.cancel()
 
 
 def _pool(threads: int) -> ThreadedTaskDispatcher:
@@ -62,6 +93,7 @@ class Pools:
     def __init__(self, app: Flask, threads: int, heavy_threads: int) -> None:
         self.quick = _pool(threads)
         self.heavy = _pool(heavy_threads) if heavy_threads else self.quick
+        self.quick_threads = threads
         self.urls = app.url_map.bind("localhost")
 
     def is_heavy(self, method: str, path: str) -> bool:
@@ -73,8 +105,10 @@ class Pools:
 
     def add_task(self, channel: HTTPChannel) -> None:
         request = channel.requests[0]
-        heavy = self.is_heavy(request.command, request.path)
-        (self.heavy if heavy else self.quick).add_task(channel)
+        if self.heavy is not self.quick and self.is_heavy(request.command, request.path):
+            self.heavy.add_task(_SharingWhileRunning(channel, always_short=self.quick_threads > 1))
+        else:
+            self.quick.add_task(channel)
 
     def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
         stopped = self.quick.shutdown(cancel_pending, timeout)
