@@ -277,6 +277,18 @@ def create(db: Connection, new: NewBooking, *, actor: str | None) -> Booking:
         return create_in_transaction(db, new, actor=actor)
 
 
+def create_noting_hours(
+    db: Connection, new: NewBooking, *, actor: str | None
+) -> tuple[Booking, bool]:
+    """create(), and whether the booking lies outside its resource's business hours (the API
+    accepts such a booking, as the seeds do, but says so), from the resource create() read."""
+    with store.transaction(db):
+        booking, resource = _insert_new(db, new, actor, external_id=None, quiet=False)
+    return booking, clashes.outside_business_hours(
+        resource, booking["start_time"], booking["end_time"]
+    )
+
+
 def create_in_transaction(
     db: Connection,
     new: NewBooking,
@@ -290,6 +302,13 @@ def create_in_transaction(
     `external_id` is the booking's id in the system it was imported from; `quiet` decides no
     confirmation message (the customer already knows of an imported booking).
     """
+    return _insert_new(db, new, actor, external_id=external_id, quiet=quiet)[0]
+
+
+def _insert_new(
+    db: Connection, new: NewBooking, actor: str | None, *, external_id: str | None, quiet: bool
+) -> tuple[Booking, dict[str, Any]]:
+    """The new booking, and the resource it was checked against."""
     booking_id = new_id("bk")
     resource = store.get_resource(db, new.resource_id, missing=UnknownResource)
     if new.customer_id is not None:
@@ -314,7 +333,7 @@ def create_in_transaction(
     assert booking is not None
     store.insert_booking(db, booking, event)
     messages.booking_changed(db, None, booking, quiet=quiet)
-    return booking
+    return booking, resource
 
 
 def get(db: Connection, booking_id: str) -> Booking:

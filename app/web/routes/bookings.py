@@ -33,8 +33,8 @@ bp = Blueprint("bookings", __name__, url_prefix="/modules/booking")
 )
 def create_booking(body: BookingCreate) -> Response:
     """Create a pending booking if its slot is free."""
-    made = bookings.create(db(), body, actor=actor())
-    return ok(made, status=201, meta=bookings.hours_meta(db(), made))
+    made, meta = bookings.create_with_meta(db(), body, actor=actor())
+    return ok(made, status=201, meta=meta)
 
 
 @bp.get("/bookings")

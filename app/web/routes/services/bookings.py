@@ -82,13 +82,27 @@ def _with_conflicts(db: Connection, booking: bookings.Booking) -> Json:
     return presenters.booking(booking, bookings.conflicts(db, booking))
 
 
-@refusals_as_api_errors
-def create(db: Connection, payload: BookingCreate, *, actor: str | None) -> Json:
+def _with_own_customer_id(db: Connection, payload: BookingCreate) -> bookings.NewBooking:
     new = new_booking(payload)
     if new.customer_id is not None:  # either form of the customer's id (one customer, one id)
         new = dataclasses.replace(new, customer_id=customers.own_id(db, new.customer_id))
-    booking = bookings.create(db, new, actor=actor)
+    return new
+
+
+@refusals_as_api_errors
+def create(db: Connection, payload: BookingCreate, *, actor: str | None) -> Json:
+    booking = bookings.create(db, _with_own_customer_id(db, payload), actor=actor)
     return presenters.booking(booking, [])  # the overlap check just passed
+
+
+@refusals_as_api_errors
+def create_with_meta(
+    db: Connection, payload: BookingCreate, *, actor: str | None
+) -> tuple[Json, Json]:
+    """create(), and its `meta` (as hours_meta, from the resource the create read)."""
+    new = _with_own_customer_id(db, payload)
+    booking, outside = bookings.create_noting_hours(db, new, actor=actor)
+    return presenters.booking(booking, []), {"outside_business_hours": outside}
 
 
 @refusals_as_api_errors
