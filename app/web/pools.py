@@ -14,6 +14,7 @@ at a time, as waitress queues them.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 
@@ -95,8 +96,14 @@ class Pools:
         self.heavy = _pool(heavy_threads) if heavy_threads else self.quick
         self.quick_threads = threads
         self.urls = app.url_map.bind("localhost")
+        # Matching runs on waitress's socket thread for every request; a counter sends the same
+        # few paths (POST /bookings, GET /bookings?...) over and over, and routes never change.
+        self._heavy_by_path = functools.lru_cache(maxsize=1024)(self._match_heavy)
 
     def is_heavy(self, method: str, path: str) -> bool:
+        return self._heavy_by_path(method, path)
+
+    def _match_heavy(self, method: str, path: str) -> bool:
         try:
             endpoint, _ = self.urls.match(path, method)
         except HTTPException:  # not found, wrong method or a redirect: quick to answer
