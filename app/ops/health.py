@@ -10,8 +10,8 @@ Each check says in a sentence how things stand and whether a person is needed:
 - the newest backup (none for two days), and a backup that failed;
 - the service's version.
 
-A hub on PostgreSQL is checked for an answer only: its pages, disk and backups are the
-server's.
+A hub on PostgreSQL is checked for an answer and for the laptops it serves: its pages, disk
+and backups are the server's, and a hub has no hub of its own to sync or compare clocks with.
 """
 
 from __future__ import annotations
@@ -190,12 +190,18 @@ def run(db: Connection, where: Where, *, live_integrity: bool) -> list[Check]:
     now = wall_ms()
     state = store.sync_state(db)
     if is_postgres(where.db_path):
-        return [*on_postgres(db), sync(state, where.hub_url, now), clock(state), version_check()]
+        return [*on_postgres(db), laptops(db, now), version_check()]
+    # A SQLite file with no hub of its own that laptops sync with is a hub: say so, rather
+    # than "this laptop does not sync".
+    serves_laptops = not where.hub_url and bool(_laptop_keys(db))
     return [
         integrity_live(db) if live_integrity else integrity_at_backup(where.backup_folder, now),
         disk(where),
-        sync(state, where.hub_url, now),
-        clock(state),
+        *(
+            [laptops(db, now)]
+            if serves_laptops
+            else [sync(state, where.hub_url, now), clock(state)]
+        ),
         backup(where.backup_folder, now),
         version_check(),
     ]
@@ -213,6 +219,30 @@ def on_postgres(db: Connection) -> list[Check]:
             "`booking backup` writes a dump now.",
         ),
     ]
+
+
+def laptops(db: Connection, now_ms: int) -> Check:
+    """A hub's side of sync: the laptops whose sync keys it serves, and when one last sent
+    changes. A hub has no hub of its own to reach, nor a clock to compare with one."""
+    bound = [key for key in store.list_api_keys(db) if key["node_id"] and key["revoked_at"] is None]
+    if not bound:
+        return Check(
+            "Laptops",
+            "No laptop has synced with this hub yet; give each a sync key "
+            "(booking keys create --scopes sync).",
+        )
+    count = f"{len(bound)} laptop{'s' if len(bound) != 1 else ''}"
+    pushes = [key["pushed_at"] for key in bound if key["pushed_at"] is not None]
+    if not pushes:
+        return Check("Laptops", f"{count} sync with this hub; none has sent changes yet.")
+    return Check(
+        "Laptops", f"{count} sync with this hub; the last changes came {ago(max(pushes), now_ms)}."
+    )
+
+
+def _laptop_keys(db: Connection) -> list[dict[str, Any]]:
+    """The live sync keys a laptop has claimed (bound to its node)."""
+    return [key for key in store.list_api_keys(db) if key["node_id"] and key["revoked_at"] is None]
 
 
 def needing_person(checks: list[Check]) -> list[Check]:

@@ -335,6 +335,9 @@ def test_doctor_and_the_pages_of_a_hub_on_postgresql_need_no_person(postgres_url
     done = booking("doctor", "--db", postgres_url)
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert "The PostgreSQL database answers" in done.stdout and "!!" not in done.stdout
+    # A hub has no hub of its own: no "this laptop does not sync", no clock to compare.
+    assert "ok  Laptops:  No laptop has synced with this hub yet" in done.stdout
+    assert "Sync:" not in done.stdout and "Clock:" not in done.stdout
 
     app = create_app({"TESTING": True, "DB": postgres_url})
     _, key = create_key(

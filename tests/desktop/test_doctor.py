@@ -136,3 +136,40 @@ def test_a_damaged_database_fails_the_live_integrity_check(tmp_path):
         db.close()
     assert check.needs_person and "failed its integrity check" in check.summary
     assert "booking restore NAME" in check.summary
+
+
+def test_a_sqlite_hub_reports_the_laptops_it_serves_instead_of_its_own_sync(tmp_path):
+    from tests.sync.harness import CUSTOMERS, Replica
+
+    hub = Replica(tmp_path, "hub")
+    where = health.Where(hub.path, tmp_path / "backups", None, 1)
+    names = [check.name for check in health.run(hub.db, where, live_integrity=True)]
+    assert names == ["Database", "Disk", "Sync", "Clock", "Backups", "Version"]  # nobody synced
+
+    laptops = [Replica(tmp_path, f"laptop-{n}") for n in range(2)]
+    for laptop in laptops:
+        laptop.connect(hub)
+        assert laptop.call("POST", CUSTOMERS, {"name": laptop.name}).status_code == 201
+        laptop.sync()
+    checks = {check.name: check for check in health.run(hub.db, where, live_integrity=True)}
+    assert "Sync" not in checks and "Clock" not in checks
+    assert checks["Laptops"].summary == (
+        "2 laptops sync with this hub; the last changes came just now."
+    )
+    assert not checks["Laptops"].needs_person
+    for replica in (hub, *laptops):
+        replica.close()
+
+
+def test_a_laptop_that_syncs_keeps_its_sync_and_clock_checks(tmp_path):
+    from tests.sync.harness import Replica
+
+    hub, laptop = Replica(tmp_path, "hub"), Replica(tmp_path, "laptop")
+    laptop.connect(hub)
+    laptop.sync()
+    where = health.Where(laptop.path, tmp_path / "backups", "http://hub", 1)
+    checks = {check.name: check for check in health.run(laptop.db, where, live_integrity=True)}
+    assert checks["Sync"].summary == "Last synced with http://hub just now."
+    assert "Laptops" not in checks
+    hub.close()
+    laptop.close()
