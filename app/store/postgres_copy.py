@@ -40,7 +40,7 @@ def copy_sqlite_hub(sqlite_path: str, url: str) -> dict[str, int]:
     source = sqlite3.connect(f"file:{Path(sqlite_path).resolve()}?mode=ro", uri=True)
     try:
         source.execute("BEGIN")  # one snapshot of the file, even if something writes meanwhile
-        with psycopg.connect(url) as target:
+        with psycopg.connect(url) as target:  # one transaction: rolled back on any failure
             _refuse_unless_empty(target)
             counts = {
                 table: _copy_table(source, target, table) for table in _tables(source, target)
@@ -53,8 +53,22 @@ def copy_sqlite_hub(sqlite_path: str, url: str) -> dict[str, int]:
             )
             _check_counts(target, counts)
         return counts
+    except sqlite3.DatabaseError as error:
+        raise CopyRefused(
+            f"{sqlite_path} could not be read ({error}); nothing was kept. Check the file with "
+            f"booking doctor --db {sqlite_path}, or copy its newest good backup."
+        ) from None
+    except psycopg.Error as error:
+        raise CopyRefused(
+            f"The copy into PostgreSQL stopped ({_first_line(error)}); nothing was kept. Run the "
+            "same command again once the database answers."
+        ) from None
     finally:
         source.close()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _refuse_unless_empty(target: psycopg.Connection) -> None:
@@ -94,10 +108,17 @@ def _copy_table(source: sqlite3.Connection, target: psycopg.Connection, table: s
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     count = 0
-    with target.cursor().copy(statement) as copy:
-        for row in source.execute(f'SELECT {", ".join(columns)} FROM "{table}"'):
-            copy.write_row(row)
-            count += 1
+    try:
+        with target.cursor().copy(statement) as copy:
+            for row in source.execute(f'SELECT {", ".join(columns)} FROM "{table}"'):
+                copy.write_row(row)
+                count += 1
+    except psycopg.DataError as error:  # a value PostgreSQL cannot hold, such as a NUL in text
+        raise CopyRefused(
+            f"A row of {table} cannot be stored in PostgreSQL ({_first_line(error)}); nothing "
+            "was kept. Correct that row in the SQLite hub (with its server running, through "
+            "the API or the pages) and copy again."
+        ) from None
     return count
 
 

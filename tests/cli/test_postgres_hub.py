@@ -7,6 +7,7 @@ Every refusal is one sentence on stderr, exit status 1, no traceback, and change
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ from app import create_app, store
 from app.cli import cli
 from app.ops import lock
 from app.store import postgres
+from app.store.postgres_schema import migrate
 from app.web.auth import create_key
 from sync.client import HubClient
 from tests.live.server import PROJECT_ROOT, LiveServer
@@ -193,6 +195,60 @@ def test_init_from_needs_a_postgresql_target_and_an_existing_file(tmp_path, post
         "No SQLite database at",
     )
     assert rows(postgres_url, "SELECT COUNT(*) FROM node_meta") == [(0,)]
+
+
+def test_init_from_a_row_postgresql_cannot_hold_is_one_sentence_and_keeps_nothing(
+    sqlite_hub, postgres_url
+):
+    """SQLite stores a NUL inside text; PostgreSQL refuses it. The copy stops in the middle of
+    a table: its transaction rolls back, and the sentence names the table to correct."""
+    hub, _laptop, _key = sqlite_hub
+    hub.close()
+    store.close_thread_connections()
+    with sqlite3.connect(hub.path) as file:
+        file.execute("UPDATE customers SET notes = 'gate code 12' || char(0) || '34'")
+
+    message = refused(
+        booking("init", "--from", hub.path, "--db", postgres_url),
+        "A row of customers cannot be stored in PostgreSQL",
+        "nothing was kept",
+    )
+    assert "Unexpected" not in message
+    assert rows(postgres_url, "SELECT COUNT(*) FROM node_meta") == [(0,)]
+    assert rows(postgres_url, "SELECT COUNT(*) FROM customers") == [(0,)]
+
+    with sqlite3.connect(hub.path) as file:  # corrected, the same command moves the hub
+        file.execute("UPDATE customers SET notes = 'gate code 1234'")
+    done = booking("init", "--from", hub.path, "--db", postgres_url)
+    assert done.returncode == 0, done.stderr
+    assert rows(postgres_url, "SELECT DISTINCT notes FROM customers") == [("gate code 1234",)]
+
+
+def test_init_from_stopped_by_the_server_partway_is_one_sentence_and_keeps_nothing(
+    sqlite_hub, postgres_url
+):
+    """The server refuses a write halfway through the tables (here a trigger stands in for a
+    full disk or an administrator's limit): the copy's one transaction keeps nothing."""
+    hub, _laptop, _key = sqlite_hub
+    hub.close()
+    store.close_thread_connections()
+    migrate(postgres_url)
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER full_disk BEFORE INSERT ON resources EXECUTE FUNCTION refuse()"
+        )
+
+    refused(
+        booking("init", "--from", hub.path, "--db", postgres_url),
+        "The copy into PostgreSQL stopped (could not extend file: No space left on device)",
+        "nothing was kept",
+    )
+    for table in ("node_meta", "customers", "change_log"):  # copied before the refusal
+        assert rows(postgres_url, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
 
 
 # --- booking backup, restore and status ------------------------------------------------------
