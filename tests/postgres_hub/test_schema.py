@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import psycopg
 from sqlite_utils import Database
 
+from app import store
+from app.store import customer_search, postgres
 from app.store.postgres_schema import SCRIPTS, migrate
 from migrations.migrations import migrations
+
+PHONE_DIGITS = importlib.import_module(
+    "migrations.postgresql.versions.0005_customer_search_indexes"
+).PHONE_DIGITS
 
 
 def _sqlite_columns(tmp_path) -> dict[str, set[str]]:
@@ -69,3 +76,44 @@ def test_two_hub_processes_starting_at_once_migrate_once(postgres_server):
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(NEWEST,)]
     assert migrate(url) == NEWEST  # and once more, at the next start, nothing to do
     postgres_server.drop_database(url.rsplit("/", 1)[1])
+
+
+# --- the counter's type-ahead reads indexes (revision 0005) -----------------------------------
+
+
+def _plan(db: store.Connection, search, *args) -> str:
+    """PostgreSQL's plan for the statement `search` runs, with sequential scans priced out
+    (a test's few rows would otherwise be read straight from the table)."""
+    statements = []
+    run = db.execute
+
+    def recording(sql, params=()):
+        statements.append((sql, params))
+        return run(sql, params)
+
+    db.execute = recording
+    try:
+        search(db, *args)
+    finally:
+        db.execute = run
+    sql, params = statements[-1]
+    with store.transaction(db):
+        db.execute("SET LOCAL enable_seqscan = off")
+        return "\n".join(row[0] for row in db.execute(f"EXPLAIN {sql}", params).fetchall())
+
+
+def test_the_type_ahead_reads_an_index_on_postgresql(postgres_url):
+    db = store.open_db(postgres_url)
+    try:
+        assert "customers_name_lower" in _plan(db, customer_search.by_name_prefix, "ad", 8)
+        assert "customers_phone_digits" in _plan(
+            db, customer_search.by_phone_prefixes, ["07700"], 8
+        )
+        assert "customers_email" in _plan(db, customer_search.by_email_prefix, "ada@", 8)
+    finally:
+        db.close()
+
+
+def test_the_phone_index_spells_the_expression_the_search_compares():
+    """A migration is frozen; the query's expression may not drift from it unnoticed."""
+    assert postgres.PostgresDialect.phone_digits == PHONE_DIGITS
