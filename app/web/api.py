@@ -27,6 +27,7 @@ from app.core import json_codec
 from app.store import Connection
 from app.web import conditional, idempotency
 from app.web.auth import authorize
+from app.web.headers import add_missing
 from app.web.models.parsing import json_object, parse_body, parse_query, validate
 
 
@@ -174,8 +175,7 @@ def shingleai_ok(data: Any, *, status: int = 200, meta: dict[str, Any] | None = 
 
 def add_limit_headers(response: Response) -> Response:
     """after_request: every authorized response carries the key's limit headers."""
-    for name, value in getattr(g, "response_headers", {}).items():
-        response.headers.setdefault(name, value)
+    add_missing(response, getattr(g, "response_headers", {}))
     return response
 
 
@@ -188,5 +188,5 @@ def no_store(response: Response) -> Response:
     §5.2.2.5): bookings, customers and pages name people. Static files, the OpenAPI document
     and the API reference are the exceptions."""
     if request.endpoint not in CACHEABLE_ENDPOINTS and request.blueprint != "docs":
-        response.headers.setdefault("Cache-Control", "no-store")
+        add_missing(response, {"Cache-Control": "no-store"})
     return response

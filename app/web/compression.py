@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
+from app.web.headers import header
+
 UNCOMPRESSED_BLUEPRINTS = frozenset({"sync"})
 # Below about a kilobyte the bytes saved do not pay for the work; a booking's JSON is smaller.
 MIN_SIZE = 1024
@@ -25,7 +27,7 @@ class _Compress(Compress):
         # set, as flask-compress does: the same URL may answer large, compressed, another time.
         size = response.content_length
         if size is not None and size < current_app.config["COMPRESS_MIN_SIZE"]:
-            vary = response.headers.get("Vary")
+            vary = header(response, "Vary")
             if not vary:  # what an API answer has; HeaderSet parsing costs more than the rest
                 response.headers["Vary"] = "Accept-Encoding"
             elif "accept-encoding" not in vary.lower():

@@ -30,6 +30,7 @@ from app.settings import setting
 from app.web.api import db
 from app.web.auth import ApiKey, admit
 from app.web.errors import Forbidden
+from app.web.headers import add_missing
 from app.web.ui.blueprint import bp
 from app.web.ui.csrf import check_csrf
 
@@ -68,9 +69,14 @@ def _authorize_page() -> Response | None:
 def _page_headers(response: Response) -> Response:
     """Pages use only this app's assets, are never framed (clickjacking), and are not cached
     (the back button after Sign out must not show customers' details)."""
-    response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cache-Control", "no-store")
+    add_missing(
+        response,
+        {
+            "Content-Security-Policy": PAGE_POLICY,
+            "X-Frame-Options": "DENY",
+            "Cache-Control": "no-store",
+        },
+    )
     return response
 
 
