@@ -1,12 +1,12 @@
 """Merge rules, identical on every node (SYNC.md §5).
 
 - customers, resources, blockers: last writer wins per field, by HLC; tombstones always win;
-- bookings: the replay of all their events in event order (app.domain.bookings.replay);
+- bookings: the replay of all their events in event order (app.domain.booking_states.replay);
 - the hub alone resolves double bookings: the booking whose claim on the slot is first in event
   order keeps it, and the hub appends a `sync_conflict` cancellation for the other, or
   records a `double_booking` anomaly when the other can no longer be cancelled. A booking's
   claim is the event that gave it its current slot: its `created` event, its latest `moved`
-  event, or the `corrected` event that made it active again (bookings.slot_claim).
+  event, or the `corrected` event that made it active again (booking_states.slot_claim).
 
 Everything here runs inside the caller's transaction; applying a change twice changes nothing.
 """
@@ -20,13 +20,13 @@ from app import store
 from app.core import clock
 from app.core.times import wall_ms
 from app.core.vocabulary import ACTIVE_STATUSES, CANCELLED
-from app.domain import bookings, messages
+from app.domain import booking_states, bookings, messages
 from app.store import Connection, changelog, outbox
 
 SYNC_ACTOR = "sync"
 # What a sync conflict may cancel: the statuses the status machine lets become cancelled.
 CANCELLABLE = tuple(
-    status for status, moves in bookings.ALLOWED_MOVES.items() if CANCELLED in moves
+    status for status, moves in booking_states.ALLOWED_MOVES.items() if CANCELLED in moves
 )
 
 
@@ -176,7 +176,7 @@ def _apply_effect(db: Connection, change: dict[str, Any], report: MergeReport) -
 
 def rematerialize(db: Connection, booking_id: str) -> dict[str, Any] | None:
     """Replay the booking's events and store the resulting row and each event's outcome."""
-    state, anomalies = bookings.replay(store.booking_events(db, booking_id))
+    state, anomalies = booking_states.replay(store.booking_events(db, booking_id))
     store.save_replayed_booking(db, booking_id, state, anomalies)
     return state
 
@@ -187,7 +187,7 @@ def _rematerialize_many(db: Connection, histories: Histories) -> None:
     replayed = []
     for booking_id, history in histories.items():
         events = list(history.values())
-        state, anomalies = bookings.replay(events)
+        state, anomalies = booking_states.replay(events)
         replayed.append((booking_id, state, anomalies, events))
     store.save_replayed_bookings(db, replayed)
 
@@ -259,7 +259,7 @@ def _settle(db: Connection, group: list[str]) -> int:
     """The earliest claim keeps the slot; each later overlapping booking loses. The order is
     a function of the bookings' events alone, so every hub settles a group the same way."""
     db.lock(*(store.booking_lock(b) for b in group))  # the losers get an event: hold them
-    claims = {b: bookings.slot_claim(store.booking_events(db, b)) for b in group}
+    claims = {b: booking_states.slot_claim(store.booking_events(db, b)) for b in group}
     ordered = sorted(group, key=lambda b: (claims[b], b))
     keepers: list[dict[str, Any]] = []
     recorded = 0
@@ -292,7 +292,7 @@ def _cancel_for_conflict(db: Connection, loser: dict[str, Any], winner_id: str) 
         to_status=CANCELLED,
         data={"cancel_reason": f"sync_conflict: overlaps {winner_id}"},
     )
-    after, anomaly = bookings.step(loser, event)
+    after, anomaly = booking_states.step(loser, event)
     assert anomaly is None and after is not None
     store.append_booking_event(db, after, event)
     messages.booking_changed(db, loser, after)  # the customer hears of it, as of any cancel

@@ -82,7 +82,6 @@ _.restored_hub  # SyncReport: the sync benchmark checks the hub was not restored
 _.skipped  # MergeReport: tests/sync/test_merge.py checks a repeated batch is all skipped
 _.close_thread_connections  # store: tests close a thread's connections before a file goes
 _.own_pending  # changelog: the sync tests read a node's own changes as the hub would get them
-_.changes_slot  # bookings: the signal a reminder outbox (issue 18) reschedules on; unit-tested
 
 # Alembic reads each revision file's module variables by name (migrations/postgresql/versions).
 _.revision
@@ -90,8 +89,6 @@ _.down_revision
 _.branch_labels
 _.depends_on
 
-# Called by its tests only until a `booking init --from hub.db` command calls it (issue #14).
-_.copy_sqlite_hub
 _.close_pools  # postgres: the test fixtures close a dropped database's pool
 
 _.permanent  # flask.session.permanent, read by Flask when it sets the cookie (app/web/ui/signin.py)

@@ -21,15 +21,8 @@ from app.core.times import format_instant
 from app.core.vocabulary import ACTIVE_STATUSES, DAY_MS, MAX_BOOKING_MINUTES, MINUTE_MS
 from app.domain import Precondition, clashes, messages, services
 from app.domain import check as _check
-from app.domain.bookings import (
-    CORRECTED,
-    EDITABLE,
-    MOVED,
-    Booking,
-    Event,
-    new_event,
-    step,
-)
+from app.domain.booking_states import CORRECTED, EDITABLE, MOVED, Booking, Event, step
+from app.domain.bookings import new_event
 from app.domain.errors import (
     InvalidCorrection,
     InvalidInput,

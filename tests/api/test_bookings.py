@@ -19,7 +19,7 @@ import pytest
 
 from app import store
 from app.core.times import parse_instant
-from app.domain.bookings import replay
+from app.domain.booking_states import replay
 from tests.conftest import assert_error, unchanged
 
 URL = "/modules/booking/bookings"

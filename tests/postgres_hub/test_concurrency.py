@@ -21,7 +21,7 @@ import pytest
 
 from app import create_app, store
 from app.core.times import parse_instant, wall_ms
-from app.domain import bookings
+from app.domain import booking_states, bookings
 from app.domain.errors import InvalidTransition, SlotConflict
 from app.store import Connection, changelog
 from app.store.postgres import PostgresConnection
@@ -233,7 +233,7 @@ def test_a_booking_changed_in_two_sessions_at_once_keeps_the_state_its_history_r
     assert waited
     assert answer == "Cannot go from cancelled to checked_in."
     stored = store.get_booking(hub.db, booking["id"])
-    replayed, anomalies = bookings.replay(store.booking_events(hub.db, booking["id"]))
+    replayed, anomalies = booking_states.replay(store.booking_events(hub.db, booking["id"]))
     assert stored["status"] == replayed["status"] == "cancelled"
     assert anomalies == {}
 

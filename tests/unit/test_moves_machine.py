@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.core.times import parse_instant
 from app.core.vocabulary import STATUSES
-from app.domain.bookings import UNDO_TARGETS, changes_slot, replay, slot_claim, step
+from app.domain.booking_states import UNDO_TARGETS, replay, slot_claim, step
 from tests.unit.test_status_machine import CREATED, TARGETS, _booking, _event
 
 TO = {
@@ -125,14 +125,6 @@ def test_the_claim_is_the_creation_the_last_move_or_the_undo_that_revived_it():
     assert slot_claim([CREATED, confirm, check_in, undo_check_in]) == "0001"
     cancelled_then_moved = [CREATED, cancel, moved("0004")]  # the move is not applied
     assert slot_claim(cancelled_then_moved) == "0001"
-
-
-def test_a_slot_changes_on_a_move_and_on_an_undo_that_brings_a_booking_back():
-    assert changes_slot(moved("0002"))
-    assert changes_slot(corrected("0002", "cancelled", "confirmed"))
-    assert changes_slot(corrected("0002", "no_show", "confirmed"))
-    assert not changes_slot(corrected("0002", "checked_in", "confirmed"))
-    assert not changes_slot(_event("status_changed", "0002", to_status="confirmed"))
 
 
 KINDS = ["updated", "status_changed", "moved", "corrected"]

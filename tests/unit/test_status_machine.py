@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core.vocabulary import STATUSES, TERMINAL_STATUSES
-from app.domain.bookings import ALLOWED_MOVES, EDITABLE, replay, step
+from app.domain.booking_states import ALLOWED_MOVES, EDITABLE, replay, step
 
 TARGETS = ("confirmed", "checked_in", "completed", "cancelled", "no_show")
 # One row per source status, so the table reads as the spec's status machine.

@@ -12,7 +12,7 @@ from typing import Any
 from app import store
 from app.core.times import parse_instant, wall_ms
 from app.domain import Precondition, bookings, clashes, customers, moves, pagination, services
-from app.domain.bookings import ALLOWED_MOVES, DELETABLE, EDITABLE
+from app.domain.booking_states import ALLOWED_MOVES, DELETABLE, EDITABLE, Booking
 from app.domain.errors import ServiceNotOffered, UnknownService
 from app.store import Connection
 from app.web import presenters
@@ -78,7 +78,7 @@ def hours_meta(db: Connection, booking: Json) -> Json:
     return {"outside_business_hours": clashes.outside_business_hours(resource, start, end)}
 
 
-def _with_conflicts(db: Connection, booking: bookings.Booking) -> Json:
+def _with_conflicts(db: Connection, booking: Booking) -> Json:
     return presenters.booking(booking, bookings.conflicts(db, booking))
 
 
