@@ -24,7 +24,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "HUB_URL": (None, "Base URL of the sync hub; no hub means no sync worker."),
     "HUB_KEY": (None, "API key with the `sync` scope on the hub."),
     "SYNC_INTERVAL": (60, "Seconds between background sync runs."),
-    "THREADS": (1, "Worker threads for quick requests (README § Performance)."),
+    "THREADS": (
+        None,
+        "Worker threads for quick requests; by default 1 on a SQLite file, whose writers queue "
+        "anyway, and 4 on PostgreSQL, where a request may wait for another process's lock "
+        "(README § Performance).",
+    ),
     "HEAVY_THREADS": (
         1,
         "Worker threads for expensive requests (availability, blocker lists and creates, "

@@ -23,6 +23,12 @@ from app.store.postgres import is_postgres
 from app.web.auth import create_key
 
 ADMIN_SCOPES = ["booking:admin"]
+# Quick worker threads when BOOKING_THREADS is not set. A SQLite file's writers queue on one
+# lock anyway, and more threads only hand the GIL around (README § Performance); on PostgreSQL
+# a request may wait for a lock another hub process holds, and with one thread every other
+# request of this process, /healthz included, would wait behind it.
+QUICK_THREADS_ON_SQLITE = 1
+QUICK_THREADS_ON_POSTGRESQL = 4
 
 
 @click.command()
@@ -63,7 +69,7 @@ def serve(
     hub_url: str | None,
     hub_key: str | None,
     sync_interval: int,
-    threads: int,
+    threads: int | None,
     heavy_threads: int,
     backup_hour: int,
     demo: bool,
@@ -83,6 +89,9 @@ def serve(
             log_file = logs.configure(paths.log_dir(db_path))
         except logs.LogError as error:
             raise click.ClickException(str(error).rstrip(".") + ".") from None
+        if threads is None:
+            on_postgres = is_postgres(db_path)
+            threads = QUICK_THREADS_ON_POSTGRESQL if on_postgres else QUICK_THREADS_ON_SQLITE
         _run(
             db_path,
             host,

@@ -10,6 +10,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -20,12 +22,21 @@ from app import create_app, store
 from app.cli import cli
 from app.ops import lock
 from app.store import postgres
+from app.store.bookings import slot_lock
 from app.store.postgres_schema import migrate
 from app.web.auth import create_key
 from sync.client import HubClient
 from tests.live.server import PROJECT_ROOT, LiveServer
 from tests.live.sync_cluster import cli_env
-from tests.sync.harness import CUSTOMERS, FlaskTransport, Replica, exported_state, settle
+from tests.sync.harness import (
+    BOOKINGS,
+    CUSTOMERS,
+    RESOURCES,
+    FlaskTransport,
+    Replica,
+    exported_state,
+    settle,
+)
 from tests.ui.conftest import Desk
 
 pytestmark = pytest.mark.live
@@ -381,6 +392,37 @@ def test_two_serve_processes_share_one_database_from_booking_db(postgres_url, tm
         first.stop()
     assert set(os.listdir(PROJECT_ROOT)) == before
     assert not any(name.startswith("postgresql") for name in os.listdir(PROJECT_ROOT))
+
+
+def test_a_request_waiting_for_another_process_lock_does_not_hold_up_the_others(postgres_url):
+    """On PostgreSQL `booking serve` takes 4 quick threads unless told otherwise: a create
+    waiting for a slot another hub process holds leaves /healthz and the rest answering."""
+    with LiveServer(postgres_url) as server:
+        resource = server.request("POST", RESOURCES, json={"name": "Chair"}).json()["data"]["id"]
+        other_process = psycopg.connect(postgres_url)  # as a second hub settling that slot
+        other_process.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [slot_lock(resource)]
+        )
+        booking = {"resource_id": resource, "start_time": "2031-01-06T10:00:00Z"}
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(server.request, "POST", BOOKINGS, json=booking)
+            deadline = time.monotonic() + 10
+            while not rows(postgres_url, WAITING_FOR_ADVISORY_LOCK)[0][0]:
+                assert time.monotonic() < deadline, "the create never reached the lock"
+                time.sleep(0.05)
+            started = time.monotonic()
+            assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+            assert server.request("GET", CUSTOMERS).status_code == 200
+            assert time.monotonic() - started < 5
+            assert not waiting.done()
+            other_process.rollback()  # the other process's transaction ends
+            assert waiting.result(timeout=10).status_code == 201
+        other_process.close()
+
+
+WAITING_FOR_ADVISORY_LOCK = (
+    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+)
 
 
 # --- booking doctor and the Health page ------------------------------------------------------
