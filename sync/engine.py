@@ -52,13 +52,14 @@ def sync_once(
     """One full push and pull. Raises HubUnavailable, HubRejected; never leaves half a page."""
     report = SyncReport()
     changelog.forget_identity(db)  # another process may have given this file a new node id
-    for _round in range(4):  # a restore or a fork found on the way means pushing again
-        try:
-            _push(db, client, report, batch, progress)
-            if not _pull(db, client, report, page_size, progress):
-                break
-        except _Again:
-            continue
+    with store.checkpoints_aside(db):  # a pull of a hub's history commits page after page
+        for _round in range(4):  # a restore or a fork found on the way means pushing again
+            try:
+                _push(db, client, report, batch, progress)
+                if not _pull(db, client, report, page_size, progress):
+                    break
+            except _Again:
+                continue
     offset = getattr(client, "clock_offset_ms", None)
     store.set_sync_state(
         db,

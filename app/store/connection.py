@@ -145,6 +145,12 @@ class Connection(ABC):
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    @property
+    def takes_locks(self) -> bool:
+        """Whether lock() holds anything here; where it does not, a caller can skip working
+        out which locks it would take (the hub's push names every record it touches)."""
+        return self.dialect.advisory_lock is not None
+
     def lock(self, *names: str) -> None:
         """Hold the locks `names` name until the transaction ends: another transaction asking
         for one of them waits for this one to commit, and then reads what it wrote.

@@ -12,7 +12,8 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -21,10 +22,17 @@ from app.core.ids import new_node_id
 from app.store import replication
 from app.store.connection import Connection
 from app.store.errors import CannotOpen, StoreError
-from app.store.sqlite import SqliteConnection, checkpointed_paths, open_db, reason
+from app.store.sqlite import (
+    BACKSTOP_AUTOCHECKPOINT_PAGES,
+    SqliteConnection,
+    checkpointed_paths,
+    open_db,
+    reason,
+)
 from migrations.migrations import migrations
 
 CHECKPOINT_INTERVAL_S = 0.25
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's own default
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +136,26 @@ class Checkpointer:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as error:  # the next round tries again; the WAL keeps every commit
             log.warning("WAL checkpoint failed: %s", error)
+
+
+@contextmanager
+def checkpoints_aside(db: Connection) -> Iterator[None]:
+    """While the block runs, a Checkpointer checkpoints the WAL of `db`'s file instead of its
+    commits, unless one does already (`booking serve` runs one) or the file is not SQLite's.
+
+    For a long run of writes outside `booking serve`, such as `booking sync` pulling a hub's
+    history: a commit that takes the WAL past 1,000 pages otherwise copies it into the
+    database file itself, about every seventh page of 500 changes, while the pull waits.
+    """
+    path = db.file_path() if isinstance(db, SqliteConnection) else ""
+    if not path or os.path.realpath(path) in checkpointed_paths:
+        yield
+        return
+    checkpointer = Checkpointer(path)
+    checkpointer.start()
+    db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
+        checkpointer.stop()

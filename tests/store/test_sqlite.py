@@ -80,6 +80,37 @@ def test_a_checkpointer_moves_checkpoints_off_the_commits(backend):
     later.close()
 
 
+def test_a_long_run_of_writes_leaves_checkpoints_to_a_thread_then_hands_them_back(backend):
+    writer = backend.connect()
+    try:
+        with store.checkpoints_aside(writer):
+            assert writer.scalar("PRAGMA wal_autocheckpoint") == store.BACKSTOP_AUTOCHECKPOINT_PAGES
+            _write_customer(writer, name="Written aside")
+        # The checkpointer's last round copied the row into the database file itself.
+        file_only = sqlite3.connect(f"file:{backend.path}?immutable=1", uri=True)
+        names = [row[0] for row in file_only.execute("SELECT name FROM customers")]
+        file_only.close()
+        assert names == ["Written aside"]
+        assert writer.scalar("PRAGMA wal_autocheckpoint") == 1000  # SQLite's default again
+    finally:
+        writer.close()
+
+
+def test_writes_aside_leave_a_running_checkpointer_in_charge(backend):
+    checkpointer = store.Checkpointer(backend.path, interval_s=0.01)
+    checkpointer.start()
+    try:
+        writer = backend.connect()
+        with store.checkpoints_aside(writer):
+            _write_customer(writer, name="Served")
+        # `booking serve`'s checkpointer still looks after the file, and its commits still
+        # leave checkpoints to it.
+        assert writer.scalar("PRAGMA wal_autocheckpoint") == store.BACKSTOP_AUTOCHECKPOINT_PAGES
+        writer.close()
+    finally:
+        checkpointer.stop()
+
+
 @pytest.fixture
 def full_disk(db, other):
     """Cap the file at its size now: SQLite then answers SQLITE_FULL as on a full disk."""

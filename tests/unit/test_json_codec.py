@@ -125,3 +125,28 @@ def _nesting(value) -> int:
 @given(json_values)
 def test_depth_counts_nested_arrays_and_objects(value):
     assert json_codec.depth(value) == _nesting(value)
+
+
+# Values nested around the limit, whose strings hold brackets (and, escaped, quotes): read_body
+# measures a body's nesting from its text when it can, and must agree with the value's.
+def _wrapped(levels: int, inner):
+    for level in range(levels):
+        inner = [inner, "]"] if level % 2 else {"[{": inner, "k": "}}"}
+    return inner
+
+
+around_the_limit = st.builds(
+    _wrapped,
+    st.integers(min_value=json_codec.MAX_DEPTH - 4, max_value=json_codec.MAX_DEPTH + 2),
+    json_values,
+)
+
+
+@given(around_the_limit, st.booleans())
+def test_a_body_is_refused_exactly_when_it_nests_deeper_than_the_limit(value, ascii_only):
+    body = json.dumps(value, ensure_ascii=ascii_only).encode()
+    if _nesting(value) > json_codec.MAX_DEPTH:
+        with pytest.raises(json_codec.BodyRefused, match="more than 64 levels deep"):
+            json_codec.read_body(body)
+    else:
+        assert _same(json_codec.read_body(body), value)
