@@ -45,6 +45,11 @@ from app.store.errors import (
 from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 SCHEMES = ("postgresql://", "postgres://")
+# How the dialect spells "one of a list" (one array parameter). A statement holding it runs
+# once a page over a few hundred ids and is planned at every run: a plan cached while a
+# table was small (a hub's first push into an empty database) scanned the whole table on
+# every later page, and no ANALYZE had run yet to replace it.
+ANY_PARAMETER = "ANY(?)"
 
 
 def is_postgres(target: str) -> bool:
@@ -114,10 +119,20 @@ class PostgresDialect(Dialect):
     phone_digits = PHONE_DIGITS_SQL.replace("char(160)", "chr(160)")  # SQLite's char() is chr()
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        # One array parameter: the statement's text stays the same whatever the count, so
-        # psycopg converts it once and the server prepares it (an IN list of 500 `?`s is
-        # neither cached nor prepared).
-        return f"{column} = ANY(?)", [list(values)]
+        # One array parameter: the statement's text stays the same whatever the count (an IN
+        # list of 500 `?`s is another text for each count). It is planned at every run
+        # (PostgresConnection.execute), for the table as it is then.
+        listed = list(values)
+        if listed and all(type(value) is int for value in listed):
+            # The range bounds the index scan however stale the table's statistics are: with
+            # none yet (a hub's first big push), a plan read every row of the node and
+            # filtered them, a page's cost growing with the table.
+            return f"({column} = {ANY_PARAMETER} AND {column} BETWEEN ? AND ?)", [
+                listed,
+                min(listed),
+                max(listed),
+            ]
+        return f"{column} = {ANY_PARAMETER}", [listed]
 
 
 # --- statements ----------------------------------------------------------------------------
@@ -267,8 +282,9 @@ class PostgresConnection(Connection):
     # --- statements ---------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
+        prepare = False if ANY_PARAMETER in sql else None  # None: psycopg's own choice
         with self._session() as conn, _mapped():
-            return Rows(conn.execute(to_psycopg(sql), params))
+            return Rows(conn.execute(to_psycopg(sql), params, prepare=prepare))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
