@@ -143,6 +143,7 @@ def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
     """One attempt at push(): everything in one transaction, which commits or leaves nothing."""
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
     with store.transaction(db):
+        changelog.observe_at_commit(db)  # the clock row, locked by every push: last, not first
         store.hold_push(db, key_id, {body.node_id, *(c["origin_node"] for c in changes)})
         former = store.former_node_ids(db)
         relayed = [c for c in changes if c["origin_node"] != body.node_id]

@@ -11,7 +11,7 @@ another parameter style rewrites the statement text (once per text, it repeats).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 Params = Sequence[Any] | dict[str, Any]
@@ -100,7 +100,8 @@ class Connection(ABC):
     Per-connection memory lives here, declared, for the modules that own it:
     `remembered_node_id` (replication.node_id), `last_hlc` (changelog.next_hlc) and
     `remembered_keys` (keys); a backend says in `data_version()` when another connection may
-    have made it stale.
+    have made it stale. `clock_at_commit` and `seen_hlc` (changelog.observe_at_commit) last
+    one transaction.
     """
 
     dialect: Dialect
@@ -109,6 +110,9 @@ class Connection(ABC):
         self._depth = 0  # open transaction() blocks: 0 none, 1 the transaction, 2+ savepoints
         self.remembered_node_id: str | None = None
         self.last_hlc: str | None = None
+        self.clock_at_commit = False
+        self.seen_hlc: str | None = None
+        self._before_commit: list[Callable[[], None]] = []
         self.remembered_keys: tuple[Any, dict[str, dict[str, Any]]] | None = None
 
     # --- statements ---------------------------------------------------------------------------
@@ -190,6 +194,20 @@ class Connection(ABC):
         """End the outermost transaction: commit when `error` is None, else roll back. A failed
         commit rolls back too and raises, so the connection is ready for the next unit."""
 
+    def _end(self, error: BaseException | None) -> None:
+        """Run the before_commit actions unless rolling back, then end the transaction (rolled
+        back if one of them fails)."""
+        actions, self._before_commit = self._before_commit, []
+        try:
+            for action in actions if error is None else ():
+                action()
+        except BaseException as failed:
+            error = failed
+            raise
+        finally:
+            self.clock_at_commit, self.seen_hlc = False, None
+            self._finish(error)
+
     @abstractmethod
     def _still_open(self) -> bool:
         """Whether the database still has our transaction open (an error may have ended it)."""
@@ -201,10 +219,16 @@ class Connection(ABC):
             self.execute(f"SAVEPOINT nested_{self._depth}")
         self._depth += 1
 
+    def before_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` as the transaction's last statements, just before it commits (not if
+        it rolls back): what it locks is held for the commit only."""
+        assert self.in_transaction, "before_commit() needs a transaction"
+        self._before_commit.append(action)
+
     def _exit(self, error: BaseException | None) -> None:
         self._depth -= 1
         if self._depth == 0:
-            self._finish(error)
+            self._end(error)
             return
         name = f"nested_{self._depth}"
         if error is None:

@@ -342,6 +342,31 @@ def test_a_stamp_observed_in_one_session_is_not_lost_to_a_tick_in_another(hub, s
     assert store.meta(hub.db, "hlc") == after
 
 
+def test_a_push_moves_the_clock_at_commit_so_a_tick_beside_it_does_not_wait(hub, second_session):
+    node = store.node_id(hub.db)
+    remote = f"{wall_ms() + 60_000:016d}-00007-01OTHERNODE"
+
+    def observe_as_a_push_does() -> None:
+        changelog.observe_at_commit(hub.db)
+        changelog.observe(hub.db, remote)
+
+    def tick_aside() -> str:
+        with second_session.transaction():
+            return changelog.next_hlc(second_session)
+
+    beside, waited = _while_held(hub.db, observe_as_a_push_does, tick_aside)
+
+    assert not waited  # the push held no clock row while it ran
+    stored = store.meta(hub.db, "hlc")
+    assert stored[:22] == remote[:22] and stored.endswith(node) and stored > beside
+    assert stamp_after(hub.db) > remote
+
+
+def stamp_after(db: Connection) -> str:
+    with db.transaction():
+        return changelog.next_hlc(db)
+
+
 def test_sqlite_ignores_locks_its_write_lock_already_serialises(tmp_path):
     db = store.open_db(str(tmp_path / "laptop.db"))
     try:
