@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -219,6 +221,27 @@ def _prepare(conn: psycopg.Connection) -> None:
     conn.adapters.register_dumper(bool, _FlagDumper)
 
 
+# --- checks on borrowing -----------------------------------------------------------------------
+
+# A connection back in the pool for less than this is lent again unchecked. The check is a
+# round trip, and statements outside a transaction each borrow a connection: checking every
+# one doubled the round trips of a pull. A connection that broke within that second (the
+# server restarted) fails its statement as StorageUnavailable, a 503 the client retries, and
+# the pool drops it; one idle longer is checked first, so a restart long ago costs no request.
+RECENTLY_USED_S = 1.0
+_returned_at: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
+
+
+def _note_return(conn: psycopg.Connection) -> None:
+    _returned_at[conn] = time.monotonic()
+
+
+def _check_unless_recent(conn: psycopg.Connection) -> None:
+    returned = _returned_at.get(conn)
+    if returned is None or time.monotonic() - returned > RECENTLY_USED_S:
+        ConnectionPool.check_connection(conn)
+
+
 # --- pools -----------------------------------------------------------------------------------
 
 _pools: dict[str, ConnectionPool] = {}
@@ -249,7 +272,8 @@ def pool_for(url: str) -> ConnectionPool:
                     "options": _session_options(),
                 },
                 configure=_prepare,
-                check=ConnectionPool.check_connection,
+                check=_check_unless_recent,
+                reset=_note_return,
                 reconnect_timeout=0,  # never give up: the database may be back in an hour
                 name="booking",
                 open=True,
