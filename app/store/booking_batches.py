@@ -26,11 +26,9 @@ _CHUNK = 500  # ids bound in one IN (...): far below every backend's limit on pa
 # {event id: anomaly} of the events that could not apply, and the events it was replayed from.
 Replayed = tuple[str, dict[str, Any] | None, dict[str, str], list[dict[str, Any]]]
 
-_KEEP_EVENT_SQL = (
-    f"INSERT INTO booking_events ({', '.join(_EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) "
-    "ON CONFLICT (id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id "
-    "WHERE excluded.hlc < booking_events.hlc"
+# An event held already keeps the lower of the two stamps.
+_KEEP_LOWER_STAMP = (
+    "SET hlc = excluded.hlc, node_id = excluded.node_id WHERE excluded.hlc < booking_events.hlc"
 )
 # The touched bookings that overlap another active booking of their resource: the same test as
 # bookings.overlapping_active, asked for a page of bookings in one statement.
@@ -79,7 +77,7 @@ def insert_remote_events(
             row["data"] = dumps(data)
         rows.append(tuple(row.values()))
     if rows:
-        db.executemany(_KEEP_EVENT_SQL, rows)
+        db.upsert_rows("booking_events", _EVENT_COLUMNS, rows, key="id", update=_KEEP_LOWER_STAMP)
     return records
 
 

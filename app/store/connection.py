@@ -134,6 +134,26 @@ class Connection(ABC):
         marks = ", ".join("?" for _ in columns)
         self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        key: str,
+        update: str,
+    ) -> None:
+        """Insert many rows of plain values (`columns` in order); a row whose `key` the table
+        holds already runs `update` instead (what follows ON CONFLICT (key) DO UPDATE: SET
+        ... and maybe WHERE ..., naming the new row `excluded`), as one row after another
+        would: here one batched INSERT, one statement over column arrays on PostgreSQL."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT ({key}) DO UPDATE {update}",
+            rows,
+        )
+
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of the result, or None."""
         return self.execute(sql, params).fetchone()
