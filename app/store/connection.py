@@ -46,6 +46,8 @@ class Dialect(ABC):
     # Takes a lock named by the `?` text, held until the transaction ends, where several
     # processes write at once; None where writers queue for the whole database anyway.
     advisory_lock: str | None
+    # The same for a list of names (one `?`, a list) in their order, in one statement.
+    advisory_locks: str | None
 
     @abstractmethod
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
@@ -113,6 +115,7 @@ class Connection(ABC):
         self.clock_at_commit = False
         self.seen_hlc: str | None = None
         self._before_commit: list[Callable[[], None]] = []
+        self._locks_held: set[str] = set()  # lock() names taken in this transaction
         self.remembered_keys: tuple[Any, dict[str, dict[str, Any]]] | None = None
 
     # --- statements ---------------------------------------------------------------------------
@@ -184,9 +187,14 @@ class Connection(ABC):
         statement = self.dialect.advisory_lock
         if statement is None or not self.in_transaction:
             return
-        ordered = sorted(set(names))
-        if ordered:
+        # A lock this transaction holds already is not asked for again (a push holds its
+        # slots before it merges, then settles the same slots): a round trip saved.
+        ordered = sorted(set(names) - self._locks_held)
+        if len(ordered) > 1 and self.dialect.advisory_locks is not None:
+            self.execute(self.dialect.advisory_locks, [ordered])
+        elif ordered:
             self.executemany(statement, [[name] for name in ordered])
+        self._locks_held.update(ordered)
 
     @abstractmethod
     def table_columns(self, table: str) -> frozenset[str]:
@@ -226,6 +234,7 @@ class Connection(ABC):
             raise
         finally:
             self.clock_at_commit, self.seen_hlc = False, None
+            self._locks_held = set()
             self._finish(error)
 
     @abstractmethod
@@ -254,6 +263,7 @@ class Connection(ABC):
         if error is None:
             self.execute(f"RELEASE SAVEPOINT {name}")
         elif self._still_open():  # else the error took the whole transaction with it
+            self._locks_held = set()  # a rolled-back savepoint lets go of what it locked
             self.execute(f"ROLLBACK TO SAVEPOINT {name}")
             self.execute(f"RELEASE SAVEPOINT {name}")
 

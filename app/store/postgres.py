@@ -84,6 +84,11 @@ class PostgresDialect(Dialect):
     feed_after = "(tx, seq) > (?::text::xid8, ?)"
     # A 64-bit hash of the name: two names sharing one lock only make one wait for the other.
     advisory_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+    # Taken in the array's order (a function scan WITH ORDINALITY yields it in that order).
+    advisory_locks = (
+        "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+        "FROM unnest(?::text[]) WITH ORDINALITY AS held(name, place) ORDER BY place"
+    )
 
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         names = list(columns)
@@ -214,16 +219,25 @@ class PostgresConnection(Connection):
         self.url = url
         self._pool = pool_for(url)
         self._held: psycopg.Connection | None = None  # from BEGIN to the end of the transaction
+        # BEGIN goes out with the transaction's first statement, one round trip for both.
+        self._begin_pending = False
 
     # --- statements ---------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         prepare = False if ANY_PARAMETER in sql else None  # None: psycopg's own choice
         with self._session() as conn, _mapped():
-            return Rows(conn.execute(to_psycopg(sql), params, prepare=prepare))
+            if not self._begin_pending:
+                return Rows(conn.execute(to_psycopg(sql), params, prepare=prepare))
+            self._begin_pending = False
+            with conn.pipeline():  # both sent at once; the results read at the end
+                conn.execute("BEGIN")
+                cursor = conn.execute(to_psycopg(sql), params, prepare=prepare)
+            return Rows(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            self._send_begin(conn)
             cursor.executemany(to_psycopg(sql), list(rows))
             return Rows(cursor)
 
@@ -240,6 +254,7 @@ class PostgresConnection(Connection):
             return
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            self._send_begin(conn)
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -337,21 +352,24 @@ class PostgresConnection(Connection):
 
     def _begin(self) -> None:
         with _mapped():
-            conn = self._pool.getconn()
-        try:
-            with _mapped():
-                conn.execute("BEGIN")
-        except BaseException:
-            self._pool.putconn(conn)
-            raise
-        self._held = conn
+            self._held = self._pool.getconn()
+        self._begin_pending = True  # sent with the first statement (execute)
+
+    def _send_begin(self, conn: psycopg.Connection) -> None:
+        """BEGIN on its own, before a statement that cannot share a round trip with it."""
+        if self._begin_pending:
+            self._begin_pending = False
+            conn.execute("BEGIN")
 
     def _finish(self, error: BaseException | None) -> None:
         conn, self._held = self._held, None
         assert conn is not None
+        begun, self._begin_pending = not self._begin_pending, False
         try:
             with _mapped():
-                if error is None:
+                if not begun:
+                    pass  # no statement ran: nothing to commit or roll back
+                elif error is None:
                     conn.execute("COMMIT")
                 elif not conn.closed:
                     conn.execute("ROLLBACK")
@@ -362,6 +380,8 @@ class PostgresConnection(Connection):
         conn = self._held
         if conn is None or conn.closed:
             return False
+        if self._begin_pending:
+            return True
         return conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
     # --- state --------------------------------------------------------------------------------

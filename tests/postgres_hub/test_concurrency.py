@@ -400,6 +400,28 @@ def test_locks_are_held_until_the_transaction_ends(hub, second_session):
     assert seen == [2, 0]
 
 
+def test_a_lock_asked_for_again_stays_held_and_a_rolled_back_savepoint_lets_go(hub, second_session):
+    def held() -> int:
+        return second_session.scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        )
+
+    seen = []
+    with hub.db.transaction():
+        hub.db.lock("slot:a", "slot:b")
+        hub.db.lock("slot:b", "slot:c")  # b is held already: only c is asked for
+        seen.append(held())
+        with pytest.raises(RuntimeError), hub.db.transaction():
+            hub.db.lock("slot:d")
+            seen.append(held())
+            raise RuntimeError
+        seen.append(held())
+        hub.db.lock("slot:d", "slot:a")  # d was let go with its savepoint: taken again
+        seen.append(held())
+    seen.append(held())
+    assert seen == [3, 4, 3, 4, 0]
+
+
 # --- a transaction that runs into another -----------------------------------------------------
 
 
