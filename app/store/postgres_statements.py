@@ -1,5 +1,7 @@
-"""How the PostgreSQL backend talks to psycopg 3: the statement text rewritten to psycopg's
-parameter style, results fetched whole, psycopg's errors as the store's, flags as integers.
+"""How the PostgreSQL backend talks to psycopg 3: statements, results, errors and flags.
+
+The statement text is rewritten to psycopg's parameter style, results are fetched whole,
+psycopg's errors become the store's, and flags go out as integers.
 """
 
 from __future__ import annotations
