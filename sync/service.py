@@ -23,12 +23,6 @@ from sync.errors import ChangeIdReused, NotThisKeysNode, SequenceGap, SyncKeyInU
 log = logging.getLogger(__name__)
 
 
-def epoch(db: Connection) -> str:
-    value = store.meta(db, "epoch")
-    assert value, "database not migrated"
-    return value
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -119,13 +113,6 @@ def push(db: Connection, body: Push, *, key_id: str) -> dict:
     Another hub process may apply a push of the same node at once (store.hold_push); a push
     that collides with another transaction (store.Contention) runs again, a few times.
     """
-    # Besides its own, a node may hand back what this hub made under a former identity (before
-    # a restore): those changes live on only in the nodes.
-    former = store.former_node_ids(db)
-    allowed = {body.node_id, *former}
-    foreign = [c["change_id"] for c in body.changes if c["origin_node"] not in allowed]
-    if foreign:
-        raise NotThisKeysNode(f"A node may push only its own changes; {foreign[0]} is not.")
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
             return _apply_push(db, body, key_id=key_id)
@@ -143,8 +130,10 @@ def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
     """One attempt at push(): everything in one transaction, which commits or leaves nothing."""
     changes = sorted(body.changes, key=lambda c: c["origin_seq"])
     with store.transaction(db):
+        changelog.observe_at_commit(db)  # the clock row, locked by every push: last, not first
         store.hold_push(db, key_id, {body.node_id, *(c["origin_node"] for c in changes)})
-        former = store.former_node_ids(db)
+        current, former = store.epoch_and_former_node_ids(db)
+        _refuse_foreign(body, former)
         relayed = [c for c in changes if c["origin_node"] != body.node_id]
         claim_key(db, key_id, body)
         acked = store.peer_acked(db, body.node_id)
@@ -159,7 +148,7 @@ def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
                     f"Expected change {expected} of node {body.node_id} next; resend from there.",
                     extra={
                         "expected": expected,
-                        "epoch": epoch(db),
+                        "epoch": current,
                         "high_water": acked,
                         "former_nodes": former,
                     },
@@ -174,10 +163,19 @@ def _apply_push(db: Connection, body: Push, *, key_id: str) -> dict:
         merge.resolve_double_bookings(db, report.touched_bookings)
     return {
         "acked_through": acked,
-        "epoch": epoch(db),
+        "epoch": current,
         "high_water": acked,
         "former_nodes": former,
     }
+
+
+def _refuse_foreign(body: Push, former: list[str]) -> None:
+    """Besides its own, a node may hand back what this hub made under a former identity
+    (before a restore): those changes live on only in the nodes. Nothing else."""
+    allowed = {body.node_id, *former}
+    foreign = [c["change_id"] for c in body.changes if c["origin_node"] not in allowed]
+    if foreign:
+        raise NotThisKeysNode(f"A node may push only its own changes; {foreign[0]} is not.")
 
 
 def _refuse_reused_ids(db: Connection, resent: list[dict[str, Any]]) -> None:
@@ -218,7 +216,7 @@ def pull(
     With `text`, each change is its JSON text (see changelog.wire_text); with `skip_own`, the
     changes `node` made are left out (changelog.since).
     """
-    current = epoch(db)
+    current, former = store.epoch_and_former_node_ids(db)
     position = pagination.decode(secret, "sync", cursor) if cursor else [current]
     after = position[1:] if position[0] == current else []
     skip = node if skip_own else None
@@ -231,7 +229,7 @@ def pull(
         "has_more": has_more,
         "epoch": current,
         "high_water": store.peer_acked(db, node) if node else 0,
-        "former_nodes": store.former_node_ids(db),
+        "former_nodes": former,
     }
 
 

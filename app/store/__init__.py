@@ -113,6 +113,7 @@ from app.store.lww import (
 )
 from app.store.replication import (
     bind_sync_key,
+    epoch_and_former_node_ids,
     former_node_ids,
     hold_push,
     mark_as_backup,
@@ -198,6 +199,7 @@ __all__ = [
     "delete_resource",
     "delete_ui_session",
     "field_clocks",
+    "epoch_and_former_node_ids",
     "former_node_ids",
     "get_api_key",
     "get_blocker",

@@ -30,11 +30,9 @@ Replayed = tuple[str, dict[str, Any] | None, dict[str, str], list[dict[str, Any]
 _SYNCED_EVENT_COLUMNS = _EVENT_COLUMNS[: _EVENT_COLUMNS.index("hlc")]
 assert _EVENT_COLUMNS[len(_SYNCED_EVENT_COLUMNS) :] == ("hlc", "applied", "anomaly")
 _DATA = _SYNCED_EVENT_COLUMNS.index("data")
-_KEEP_EVENT_SQL = (
-    f"INSERT INTO booking_events ({', '.join(_EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) "
-    "ON CONFLICT (id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id "
-    "WHERE excluded.hlc < booking_events.hlc"
+# An event held already keeps the lower of the two stamps.
+_KEEP_LOWER_STAMP = (
+    "SET hlc = excluded.hlc, node_id = excluded.node_id WHERE excluded.hlc < booking_events.hlc"
 )
 # The touched bookings that overlap another active booking of their resource: the same test as
 # bookings.overlapping_active, asked for a page of bookings in one statement.
@@ -82,7 +80,7 @@ def insert_remote_events(
             values[_DATA] = dumps(data)
         rows.append((*values, hlc, int(applied), anomaly))
     if rows:
-        db.executemany(_KEEP_EVENT_SQL, rows)
+        db.upsert_rows("booking_events", _EVENT_COLUMNS, rows, key="id", update=_KEEP_LOWER_STAMP)
     return records
 
 

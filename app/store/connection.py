@@ -11,7 +11,7 @@ another parameter style rewrites the statement text (once per text, it repeats).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 Params = Sequence[Any] | dict[str, Any]
@@ -46,6 +46,8 @@ class Dialect(ABC):
     # Takes a lock named by the `?` text, held until the transaction ends, where several
     # processes write at once; None where writers queue for the whole database anyway.
     advisory_lock: str | None
+    # The same for a list of names (one `?`, a list) in their order, in one statement.
+    advisory_locks: str | None
 
     @abstractmethod
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
@@ -100,7 +102,8 @@ class Connection(ABC):
     Per-connection memory lives here, declared, for the modules that own it:
     `remembered_node_id` (replication.node_id), `last_hlc` (changelog.next_hlc) and
     `remembered_keys` (keys); a backend says in `data_version()` when another connection may
-    have made it stale.
+    have made it stale. `clock_at_commit` and `seen_hlc` (changelog.observe_at_commit) last
+    one transaction.
     """
 
     dialect: Dialect
@@ -109,6 +112,10 @@ class Connection(ABC):
         self._depth = 0  # open transaction() blocks: 0 none, 1 the transaction, 2+ savepoints
         self.remembered_node_id: str | None = None
         self.last_hlc: str | None = None
+        self.clock_at_commit = False
+        self.seen_hlc: str | None = None
+        self._before_commit: list[Callable[[], None]] = []
+        self._locks_held: set[str] = set()  # lock() names taken in this transaction
         self.remembered_keys: tuple[Any, dict[str, dict[str, Any]]] | None = None
 
     # --- statements ---------------------------------------------------------------------------
@@ -129,6 +136,26 @@ class Connection(ABC):
         backend's fastest way: one batched INSERT here, PostgreSQL's COPY there."""
         marks = ", ".join("?" for _ in columns)
         self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        key: str,
+        update: str,
+    ) -> None:
+        """Insert many rows of plain values (`columns` in order); a row whose `key` the table
+        holds already runs `update` instead (what follows ON CONFLICT (key) DO UPDATE: SET
+        ... and maybe WHERE ..., naming the new row `excluded`), as one row after another
+        would: here one batched INSERT, one statement over column arrays on PostgreSQL."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT ({key}) DO UPDATE {update}",
+            rows,
+        )
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of the result, or None."""
@@ -166,9 +193,14 @@ class Connection(ABC):
         statement = self.dialect.advisory_lock
         if statement is None or not self.in_transaction:
             return
-        ordered = sorted(set(names))
-        if ordered:
+        # A lock this transaction holds already is not asked for again (a push holds its
+        # slots before it merges, then settles the same slots): a round trip saved.
+        ordered = sorted(set(names) - self._locks_held)
+        if len(ordered) > 1 and self.dialect.advisory_locks is not None:
+            self.execute(self.dialect.advisory_locks, [ordered])
+        elif ordered:
             self.executemany(statement, [[name] for name in ordered])
+        self._locks_held.update(ordered)
 
     @abstractmethod
     def table_columns(self, table: str) -> frozenset[str]:
@@ -196,6 +228,21 @@ class Connection(ABC):
         """End the outermost transaction: commit when `error` is None, else roll back. A failed
         commit rolls back too and raises, so the connection is ready for the next unit."""
 
+    def _end(self, error: BaseException | None) -> None:
+        """Run the before_commit actions unless rolling back, then end the transaction (rolled
+        back if one of them fails)."""
+        actions, self._before_commit = self._before_commit, []
+        try:
+            for action in actions if error is None else ():
+                action()
+        except BaseException as failed:
+            error = failed
+            raise
+        finally:
+            self.clock_at_commit, self.seen_hlc = False, None
+            self._locks_held = set()
+            self._finish(error)
+
     @abstractmethod
     def _still_open(self) -> bool:
         """Whether the database still has our transaction open (an error may have ended it)."""
@@ -207,15 +254,22 @@ class Connection(ABC):
             self.execute(f"SAVEPOINT nested_{self._depth}")
         self._depth += 1
 
+    def before_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` as the transaction's last statements, just before it commits (not if
+        it rolls back): what it locks is held for the commit only."""
+        assert self.in_transaction, "before_commit() needs a transaction"
+        self._before_commit.append(action)
+
     def _exit(self, error: BaseException | None) -> None:
         self._depth -= 1
         if self._depth == 0:
-            self._finish(error)
+            self._end(error)
             return
         name = f"nested_{self._depth}"
         if error is None:
             self.execute(f"RELEASE SAVEPOINT {name}")
         elif self._still_open():  # else the error took the whole transaction with it
+            self._locks_held = set()  # a rolled-back savepoint lets go of what it locked
             self.execute(f"ROLLBACK TO SAVEPOINT {name}")
             self.execute(f"RELEASE SAVEPOINT {name}")
 

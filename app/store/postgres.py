@@ -18,33 +18,31 @@ Contention (the unit of work may be run again), a broken constraint is Constrain
 
 from __future__ import annotations
 
-import re
 import threading
+import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import psycopg
-from psycopg import errors as pg_errors
-from psycopg.adapt import Dumper
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app.store import postgres_feed
 from app.store.connection import Connection, Cursor, Dialect, Params
-from app.store.errors import (
-    CannotOpen,
-    ConstraintViolated,
-    Contention,
-    StorageFull,
-    StorageUnavailable,
-    StoreError,
-)
+from app.store.errors import CannotOpen
+from app.store.postgres_statements import Rows, prepare_connection, store_error, to_psycopg
+from app.store.postgres_urls import URL_FORM as URL_FORM  # commands name it from here
+from app.store.postgres_urls import check_url, first_line, redact
 from migrations.sqlite.m0011_counter import PHONE_DIGITS_SQL
 
 SCHEMES = ("postgresql://", "postgres://")
+# How the dialect spells "one of a list" (one array parameter). A statement holding it runs
+# once a page over a few hundred ids and is planned at every run: a plan cached while a
+# table was small (a hub's first push into an empty database) scanned the whole table on
+# every later page, and no ANALYZE had run yet to replace it.
+ANY_PARAMETER = "ANY(?)"
 
 
 def is_postgres(target: str) -> bool:
@@ -86,6 +84,11 @@ class PostgresDialect(Dialect):
     feed_after = "(tx, seq) > (?::text::xid8, ?)"
     # A 64-bit hash of the name: two names sharing one lock only make one wait for the other.
     advisory_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+    # Taken in the array's order (a function scan WITH ORDINALITY yields it in that order).
+    advisory_locks = (
+        "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+        "FROM unnest(?::text[]) WITH ORDINALITY AS held(name, place) ORDER BY place"
+    )
 
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         names = list(columns)
@@ -114,94 +117,46 @@ class PostgresDialect(Dialect):
     phone_digits = PHONE_DIGITS_SQL.replace("char(160)", "chr(160)")  # SQLite's char() is chr()
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        # One array parameter: the statement's text stays the same whatever the count, so
-        # psycopg converts it once and the server prepares it (an IN list of 500 `?`s is
-        # neither cached nor prepared).
-        return f"{column} = ANY(?)", [list(values)]
+        # One array parameter: the statement's text stays the same whatever the count (an IN
+        # list of 500 `?`s is another text for each count). It is planned at every run
+        # (PostgresConnection.execute), for the table as it is then.
+        listed = list(values)
+        kinds = {type(value) for value in listed}
+        if kinds == {int} or kinds == {str}:  # ids compare as the "C" collation's bytes do
+            # The range bounds the index scan however stale the table's statistics are: with
+            # none yet (a hub's first big push), plans read every row of the node's changes,
+            # or of booking_events, and filtered them, a page's cost growing with the table.
+            return f"({column} = {ANY_PARAMETER} AND {column} BETWEEN ? AND ?)", [
+                listed,
+                min(listed),
+                max(listed),
+            ]
+        return f"{column} = {ANY_PARAMETER}", [listed]
 
 
 # --- statements ----------------------------------------------------------------------------
 
-# A quoted literal or identifier, a `::` cast, a `?`, a `:name`, or a `%` (which psycopg
-# would read as a placeholder): the rewrite touches only what is outside quotes.
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|\?|:([A-Za-z_]\w*)|%")
+FEW_ROWS = 64  # insert_rows: up to this many go in as one INSERT, more as a COPY
+
+# --- checks on borrowing -----------------------------------------------------------------------
+
+# A connection back in the pool for less than this is lent again unchecked. The check is a
+# round trip, and statements outside a transaction each borrow a connection: checking every
+# one doubled the round trips of a pull. A connection that broke within that second (the
+# server restarted) fails its statement as StorageUnavailable, a 503 the client retries, and
+# the pool drops it; one idle longer is checked first, so a restart long ago costs no request.
+RECENTLY_USED_S = 1.0
+_returned_at: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
 
-@lru_cache(maxsize=2048)
-def to_psycopg(sql: str) -> str:
-    """`sql` with qmark and named parameters in psycopg's style."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "?":
-            return "%s"
-        if token == "%":
-            return "%%"
-        if match.group(1):
-            return f"%({match.group(1)})s"
-        return token  # a literal, an identifier or a cast stays as it is
-
-    return _TOKENS.sub(replace, sql)
+def _note_return(conn: psycopg.Connection) -> None:
+    _returned_at[conn] = time.monotonic()
 
 
-class Rows:
-    """A statement's result, fetched whole, so the connection can go back to the pool at once."""
-
-    __slots__ = ("_rows", "_next", "rowcount", "description")
-
-    def __init__(self, cursor: psycopg.Cursor) -> None:
-        self.description = cursor.description
-        self.rowcount = cursor.rowcount
-        self._rows = cursor.fetchall() if cursor.description is not None else []
-        self._next = 0
-
-    def fetchone(self) -> Any:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[Any]:
-        rest = self._rows[self._next :]
-        self._next = len(self._rows)
-        return rest
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchall())
-
-
-def store_error(error: BaseException) -> StoreError | None:
-    """The store's error for a psycopg one a caller can act on; None for a bug's."""
-    if isinstance(error, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)):
-        return Contention(str(error))
-    if isinstance(error, pg_errors.IntegrityError):
-        return ConstraintViolated(str(error))
-    if isinstance(error, pg_errors.DiskFull):
-        return StorageFull(str(error))
-    if isinstance(
-        error,
-        (
-            PoolTimeout,
-            psycopg.OperationalError,  # the connection or the server went away
-            pg_errors.ReadOnlySqlTransaction,  # a standby, while a fail-over promotes another
-            pg_errors.QueryCanceled,  # the statement timeout
-        ),
-    ):
-        return StorageUnavailable(str(error))
-    return None
-
-
-class _FlagDumper(Dumper):
-    """A Python bool as 0 or 1: flags are integer columns, as in SQLite, so one SQL fits both."""
-
-    oid = psycopg.postgres.types["int4"].oid
-
-    def dump(self, obj: bool) -> bytes:
-        return b"1" if obj else b"0"
-
-
-def _prepare(conn: psycopg.Connection) -> None:
-    conn.adapters.register_dumper(bool, _FlagDumper)
+def _check_unless_recent(conn: psycopg.Connection) -> None:
+    returned = _returned_at.get(conn)
+    if returned is None or time.monotonic() - returned > RECENTLY_USED_S:
+        ConnectionPool.check_connection(conn)
 
 
 # --- pools -----------------------------------------------------------------------------------
@@ -233,8 +188,9 @@ def pool_for(url: str) -> ConnectionPool:
                     "connect_timeout": settings.connect_timeout_s,
                     "options": _session_options(),
                 },
-                configure=_prepare,
-                check=ConnectionPool.check_connection,
+                configure=prepare_connection,
+                check=_check_unless_recent,
+                reset=_note_return,
                 reconnect_timeout=0,  # never give up: the database may be back in an hour
                 name="booking",
                 open=True,
@@ -263,15 +219,25 @@ class PostgresConnection(Connection):
         self.url = url
         self._pool = pool_for(url)
         self._held: psycopg.Connection | None = None  # from BEGIN to the end of the transaction
+        # BEGIN goes out with the transaction's first statement, one round trip for both.
+        self._begin_pending = False
 
     # --- statements ---------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
+        prepare = False if ANY_PARAMETER in sql else None  # None: psycopg's own choice
         with self._session() as conn, _mapped():
-            return Rows(conn.execute(to_psycopg(sql), params))
+            if not self._begin_pending:
+                return Rows(conn.execute(to_psycopg(sql), params, prepare=prepare))
+            self._begin_pending = False
+            with conn.pipeline():  # both sent at once; the results read at the end
+                conn.execute("BEGIN")
+                cursor = conn.execute(to_psycopg(sql), params, prepare=prepare)
+            return Rows(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            self._send_begin(conn)
             cursor.executemany(to_psycopg(sql), list(rows))
             return Rows(cursor)
 
@@ -279,12 +245,89 @@ class PostgresConnection(Connection):
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
         # COPY sends the rows as one stream that the server parses in bulk: a batched INSERT
-        # costs a bind and an execute per row on both sides.
+        # costs a bind and an execute per row on both sides. But COPY takes two round trips
+        # (the server must answer the COPY before the rows go), so a few rows, as a laptop's
+        # sync round brings, go in as one statement over column arrays.
+        rows = list(rows)
+        if len(rows) <= FEW_ROWS:
+            self._insert_arrays(table, columns, rows, "")
+            return
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            self._send_begin(conn)
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
+
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        key: str,
+        update: str,
+    ) -> None:
+        # A batched INSERT costs a bind and an execute per row on both sides (a page of 500
+        # bookings is 1,000 events). A few rows go in as one statement over column arrays;
+        # more are copied into a staging table and moved from there in one statement (psycopg
+        # builds arrays value by value in Python, a COPY row in C). One statement may not
+        # update a row twice, so a batch naming a key twice goes row by row.
+        position = list(columns).index(key)
+        conflict = f"ON CONFLICT ({key}) DO UPDATE {update}"
+        if len({row[position] for row in rows}) < len(rows):
+            super().upsert_rows(table, columns, rows, key=key, update=update)
+        elif len(rows) <= FEW_ROWS or not self.in_transaction:
+            self._insert_arrays(table, columns, rows, conflict)
+        else:
+            self._insert_staged(table, columns, rows, conflict)
+
+    def _insert_staged(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str
+    ) -> None:
+        """INSERT the rows through a temporary table of this session (emptied by the move, and
+        at commit), copied into with COPY: inside a transaction, which holds one session."""
+        staging, names = f"staging_{table}", ", ".join(columns)
+        self.execute(
+            f"DO $$ BEGIN IF to_regclass('pg_temp.{staging}') IS NULL THEN "
+            f"CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DELETE ROWS; "
+            "END IF; END $$"
+        )
+        with self._session() as conn, _mapped(), conn.cursor() as cursor:
+            with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        self.execute(
+            f"WITH moved AS (DELETE FROM {staging} RETURNING {names}) "
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM moved {tail}"
+        )
+
+    def _insert_arrays(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str
+    ) -> None:
+        """INSERT the rows as one statement with one array parameter per column."""
+        if not rows:
+            return
+        types = self._array_types(table)
+        arrays = ", ".join(f"?::{types[column]}" for column in columns)
+        self.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}",
+            [list(values) for values in zip(*rows, strict=True)],
+        )
+
+    _array_types_of: dict[str, dict[str, str]] = {}  # by table: one schema per program version
+
+    def _array_types(self, table: str) -> dict[str, str]:
+        """Each column's array type (`text[]`, `int8[]`), for unnest()."""
+        types = self._array_types_of.get(table)
+        if types is None:
+            rows = self.execute(
+                "SELECT column_name, udt_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                [table],
+            ).fetchall()
+            types = self._array_types_of[table] = {name: f"{udt}[]" for name, udt in rows}
+        return types
 
     @contextmanager
     def _session(self) -> Iterator[psycopg.Connection]:
@@ -309,21 +352,24 @@ class PostgresConnection(Connection):
 
     def _begin(self) -> None:
         with _mapped():
-            conn = self._pool.getconn()
-        try:
-            with _mapped():
-                conn.execute("BEGIN")
-        except BaseException:
-            self._pool.putconn(conn)
-            raise
-        self._held = conn
+            self._held = self._pool.getconn()
+        self._begin_pending = True  # sent with the first statement (execute)
+
+    def _send_begin(self, conn: psycopg.Connection) -> None:
+        """BEGIN on its own, before a statement that cannot share a round trip with it."""
+        if self._begin_pending:
+            self._begin_pending = False
+            conn.execute("BEGIN")
 
     def _finish(self, error: BaseException | None) -> None:
         conn, self._held = self._held, None
         assert conn is not None
+        begun, self._begin_pending = not self._begin_pending, False
         try:
             with _mapped():
-                if error is None:
+                if not begun:
+                    pass  # no statement ran: nothing to commit or roll back
+                elif error is None:
                     conn.execute("COMMIT")
                 elif not conn.closed:
                     conn.execute("ROLLBACK")
@@ -334,6 +380,8 @@ class PostgresConnection(Connection):
         conn = self._held
         if conn is None or conn.closed:
             return False
+        if self._begin_pending:
+            return True
         return conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
     # --- state --------------------------------------------------------------------------------
@@ -380,26 +428,6 @@ def open_db(url: str) -> PostgresConnection:
     return PostgresConnection(url)
 
 
-URL_FORM = "postgresql://USER:PASSWORD@HOST:PORT/NAME"
-
-
-def check_url(url: str) -> None:
-    """Raise CannotOpen with a sentence for a person when `url` is no database URL libpq takes
-    (a port that is no number, a stray query parameter, a broken %-escape)."""
-    try:
-        parts = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as error:
-        problem = _first_line(error)
-    else:
-        port = str(parts.get("port") or "5432")
-        if all(p.isdigit() and 0 < int(p) < 65536 for p in port.split(",")):
-            return
-        problem = f"the port {port!r} is not a number from 1 to 65535"
-    raise CannotOpen(
-        f"The database URL {redact(url)} is not valid ({problem}); write it as {URL_FORM}"
-    )
-
-
 def reachable(url: str) -> None:
     """Raise CannotOpen with a sentence for a person when the database cannot be reached."""
     check_url(url)
@@ -408,18 +436,7 @@ def reachable(url: str) -> None:
             conn.execute("SELECT 1")
     except psycopg.Error as error:
         raise CannotOpen(
-            f"Cannot reach the PostgreSQL database {redact(url)} ({_first_line(error)}); check "
+            f"Cannot reach the PostgreSQL database {redact(url)} ({first_line(error)}); check "
             "that the server runs and that the URL's host, port, user, password and database "
             "name are right"
         ) from error
-
-
-def _first_line(error: BaseException) -> str:
-    """libpq's message without its hints on later lines or psycopg's "connection failed: "."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text.removeprefix("connection failed: ").rstrip(".")
-
-
-def redact(url: str) -> str:
-    """The URL without its password, fit for a log line or an error message."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

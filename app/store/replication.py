@@ -52,6 +52,17 @@ def former_node_ids(db: Connection) -> list[str]:
     return json.loads(meta(db, "former_node_ids") or "[]")
 
 
+def epoch_and_former_node_ids(db: Connection) -> tuple[str, list[str]]:
+    """The hub's epoch and former_node_ids() in one read: every push and pull answers both."""
+    values = dict(
+        db.execute(
+            "SELECT key, value FROM node_meta WHERE key IN ('epoch', 'former_node_ids')"
+        ).fetchall()
+    )
+    assert values.get("epoch"), "database not migrated"
+    return values["epoch"], json.loads(values.get("former_node_ids") or "[]")
+
+
 def organization_id(db: Connection) -> str:
     """This database's ShingleAI organization id (a UUID made once by init_database())."""
     value = meta(db, "organization_id")

@@ -38,7 +38,7 @@ class SqliteDialect(Dialect):
     feed_order_desc = "seq DESC"
     feed_final = "1 = 1"
     feed_after = "seq > ?"
-    advisory_lock = None  # BEGIN IMMEDIATE already holds the database's write lock
+    advisory_lock = advisory_locks = None  # BEGIN IMMEDIATE holds the database's write lock
 
     def insert_ignoring(self, table: str, columns: Iterable[str]) -> str:
         # OR IGNORE, not ON CONFLICT DO NOTHING: it also skips a row another version of the app

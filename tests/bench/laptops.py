@@ -47,6 +47,7 @@ class Laptops:
     pushed: int
     pulled: int
     per_laptop: list[float]  # each laptop's changes pushed and pulled per second
+    cpu: float  # CPU seconds all laptops used in their windows (booking, syncing)
 
     @property
     def rate(self) -> float:
@@ -97,6 +98,7 @@ def run(hub_urls: list[str], hub_target: str, folder: Path, seconds: float) -> L
         per_laptop=[
             (report["pushed"] + report["pulled"]) / report["seconds"] for report in reports
         ],
+        cpu=sum(report["cpu"] for report in reports),
     )
 
 
@@ -125,7 +127,7 @@ def laptop(hub_url: str, key: str, db_path: str, seconds: float) -> dict:
     sys.stdin.readline()
     rounds: list[float] = []
     pushed = pulled = slot = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         _book(db, resource_id, slot)
         slot += ROUND_BOOKINGS
@@ -134,9 +136,9 @@ def laptop(hub_url: str, key: str, db_path: str, seconds: float) -> dict:
         rounds.append(time.perf_counter() - round_started)
         pushed += report.pushed
         pulled += report.pulled
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     db.close()
-    return {"seconds": elapsed, "rounds": rounds, "pushed": pushed, "pulled": pulled}
+    return {"seconds": elapsed, "rounds": rounds, "pushed": pushed, "pulled": pulled, "cpu": cpu}
 
 
 if __name__ == "__main__":

@@ -342,6 +342,31 @@ def test_a_stamp_observed_in_one_session_is_not_lost_to_a_tick_in_another(hub, s
     assert store.meta(hub.db, "hlc") == after
 
 
+def test_a_push_moves_the_clock_at_commit_so_a_tick_beside_it_does_not_wait(hub, second_session):
+    node = store.node_id(hub.db)
+    remote = f"{wall_ms() + 60_000:016d}-00007-01OTHERNODE"
+
+    def observe_as_a_push_does() -> None:
+        changelog.observe_at_commit(hub.db)
+        changelog.observe(hub.db, remote)
+
+    def tick_aside() -> str:
+        with second_session.transaction():
+            return changelog.next_hlc(second_session)
+
+    beside, waited = _while_held(hub.db, observe_as_a_push_does, tick_aside)
+
+    assert not waited  # the push held no clock row while it ran
+    stored = store.meta(hub.db, "hlc")
+    assert stored[:22] == remote[:22] and stored.endswith(node) and stored > beside
+    assert stamp_after(hub.db) > remote
+
+
+def stamp_after(db: Connection) -> str:
+    with db.transaction():
+        return changelog.next_hlc(db)
+
+
 def test_sqlite_ignores_locks_its_write_lock_already_serialises(tmp_path):
     db = store.open_db(str(tmp_path / "laptop.db"))
     try:
@@ -373,6 +398,28 @@ def test_locks_are_held_until_the_transaction_ends(hub, second_session):
         count_waiting()
     count_waiting()
     assert seen == [2, 0]
+
+
+def test_a_lock_asked_for_again_stays_held_and_a_rolled_back_savepoint_lets_go(hub, second_session):
+    def held() -> int:
+        return second_session.scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        )
+
+    seen = []
+    with hub.db.transaction():
+        hub.db.lock("slot:a", "slot:b")
+        hub.db.lock("slot:b", "slot:c")  # b is held already: only c is asked for
+        seen.append(held())
+        with pytest.raises(RuntimeError), hub.db.transaction():
+            hub.db.lock("slot:d")
+            seen.append(held())
+            raise RuntimeError
+        seen.append(held())
+        hub.db.lock("slot:d", "slot:a")  # d was let go with its savepoint: taken again
+        seen.append(held())
+    seen.append(held())
+    assert seen == [3, 4, 3, 4, 0]
 
 
 # --- a transaction that runs into another -----------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import store
+from app.core import clock
 from app.store import changelog
 from tests.store import records
 
@@ -106,3 +107,50 @@ def test_forgetting_the_identity_reads_the_node_id_again(db, other):
     assert store.node_id(db) == before  # remembered for this connection
     changelog.forget_identity(db)
     assert store.node_id(db) == "renamed"
+
+
+def _stamp(millis: int, counter: int = 0, node: str = "01LAPTOP") -> str:
+    return clock.Hlc(millis, counter, node).encode()
+
+
+def test_a_merge_moves_the_clock_past_what_it_saw_by_commit_and_never_back(db, other, monkeypatch):
+    now = 1_800_000_000_000
+    monkeypatch.setattr(changelog, "wall_ms", lambda: now)
+    _write_customer(db)
+    before = _stored_clock(other)
+    ahead, behind = _stamp(now + 60_000, 3), _stamp(now - 60_000)
+    suspect = _stamp(now + 10 * 60_000)  # more than five minutes ahead: never adopted
+    with store.transaction(db):  # as a push observes what it brings (sync.service)
+        changelog.observe_at_commit(db)
+        for stamp in (behind, suspect, ahead):
+            changelog.observe(db, stamp, now)
+        made = changelog.next_hlc(db, now)  # a stamp made after seeing them sorts after them
+    assert made > ahead and _stored_clock(other) == made
+    with store.transaction(db):
+        changelog.observe_at_commit(db)
+        changelog.observe(db, behind, now)
+    assert _stored_clock(other) == made
+    _write_customer(other)
+    stamps, _stored = _stamps_and_clock(other)
+    assert stamps[-1] > made and before < ahead
+
+
+def test_a_merge_that_rolls_back_leaves_the_clock_where_it_was(db, other, monkeypatch):
+    now = 1_800_000_000_000
+    monkeypatch.setattr(changelog, "wall_ms", lambda: now)
+    _write_customer(db)
+    before = _stored_clock(other)
+    with pytest.raises(RuntimeError), store.transaction(db):
+        changelog.observe_at_commit(db)
+        changelog.observe(db, _stamp(now + 60_000), now)
+        raise RuntimeError
+    assert _stored_clock(other) == before
+    with store.transaction(db):
+        changelog.observe_at_commit(db)
+        changelog.observe(db, _stamp(now + 60_000, 7), now)
+    assert _stored_clock(other)[:22] == _stamp(now + 60_000, 7)[:22]
+    assert _stored_clock(other).endswith(store.node_id(db))
+
+
+def _stored_clock(connection) -> str:
+    return store.meta(connection, "hlc")
