@@ -86,21 +86,12 @@ class Hub:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
-# Each hub as the README sets it up: a SQLite hub with the default worker thread (its writers
-# queue for the file anyway), a PostgreSQL hub with the four the README advises for it (a
-# request waiting on the database, or on another process's lock, holds only its own thread).
-_THREADS = {False: "1", True: "4"}
-
-
 @contextlib.contextmanager
 def _hub(target: str, processes: int, postmaster: int | None, logs: Path) -> Iterator[Hub]:
     identity.init_database(target)
-    # A PostgreSQL URL has no folder to keep logs and backups beside.
-    env = {
-        "BOOKING_LOG_DIR": str(logs / "logs"),
-        "BOOKING_BACKUP_DIR": str(logs / "backups"),
-        "BOOKING_THREADS": _THREADS[postmaster is not None],
-    }
+    # A PostgreSQL URL has no folder to keep logs and backups beside. Each hub keeps serve's
+    # own worker threads: 1 on a SQLite file, 4 on PostgreSQL (README § Several hub processes).
+    env = {"BOOKING_LOG_DIR": str(logs / "logs"), "BOOKING_BACKUP_DIR": str(logs / "backups")}
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(LiveServer(target, env=env)) for _ in range(processes)]
         yield Hub(target, servers, postmaster)
