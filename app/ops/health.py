@@ -188,17 +188,18 @@ def run(db: Connection, where: Where, *, live_integrity: bool) -> list[Check]:
     """Every check. `live_integrity` runs quick_check now (doctor) instead of reading the last
     backup's (the pages, which must stay quick)."""
     now = wall_ms()
-    state = store.sync_state(db)
     if is_postgres(where.db_path):
-        return [*on_postgres(db), laptops(db, now), version_check()]
+        return [*on_postgres(db), laptops(laptop_keys(db), now), version_check()]
+    state = store.sync_state(db)
     # A SQLite file with no hub of its own that laptops sync with is a hub: say so, rather
     # than "this laptop does not sync".
-    serves_laptops = not where.hub_url and bool(_laptop_keys(db))
+    bound = laptop_keys(db)
+    serves_laptops = not where.hub_url and bool(bound)
     return [
         integrity_live(db) if live_integrity else integrity_at_backup(where.backup_folder, now),
         disk(where),
         *(
-            [laptops(db, now)]
+            [laptops(bound, now)]
             if serves_laptops
             else [sync(state, where.hub_url, now), clock(state)]
         ),
@@ -221,10 +222,10 @@ def on_postgres(db: Connection) -> list[Check]:
     ]
 
 
-def laptops(db: Connection, now_ms: int) -> Check:
-    """A hub's side of sync: the laptops whose sync keys it serves, and when one last sent
-    changes. A hub has no hub of its own to reach, nor a clock to compare with one."""
-    bound = [key for key in store.list_api_keys(db) if key["node_id"] and key["revoked_at"] is None]
+def laptops(bound: list[dict[str, Any]], now_ms: int) -> Check:
+    """A hub's side of sync: the laptops whose sync keys it serves (`bound`, laptop_keys),
+    and when one last sent changes. A hub has no hub of its own to reach, nor a clock to
+    compare with one."""
     if not bound:
         return Check(
             "Laptops",
@@ -240,7 +241,7 @@ def laptops(db: Connection, now_ms: int) -> Check:
     )
 
 
-def _laptop_keys(db: Connection) -> list[dict[str, Any]]:
+def laptop_keys(db: Connection) -> list[dict[str, Any]]:
     """The live sync keys a laptop has claimed (bound to its node)."""
     return [key for key in store.list_api_keys(db) if key["node_id"] and key["revoked_at"] is None]
 
